@@ -1,0 +1,25 @@
+# edgenn: `make demo` runs the digits recipe end to end; `make test` runs the test suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[train,dev]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/edgenn run models/digits_cnn.toml
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf build .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

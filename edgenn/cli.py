@@ -1,0 +1,196 @@
+"""The `edgenn` command. Each subcommand is a thin wrapper over a library function.
+
+Errors a user can fix (EdgeNNError) print one line and exit 2. TensorFlow is imported only by
+`train`, `convert` and `run`.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from edgenn import __version__
+from edgenn.errors import EdgeNNError
+
+EXIT_BUDGET_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except EdgeNNError as exc:
+            click.echo(f"edgenn: error: {exc.line()}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+
+
+def _command_line() -> str:
+    return shlex.join(["edgenn", *sys.argv[1:]])
+
+
+# Options shared by several commands, defined once.
+build_dir_argument = click.argument("build_dir", type=click.Path(path_type=Path))
+output_option = click.option("-o", "--output", "output", type=click.Path(path_type=Path), default=None,
+                             help="Build directory. Default: build/<recipe name>.")
+recipe_argument = click.argument("recipe", type=click.Path(path_type=Path))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="edgenn")
+def cli():
+    """edgenn: Keras → int8 TFLite/ONNX → C for microcontrollers, with accuracy and size measured."""
+
+
+def _recipe_and_dir(recipe: Path, output: Path | None):
+    from edgenn.recipe import load_recipe
+    from edgenn.train.fit import default_build_dir
+
+    r = load_recipe(recipe)
+    return r, (output or default_build_dir(r))
+
+
+@cli.command()
+@recipe_argument
+@output_option
+def train(recipe, output):
+    """Train RECIPE's model: writes model.keras, history.json, data.npz."""
+    from edgenn.train.fit import train as do_train
+
+    r, out = _recipe_and_dir(recipe, output)
+    h = do_train(r, out)
+    click.echo(f"trained {r.name}: best epoch {h['best_epoch']}/{h['epochs']}, "
+               f"val accuracy {h['best_val_accuracy']:.4f}, test accuracy {h['test_accuracy']:.4f} → {out}")
+
+
+@cli.command()
+@build_dir_argument
+def convert(build_dir):
+    """Convert a trained BUILD_DIR to float/int8 TFLite and float/int8 ONNX."""
+    from edgenn.convert import convert as do_convert
+
+    for path in do_convert(build_dir).values():
+        click.echo(f"{path}  {path.stat().st_size:,} B")
+
+
+@cli.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Output folder. Default: beside the model.")
+@click.option("--name", default=None, help="C symbol prefix. Default: the build directory's or file's name.")
+def export(target, output, name):
+    """Write the int8 model of TARGET (a build dir or a .tflite) as model_data.h/.c for TFLM firmware."""
+    from edgenn.export.carray import export as do_export
+
+    for path in do_export(target, output, name, _command_line()):
+        click.echo(f"{path}  {path.stat().st_size:,} B")
+
+
+def _eval(build_dir: Path, data: Path | None) -> dict:
+    from edgenn.evaluate.evaluate import evaluate
+    from edgenn.evaluate.report import write
+    from edgenn.gate import checks, recipe_budgets
+
+    report = evaluate(build_dir, data, _command_line())
+    budgets = recipe_budgets(build_dir)
+    try:
+        report["gates"] = [c.as_dict() for c in checks(report, budgets, build_dir)]
+    except EdgeNNError:
+        report["gates"] = []  # no budgets in the recipe: nothing to record
+    write(report, build_dir)
+    return report
+
+
+def _print_variants(report: dict) -> None:
+    from rich.table import Table
+
+    from edgenn.console import out
+
+    table = Table(title=f"{report['model']}: {report['data']['split']} split, {report['data']['samples']} samples")
+    for col, justify in (("variant", "left"), ("runner", "left"), ("accuracy", "right"), ("size (B)", "right")):
+        table.add_column(col, justify=justify)
+    for v in report["variants"]:
+        table.add_row(v["name"], v["runner"], f"{100 * v['accuracy']:.2f}%", f"{v['size_bytes']:,}")
+    out.print(table)
+    for name, a in report["agreement"]["int8"].items():
+        out.print(f"int8 {name} vs {report['agreement']['int8_reference']}: top-1 agreement "
+                  f"{100 * a['top1_agreement']:.2f}%, max diff {a['max_diff_lsb']} LSB, "
+                  f"{a['mismatched_bytes']}/{a['total_bytes']} bytes differ")
+    foot = report["footprint"]
+    out.print(f"flash {foot['flash_bytes']:,} B (int8 .tflite), RAM {foot['ram_bytes']:,} B (TFLM arena, measured)")
+
+
+def _print_gates(rows) -> bool:
+    from rich.table import Table
+
+    from edgenn.console import out
+
+    table = Table(title="gate")
+    for col in ("check", "value", "limit", "result"):
+        table.add_column(col)
+    for c in rows:
+        c = c if isinstance(c, dict) else c.as_dict()
+        table.add_row(c["name"], f"{c['value']:g}", f"{c['limit']:g}", "[green]pass" if c["passed"] else "[red]FAIL")
+    out.print(table)
+    return all((c if isinstance(c, dict) else c.as_dict())["passed"] for c in rows)
+
+
+@cli.command(name="eval")
+@build_dir_argument
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="An .npz with 'x' and 'y' to evaluate on instead of the build's test split.")
+def eval_(build_dir, data):
+    """Evaluate every variant in BUILD_DIR: report.json, report.md, accuracy_vs_size.png."""
+    report = _eval(build_dir, data)
+    _print_variants(report)
+    click.echo(f"wrote {build_dir}/report.json, report.md, accuracy_vs_size.png")
+
+
+@cli.command()
+@build_dir_argument
+@click.option("--max-flash", type=click.IntRange(min=1), default=None, help="Flash budget in bytes.")
+@click.option("--max-ram", type=click.IntRange(min=1), default=None, help="RAM budget in bytes.")
+@click.option("--min-accuracy", type=click.FloatRange(0.0, 1.0), default=None, help="Minimum int8 accuracy (0-1).")
+@click.option("--max-drop", type=click.FloatRange(min=0.0), default=None, help="Maximum float→int8 accuracy drop, in pp.")
+def gate(build_dir, max_flash, max_ram, min_accuracy, max_drop):
+    """Check BUILD_DIR's report against budgets. Exit 0 pass, 1 a budget failed, 2 bad input.
+
+    Options override the recipe's [budgets].
+    """
+    from edgenn.gate import gate as do_gate
+
+    rows = do_gate(build_dir, max_flash_bytes=max_flash, max_ram_bytes=max_ram,
+                   min_int8_accuracy=min_accuracy, max_accuracy_drop_pp=max_drop)
+    if not _print_gates(rows):
+        sys.exit(EXIT_BUDGET_FAILED)
+
+
+@cli.command()
+@recipe_argument
+@output_option
+def run(recipe, output):
+    """Train, convert, export and evaluate RECIPE, then check its budgets."""
+    from edgenn.console import err
+    from edgenn.convert import convert as do_convert
+    from edgenn.export.carray import export as do_export
+    from edgenn.train.fit import train as do_train
+
+    r, out = _recipe_and_dir(recipe, output)
+    err.print(f"[bold]edgenn run[/bold] {r.name} → {out}")
+    do_train(r, out)
+    do_convert(out)
+    do_export(out, command=_command_line())
+    report = _eval(out, None)
+    _print_variants(report)
+    if report["gates"] and not _print_gates(report["gates"]):
+        sys.exit(EXIT_BUDGET_FAILED)
+
+
+def main() -> None:
+    cli(prog_name="edgenn")
+
+
+if __name__ == "__main__":
+    main()

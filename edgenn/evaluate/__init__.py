@@ -1,0 +1,1 @@
+"""Run every variant behind one predict(), compare them, and write the report."""

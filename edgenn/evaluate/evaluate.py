@@ -1,0 +1,142 @@
+"""`edgenn eval`: every variant of a build on the test split, their agreement, and the footprint.
+
+No TensorFlow here: the Keras variant's outputs were recorded by `edgenn train`.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from edgenn import __version__, layout
+from edgenn.console import progress
+from edgenn.data.splits import check_shape, load_build_data, load_npz_xy
+from edgenn.errors import BuildDirError
+from edgenn.evaluate import metrics
+from edgenn.evaluate.runners import LiteRTRunner, OnnxRunner, RecordedRunner, Runner, TFLMRunner, io_quant
+from edgenn.fileio import sha256_file
+from edgenn.graph.tflite import read_tflite
+
+REPORT_SCHEMA = 1
+
+# Where the footprint figures come from, stated in every report.
+FOOTPRINT_DEFINITIONS = {
+    "flash_bytes": f"size of {layout.TFLITE_INT8} (the flatbuffer TFLM reads from flash; runtime code not included)",
+    "ram_bytes": "TFLM tensor arena for the model, measured by the tflite_micro interpreter's "
+                 "RecordingMicroAllocator ('Arena allocation total') after one invoke",
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    format: str
+    precision: str
+    runner: str
+    artifact: str
+    make: Callable[[Path], Runner]
+    description: str
+
+
+def _variants(int8_graph) -> list[Variant]:
+    in_q, out_q = io_quant(int8_graph)
+    return [
+        Variant("keras_float", "keras", "float32", "keras", layout.KERAS_MODEL,
+                lambda d: RecordedRunner(np.load(d / layout.KERAS_TEST_OUTPUTS)), "Keras, float32 (recorded at training)"),
+        Variant("tflite_float", "tflite", "float32", "litert", layout.TFLITE_FLOAT,
+                lambda d: LiteRTRunner(d / layout.TFLITE_FLOAT), "TFLite float32 on LiteRT"),
+        Variant("tflite_int8", "tflite", "int8", "litert", layout.TFLITE_INT8,
+                lambda d: LiteRTRunner(d / layout.TFLITE_INT8), "TFLite int8 on LiteRT (optimized kernels)"),
+        Variant("tflite_int8_ref", "tflite", "int8", "litert_ref", layout.TFLITE_INT8,
+                lambda d: LiteRTRunner(d / layout.TFLITE_INT8, reference=True), "TFLite int8 on LiteRT reference kernels"),
+        Variant("tflite_int8_tflm", "tflite", "int8", "tflm", layout.TFLITE_INT8,
+                lambda d: TFLMRunner(d / layout.TFLITE_INT8), "TFLite int8 on the TFLM interpreter (microcontroller reference)"),
+        Variant("onnx_float", "onnx", "float32", "onnxruntime", layout.ONNX_FLOAT,
+                lambda d: OnnxRunner(d / layout.ONNX_FLOAT), "ONNX float32 on onnxruntime"),
+        Variant("onnx_int8", "onnx", "int8", "onnxruntime", layout.ONNX_INT8,
+                lambda d: OnnxRunner(d / layout.ONNX_INT8), "ONNX int8 QDQ (onnxruntime static quantization) on onnxruntime"),
+        Variant("tflite_int8_as_onnx", "onnx", "int8", "onnxruntime", layout.ONNX_FROM_TFLITE_INT8,
+                lambda d: OnnxRunner(d / layout.ONNX_FROM_TFLITE_INT8, output_quant=out_q, input_quant=in_q),
+                "the int8 TFLite graph as ONNX (tf2onnx) on onnxruntime"),
+    ]
+
+
+REFERENCE_INT8 = "tflite_int8_tflm"
+# Runners of the very same int8 TFLite graph: their outputs are compared byte for byte.
+INT8_PEERS = ("tflite_int8", "tflite_int8_ref", "tflite_int8_as_onnx")
+FLOAT_REFERENCE = "keras_float"
+FLOAT_PEERS = ("tflite_float", "onnx_float")
+
+
+def evaluate(build_dir: Path, data: Path | None = None, command: str | None = None) -> dict:
+    """Evaluate every variant present in `build_dir` and return the report dict (not yet written).
+
+    Args:
+        build_dir: a directory made by `edgenn train` and `edgenn convert`.
+        data: an optional .npz with `x` and `y` to evaluate on instead of the build's test split.
+    """
+    build_dir = Path(build_dir)
+    if not build_dir.is_dir():
+        raise BuildDirError(build_dir, "build directory not found")
+    int8_path = build_dir / layout.TFLITE_INT8
+    if not int8_path.is_file():
+        raise BuildDirError(int8_path, "missing: run 'edgenn convert' first")
+    graph = read_tflite(int8_path)
+
+    built = load_build_data(build_dir)
+    if data is None:
+        x, y, labels, split = built.x_test, built.y_test, built.labels, "test"
+    else:
+        x, y, found = load_npz_xy(data)
+        check_shape(data, x, graph.input_tensor().shape[1:])
+        labels, split = found or built.labels, str(data)
+
+    variants = [v for v in _variants(graph) if (build_dir / v.artifact).is_file()]
+    if data is not None:  # recorded Keras outputs cover the build's own test split only
+        variants = [v for v in variants if v.runner != "keras"]
+
+    outputs: dict[str, np.ndarray] = {}
+    rows = []
+    arena = None
+    with progress() as bar:
+        for v in variants:
+            task = bar.add_task(f"eval {v.name}", total=len(x), info=v.runner)
+            runner = v.make(build_dir)
+            out = runner.predict(x, tick=lambda: bar.advance(task))
+            outputs[v.name] = out
+            if isinstance(runner, TFLMRunner):
+                arena = runner.arena_bytes()
+            rows.append({
+                "name": v.name, "format": v.format, "precision": v.precision, "runner": v.runner,
+                "accuracy": metrics.accuracy(out, y), "size_bytes": (build_dir / v.artifact).stat().st_size,
+                "artifact": v.artifact, "description": v.description,
+            })
+
+    agreement = {"int8_reference": REFERENCE_INT8, "int8": {}, "float_reference": FLOAT_REFERENCE, "float": {}}
+    if REFERENCE_INT8 in outputs:
+        for peer in INT8_PEERS:
+            if peer in outputs:
+                agreement["int8"][peer] = metrics.int8_agreement(outputs[REFERENCE_INT8], outputs[peer])
+    if FLOAT_REFERENCE in outputs:
+        for peer in FLOAT_PEERS:
+            if peer in outputs:
+                agreement["float"][peer] = metrics.float_agreement(outputs[FLOAT_REFERENCE], outputs[peer])
+
+    return {
+        "schema": REPORT_SCHEMA,
+        "model": build_dir.name,
+        "edgenn_version": __version__,
+        "command": command or shlex.join(["edgenn", *sys.argv[1:]]),
+        "source_sha256": sha256_file(int8_path),
+        "data": {"split": split, "samples": int(len(y)), "labels": list(labels)},
+        "tflite_ops": list(graph.op_names),
+        "variants": rows,
+        "agreement": agreement,
+        "footprint": {"flash_bytes": graph.size_bytes, "ram_bytes": arena, "definitions": FOOTPRINT_DEFINITIONS},
+        "gates": [],
+    }

@@ -1,0 +1,89 @@
+"""Write report.json, report.md and accuracy_vs_size.png, each atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgenn import layout
+from edgenn.fileio import atomic_path, write_json, write_text
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.2f}%"
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        f"# edgenn report: {report['model']}",
+        "",
+        f"edgenn {report['edgenn_version']} · int8 model SHA-256 `{report['source_sha256']}`  ",
+        f"command: `{report['command']}`  ",
+        f"data: {report['data']['split']} split, {report['data']['samples']} samples",
+        "",
+        "## Variants",
+        "",
+        "| variant | format | precision | runner | accuracy | size (bytes) |",
+        "|---|---|---|---|---:|---:|",
+    ]
+    for v in report["variants"]:
+        lines.append(f"| {v['name']} | {v['format']} | {v['precision']} | {v['runner']} | {_pct(v['accuracy'])} | {v['size_bytes']:,} |")
+    agreement = report["agreement"]
+    if agreement["int8"]:
+        lines += ["", f"## int8 agreement with `{agreement['int8_reference']}` (same int8 TFLite graph)", "",
+                  "| runner | top-1 agreement | max diff (LSB) | differing bytes |", "|---|---:|---:|---:|"]
+        for name, a in agreement["int8"].items():
+            lines.append(f"| {name} | {_pct(a['top1_agreement'])} | {a['max_diff_lsb']} | "
+                         f"{a['mismatched_bytes']} of {a['total_bytes']} |")
+    if agreement["float"]:
+        lines += ["", f"## float agreement with `{agreement['float_reference']}`", "",
+                  "| runner | top-1 agreement | max abs diff |", "|---|---:|---:|"]
+        for name, a in agreement["float"].items():
+            lines.append(f"| {name} | {_pct(a['top1_agreement'])} | {a['max_abs_diff']:.2e} |")
+    foot = report["footprint"]
+    lines += ["", "## Footprint", "", "| figure | bytes | definition |", "|---|---:|---|"]
+    for key in ("flash_bytes", "ram_bytes"):
+        value = foot.get(key)
+        lines.append(f"| {key} | {'n/a' if value is None else f'{value:,}'} | {foot['definitions'][key]} |")
+    if report["gates"]:
+        lines += ["", "## Gates", "", "| check | value | limit | result |", "|---|---:|---:|---|"]
+        for g in report["gates"]:
+            lines.append(f"| {g['name']} | {g['value']} | {g['limit']} | {'pass' if g['passed'] else 'FAIL'} |")
+    lines += ["", f"![accuracy vs size]({layout.PLOT})", ""]
+    return "\n".join(lines)
+
+
+def plot(report: dict, dest: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colors = {"float32": "tab:blue", "int8": "tab:orange"}
+    markers = {"keras": "s", "tflite": "o", "onnx": "^"}
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    for v in report["variants"]:
+        ax.scatter(v["size_bytes"], 100 * v["accuracy"], s=60, c=colors.get(v["precision"], "tab:gray"),
+                   marker=markers.get(v["format"], "o"), edgecolors="black", linewidths=0.5, zorder=3)
+        ax.annotate(f"{v['name']} ({v['runner']})", (v["size_bytes"], 100 * v["accuracy"]),
+                    textcoords="offset points", xytext=(6, 4), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("artifact size (bytes, log scale)")
+    ax.set_ylabel(f"accuracy on {report['data']['split']} split (%)")
+    ax.set_title(f"{report['model']}: accuracy vs size")
+    ax.grid(True, which="both", alpha=0.3)
+    for precision, color in colors.items():
+        ax.scatter([], [], c=color, label=precision, edgecolors="black", linewidths=0.5)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    with atomic_path(dest) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+
+
+def write(report: dict, build_dir: Path) -> dict[str, Path]:
+    build_dir = Path(build_dir)
+    paths = {"json": build_dir / layout.REPORT_JSON, "md": build_dir / layout.REPORT_MD, "png": build_dir / layout.PLOT}
+    plot(report, paths["png"])
+    write_text(paths["md"], markdown(report))
+    write_json(paths["json"], report)
+    return paths

@@ -1,0 +1,1 @@
+"""Model → C: the .tflite as a byte array for TFLM firmware."""

@@ -1,0 +1,78 @@
+"""Small helpers that render C text. Logic elsewhere never builds C strings by hand.
+
+>>> c_identifier("digits-cnn v2")
+'digits_cnn_v2'
+>>> c_float(0.00390625)
+'0.00390625f'
+>>> c_string('say "hi"')
+'"say \\\\"hi\\\\""'
+"""
+
+from __future__ import annotations
+
+import re
+
+C_KEYWORDS = frozenset(
+    "auto break case char const continue default do double else enum extern float for goto if inline int "
+    "long register restrict return short signed sizeof static struct switch typedef union unsigned void "
+    "volatile while _Alignas _Alignof _Atomic _Bool _Complex _Generic _Imaginary _Noreturn _Static_assert "
+    "_Thread_local alignas alignof bool class delete new namespace template this true false".split()
+)
+
+
+def c_identifier(name: str) -> str:
+    """A valid, non-keyword C identifier derived from `name`."""
+    ident = re.sub(r"[^0-9A-Za-z_]", "_", name).strip("_") or "model"
+    ident = re.sub(r"_+", "_", ident)
+    if ident[0].isdigit() or ident in C_KEYWORDS:
+        ident = f"m_{ident}"
+    return ident
+
+
+def c_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def c_float(value: float) -> str:
+    text = f"{value:.9g}"
+    if not any(ch in text for ch in ".en"):
+        text += ".0"
+    return f"{text}f"
+
+
+def c_int(value: int) -> str:
+    return f"({value})" if value < 0 else str(value)
+
+
+def c_brace(values) -> str:
+    return "{" + ", ".join(str(v) for v in values) + "}"
+
+
+def c_byte_rows(data: bytes, per_line: int = 12, indent: str = "    ") -> str:
+    rows = []
+    for start in range(0, len(data), per_line):
+        rows.append(indent + ", ".join(f"0x{b:02x}" for b in data[start:start + per_line]) + ",")
+    return "\n".join(rows)
+
+
+def comment_block(lines: list[str]) -> str:
+    body = "\n".join(f" * {line}".rstrip() for line in lines)
+    return f"/*\n{body}\n */"
+
+
+ALIGN_MACRO = """\
+/* EDGENN_ALIGN(n): alignas in C11 and C++11, the compiler's attribute in C99. */
+#ifndef EDGENN_ALIGN
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define EDGENN_ALIGN(n) alignas(n)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#include <stdalign.h>
+#define EDGENN_ALIGN(n) alignas(n)
+#elif defined(__GNUC__) || defined(__clang__) || defined(__CC_ARM) || defined(__ICCARM__)
+#define EDGENN_ALIGN(n) __attribute__((aligned(n)))
+#elif defined(_MSC_VER)
+#define EDGENN_ALIGN(n) __declspec(align(n))
+#else
+#error "edgenn: no way known to align data on this compiler; define EDGENN_ALIGN(n)"
+#endif
+#endif"""

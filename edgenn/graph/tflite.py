@@ -1,0 +1,140 @@
+"""Read a .tflite flatbuffer with the schema module that ships with LiteRT; no TensorFlow import."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgenn.errors import ModelFileError
+
+try:
+    from ai_edge_litert import schema_py_generated as schema
+except ImportError:  # the TFLM package carries the same generated schema
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+
+def _enum_names(cls) -> dict[int, str]:
+    return {v: k for k, v in vars(cls).items() if not k.startswith("_") and isinstance(v, int)}
+
+
+OP_NAMES = _enum_names(schema.BuiltinOperator)
+DTYPE_NAMES = {k: v.lower() for k, v in _enum_names(schema.TensorType).items()}
+NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "int8": np.int8, "uint8": np.uint8,
+                "int16": np.int16, "int32": np.int32, "int64": np.int64, "bool": np.bool_}
+
+
+@dataclass(frozen=True)
+class Tensor:
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scale: tuple[float, ...]  # empty when not quantized; one per channel when per-channel
+    zero_point: tuple[int, ...]
+    quantized_dimension: int
+    data: np.ndarray | None  # constant data (weights, biases), None for activations
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(NUMPY_DTYPES.get(self.dtype, np.uint8)).itemsize
+
+
+@dataclass(frozen=True)
+class Op:
+    index: int
+    name: str  # BuiltinOperator name, e.g. CONV_2D, or the custom code
+    inputs: tuple[int, ...]  # tensor indices, -1 for an omitted optional input
+    outputs: tuple[int, ...]
+    options: object | None  # the schema's *OptionsT object
+
+
+@dataclass(frozen=True)
+class Graph:
+    path: Path | None
+    sha256: str
+    size_bytes: int
+    tensors: tuple[Tensor, ...]
+    ops: tuple[Op, ...]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+
+    @property
+    def op_names(self) -> tuple[str, ...]:
+        """Distinct op names in first-use order."""
+        return tuple(dict.fromkeys(op.name for op in self.ops))
+
+    def input_tensor(self, i: int = 0) -> Tensor:
+        return self.tensors[self.inputs[i]]
+
+    def output_tensor(self, i: int = 0) -> Tensor:
+        return self.tensors[self.outputs[i]]
+
+
+def _op_name(code) -> str:
+    builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+    if builtin == schema.BuiltinOperator.CUSTOM:
+        return (code.customCode or b"CUSTOM").decode() if isinstance(code.customCode, bytes) else str(code.customCode)
+    return OP_NAMES.get(builtin, f"BUILTIN_{builtin}")
+
+
+def parse_tflite(data: bytes, path: Path | None = None) -> Graph:
+    """Parse flatbuffer bytes; any inconsistency is a ModelFileError naming `path`."""
+    where = path or "<bytes>"
+    if len(data) < 8 or data[4:8] != b"TFL3":
+        raise ModelFileError(where, "not a TFLite model (no 'TFL3' flatbuffer identifier)")
+    try:
+        model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(data, 0))
+    except Exception as exc:  # flatbuffers reports truncation as struct/index errors
+        raise ModelFileError(where, f"corrupt or truncated TFLite model ({type(exc).__name__}: {exc})") from None
+    if not model.subgraphs:
+        raise ModelFileError(where, "TFLite model has no subgraph")
+    try:
+        sub = model.subgraphs[0]
+        buffers = model.buffers or []
+        tensors = []
+        for i, t in enumerate(sub.tensors or []):
+            q = t.quantization
+            scale = tuple(float(s) for s in (q.scale if q is not None and q.scale is not None else ()))
+            zp = tuple(int(z) for z in (q.zeroPoint if q is not None and q.zeroPoint is not None else ()))
+            dtype = DTYPE_NAMES.get(t.type, f"type{t.type}")
+            const = None
+            buf = buffers[t.buffer] if 0 < t.buffer < len(buffers) else None
+            if buf is not None:
+                raw = None
+                if buf.data is not None and len(buf.data):
+                    raw = np.asarray(buf.data, dtype=np.uint8).tobytes()
+                elif buf.offset and buf.offset > 1:  # large models keep buffers after the flatbuffer
+                    if buf.offset + buf.size > len(data):
+                        raise ValueError(f"buffer {t.buffer} lies past the end of the file")
+                    raw = data[buf.offset: buf.offset + buf.size]
+                if raw is not None and dtype in NUMPY_DTYPES:
+                    const = np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(tuple(t.shape) if t.shape is not None else ())
+            name = t.name.decode() if isinstance(t.name, bytes) else str(t.name)
+            shape = tuple(int(d) for d in (t.shape if t.shape is not None else ()))
+            qdim = int(q.quantizedDimension) if q is not None else 0
+            tensors.append(Tensor(i, name, shape, dtype, scale, zp, qdim, const))
+        codes = model.operatorCodes or []
+        ops = tuple(
+            Op(i, _op_name(codes[op.opcodeIndex]), tuple(int(x) for x in (op.inputs if op.inputs is not None else ())),
+               tuple(int(x) for x in (op.outputs if op.outputs is not None else ())), op.builtinOptions)
+            for i, op in enumerate(sub.operators or [])
+        )
+        for op in ops:
+            for idx in (*op.inputs, *op.outputs):
+                if idx >= len(tensors):
+                    raise ValueError(f"op {op.index} refers to tensor {idx} of {len(tensors)}")
+        inputs = tuple(int(x) for x in sub.inputs)
+        outputs = tuple(int(x) for x in sub.outputs)
+    except (ValueError, IndexError, TypeError) as exc:
+        raise ModelFileError(where, f"corrupt or truncated TFLite model ({exc})") from None
+    return Graph(path, hashlib.sha256(data).hexdigest(), len(data), tuple(tensors), ops, inputs, outputs)
+
+
+def read_tflite(path: str | Path) -> Graph:
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(path, "model file not found")
+    return parse_tflite(path.read_bytes(), path)

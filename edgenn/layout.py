@@ -1,0 +1,20 @@
+"""What each step writes into a build directory. Every module names files through here."""
+
+KERAS_MODEL = "model.keras"
+HISTORY = "history.json"
+RECIPE_COPY = "recipe.toml"
+KERAS_TEST_OUTPUTS = "keras_test_outputs.npy"
+DATA = "data.npz"
+
+TFLITE_FLOAT = "model_float.tflite"
+TFLITE_INT8 = "model_int8.tflite"
+ONNX_FLOAT = "model_float.onnx"
+ONNX_INT8 = "model_int8.onnx"
+ONNX_FROM_TFLITE_INT8 = "model_int8_tflite.onnx"
+
+C_HEADER = "model_data.h"
+C_SOURCE = "model_data.c"
+
+REPORT_JSON = "report.json"
+REPORT_MD = "report.md"
+PLOT = "accuracy_vs_size.png"

@@ -1,0 +1,248 @@
+"""Recipes: one TOML file per model, loaded into frozen dataclasses and validated up front.
+
+A recipe says where the data comes from, the architecture, how to train and quantize, and the
+budgets a build must meet. Every key is checked: an unknown key, a wrong type, or an unknown
+layer is a RecipeError naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edgenn.errors import RecipeError
+
+# Layer types a recipe may name, with the options each accepts (name -> (types, required)).
+# The builders live in edgenn.train.layers; a test checks both tables list the same names.
+LAYER_OPTIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
+    "conv2d": {
+        "filters": ((int,), True),
+        "kernel_size": ((int, list), True),
+        "strides": ((int, list), False),
+        "padding": ((str,), False),
+        "dilation_rate": ((int, list), False),
+        "use_bias": ((bool,), False),
+    },
+    "depthwise_conv2d": {
+        "kernel_size": ((int, list), True),
+        "strides": ((int, list), False),
+        "padding": ((str,), False),
+        "depth_multiplier": ((int,), False),
+        "dilation_rate": ((int, list), False),
+        "use_bias": ((bool,), False),
+    },
+    "dense": {"units": ((int,), True), "use_bias": ((bool,), False)},
+    "batchnorm": {"momentum": ((float,), False), "epsilon": ((float,), False)},
+    "relu": {},
+    "relu6": {},
+    "tanh": {},
+    "sigmoid": {},
+    "softmax": {},
+    "maxpool2d": {"pool_size": ((int, list), False), "strides": ((int, list), False), "padding": ((str,), False)},
+    "avgpool2d": {"pool_size": ((int, list), False), "strides": ((int, list), False), "padding": ((str,), False)},
+    "global_avgpool2d": {},
+    "flatten": {},
+    "dropout": {"rate": ((float,), True)},
+}
+
+DATA_SOURCES = ("digits", "npz")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    source: str = "digits"
+    path: str | None = None
+    seed: int = 0
+    validation_fraction: float = 0.15
+    test_fraction: float = 0.2
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    type: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    input_shape: tuple[int, ...]
+    layers: tuple[LayerSpec, ...]
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    epochs: int = 30
+    batch_size: int = 32
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class QuantizeSpec:
+    representative_samples: int = 200
+
+
+@dataclass(frozen=True)
+class Budgets:
+    max_flash_bytes: int | None = None
+    max_ram_bytes: int | None = None
+    min_int8_accuracy: float | None = None
+    max_accuracy_drop_pp: float | None = None
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    description: str
+    data: DataSpec
+    model: ModelSpec
+    train: TrainSpec
+    quantize: QuantizeSpec
+    budgets: Budgets
+    path: Path
+
+
+_TOP_KEYS = {"name", "description", "data", "model", "train", "quantize", "budgets"}
+
+
+def _type_name(types: tuple[type, ...]) -> str:
+    return " or ".join({int: "integer", float: "number", str: "string", bool: "boolean", list: "list"}[t] for t in types)
+
+
+def _check_value(path: Path, key: str, value: Any, types: tuple[type, ...]) -> Any:
+    # TOML integers are fine where a float is asked for; booleans are never integers here.
+    if float in types and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, bool) and bool not in types:
+        raise RecipeError(path, f"'{key}' must be {_type_name(types)}, got boolean")
+    if not isinstance(value, types):
+        raise RecipeError(path, f"'{key}' must be {_type_name(types)}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _section(path: Path, raw: dict, name: str, cls, extra_checks=None):
+    table = raw.get(name, {})
+    if not isinstance(table, dict):
+        raise RecipeError(path, f"[{name}] must be a table")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in table.items():
+        if key not in fields:
+            raise RecipeError(path, f"unknown key '{name}.{key}' (known: {', '.join(sorted(fields))})")
+        annotation = str(fields[key].type)
+        if "int" in annotation and "float" not in annotation:
+            types: tuple[type, ...] = (int,)
+        elif "float" in annotation:
+            types = (float,)
+        else:
+            types = (str,)
+        kwargs[key] = _check_value(path, f"{name}.{key}", value, types)
+    return cls(**kwargs)
+
+
+def _positive(path: Path, key: str, value, allow_zero: bool = False) -> None:
+    if value is None:
+        return
+    if value < 0 or (value == 0 and not allow_zero):
+        raise RecipeError(path, f"'{key}' must be {'non-negative' if allow_zero else 'positive'}, got {value}")
+
+
+def _layers(path: Path, raw_layers: Any) -> tuple[LayerSpec, ...]:
+    if not isinstance(raw_layers, list) or not raw_layers:
+        raise RecipeError(path, "'model.layers' must be a non-empty list of tables")
+    layers = []
+    for i, raw in enumerate(raw_layers):
+        where = f"model.layers[{i}]"
+        if not isinstance(raw, dict) or "type" not in raw:
+            raise RecipeError(path, f"'{where}' must be a table with a 'type'")
+        kind = raw["type"]
+        if kind not in LAYER_OPTIONS:
+            raise RecipeError(path, f"unknown layer type '{kind}' in {where} (known: {', '.join(sorted(LAYER_OPTIONS))})")
+        allowed = LAYER_OPTIONS[kind]
+        options = {}
+        for key, value in raw.items():
+            if key == "type":
+                continue
+            if key not in allowed:
+                known = ", ".join(sorted(allowed)) or "none"
+                raise RecipeError(path, f"unknown option '{key}' for {kind} layer in {where} (known: {known})")
+            options[key] = _check_value(path, f"{where}.{key}", value, allowed[key][0])
+        for key, (_, required) in allowed.items():
+            if required and key not in options:
+                raise RecipeError(path, f"{kind} layer in {where} needs '{key}'")
+        if "padding" in options and options["padding"] not in ("same", "valid"):
+            raise RecipeError(path, f"'{where}.padding' must be 'same' or 'valid', got {options['padding']!r}")
+        if kind == "dropout" and not 0.0 <= options["rate"] < 1.0:
+            raise RecipeError(path, f"'{where}.rate' must be in [0, 1), got {options['rate']}")
+        layers.append(LayerSpec(kind, options))
+    return tuple(layers)
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and validate a recipe.
+
+    Raises:
+        RecipeError: the file is missing, is not TOML, or breaks the schema.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(path, "recipe not found" if not path.exists() else "recipe is not a file")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RecipeError(path, f"not valid TOML: {exc}") from None
+    for key in raw:
+        if key not in _TOP_KEYS:
+            raise RecipeError(path, f"unknown key '{key}' (known: {', '.join(sorted(_TOP_KEYS))})")
+
+    name = raw.get("name", path.stem)
+    if not isinstance(name, str) or not name.isidentifier():
+        raise RecipeError(path, f"'name' must be an identifier-like string, got {name!r}")
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise RecipeError(path, "'description' must be a string")
+
+    data = _section(path, raw, "data", DataSpec)
+    if data.source not in DATA_SOURCES:
+        raise RecipeError(path, f"'data.source' must be one of {', '.join(DATA_SOURCES)}, got {data.source!r}")
+    if data.source == "npz" and not data.path:
+        raise RecipeError(path, "'data.path' is required when data.source is 'npz'")
+    for key in ("validation_fraction", "test_fraction"):
+        value = getattr(data, key)
+        if not 0.0 < value < 0.5:
+            raise RecipeError(path, f"'data.{key}' must be in (0, 0.5), got {value}")
+
+    model_raw = raw.get("model")
+    if not isinstance(model_raw, dict):
+        raise RecipeError(path, "missing [model] table")
+    for key in model_raw:
+        if key not in ("input_shape", "layers"):
+            raise RecipeError(path, f"unknown key 'model.{key}' (known: input_shape, layers)")
+    shape = model_raw.get("input_shape")
+    if not isinstance(shape, list) or not shape or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
+        raise RecipeError(path, f"'model.input_shape' must be a list of positive integers, got {shape!r}")
+    model = ModelSpec(tuple(shape), _layers(path, model_raw.get("layers")))
+
+    train = _section(path, raw, "train", TrainSpec)
+    _positive(path, "train.epochs", train.epochs)
+    _positive(path, "train.batch_size", train.batch_size)
+    _positive(path, "train.learning_rate", train.learning_rate)
+    if train.optimizer not in OPTIMIZERS:
+        raise RecipeError(path, f"'train.optimizer' must be one of {', '.join(OPTIMIZERS)}, got {train.optimizer!r}")
+
+    quantize = _section(path, raw, "quantize", QuantizeSpec)
+    _positive(path, "quantize.representative_samples", quantize.representative_samples)
+
+    budgets = _section(path, raw, "budgets", Budgets)
+    _positive(path, "budgets.max_flash_bytes", budgets.max_flash_bytes)
+    _positive(path, "budgets.max_ram_bytes", budgets.max_ram_bytes)
+    _positive(path, "budgets.max_accuracy_drop_pp", budgets.max_accuracy_drop_pp, allow_zero=True)
+    if budgets.min_int8_accuracy is not None and not 0.0 <= budgets.min_int8_accuracy <= 1.0:
+        raise RecipeError(path, f"'budgets.min_int8_accuracy' must be in [0, 1], got {budgets.min_int8_accuracy}")
+
+    return Recipe(name, description, data, model, train, quantize, budgets, path)

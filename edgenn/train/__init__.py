@@ -1,0 +1,1 @@
+"""Build a Keras 3 model from a recipe and train it."""
