@@ -19,15 +19,6 @@ EXIT_BUDGET_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
-class _Group(click.Group):
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except EdgeNNError as exc:
-            click.echo(f"edgenn: error: {exc.line()}", err=True)
-            ctx.exit(EXIT_BAD_INPUT)
-
-
 def _command_line() -> str:
     return shlex.join(["edgenn", *sys.argv[1:]])
 
@@ -39,7 +30,7 @@ output_option = click.option("-o", "--output", "output", type=click.Path(path_ty
 recipe_argument = click.argument("recipe", type=click.Path(path_type=Path))
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edgenn")
 def cli():
     """edgenn: Keras → int8 TFLite/ONNX → C for microcontrollers, with accuracy and size measured."""
@@ -114,12 +105,16 @@ def _print_variants(report: dict) -> None:
     for v in report["variants"]:
         table.add_row(v["name"], v["runner"], f"{100 * v['accuracy']:.2f}%", f"{v['size_bytes']:,}")
     out.print(table)
-    for name, a in report["agreement"]["int8"].items():
-        out.print(f"int8 {name} vs {report['agreement']['int8_reference']}: top-1 agreement "
-                  f"{100 * a['top1_agreement']:.2f}%, max diff {a['max_diff_lsb']} LSB, "
-                  f"{a['mismatched_bytes']}/{a['total_bytes']} bytes differ")
+    ag = report["agreement"]
+    for name, a in ag["int8"].items():
+        r = ag["int8_random_inputs"].get(name)
+        extra = f"; random inputs: max {r['max_diff_lsb']} LSB, {r['mismatched_bytes']}/{r['total_bytes']} bytes" if r else ""
+        out.print(f"int8 {name} vs {ag['int8_reference']}: top-1 {100 * a['top1_agreement']:.2f}%, "
+                  f"max {a['max_diff_lsb']} LSB, {a['mismatched_bytes']}/{a['total_bytes']} bytes differ{extra}",
+                  soft_wrap=True)
     foot = report["footprint"]
-    out.print(f"flash {foot['flash_bytes']:,} B (int8 .tflite), RAM {foot['ram_bytes']:,} B (TFLM arena, measured)")
+    out.print(f"flash {foot['flash_bytes']:,} B (int8 .tflite), RAM {foot['ram_bytes']:,} B (TFLM arena, measured)",
+              soft_wrap=True)
 
 
 def _print_gates(rows) -> bool:
@@ -188,8 +183,21 @@ def run(recipe, output):
         sys.exit(EXIT_BUDGET_FAILED)
 
 
-def main() -> None:
-    cli(prog_name="edgenn")
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: every error a user can fix becomes one line on stderr and exit code 2."""
+    try:
+        code = cli.main(args=argv, prog_name="edgenn", standalone_mode=False)
+    except EdgeNNError as exc:
+        click.echo(f"edgenn: error: {exc.line()}", err=True)
+        code = EXIT_BAD_INPUT
+    except click.ClickException as exc:  # usage errors: bad option values, missing arguments
+        where = f"{exc.ctx.command_path}: " if getattr(exc, "ctx", None) else ""
+        click.echo(f"edgenn: error: {where}{exc.format_message()} (see --help)", err=True)
+        code = EXIT_BAD_INPUT if isinstance(exc, click.UsageError) else exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("edgenn: aborted", err=True)
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

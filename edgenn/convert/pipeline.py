@@ -24,8 +24,6 @@ def load_keras(path: Path):
     """Load a .keras file with safe_mode: no code from the file is executed."""
     import keras
 
-    if not path.is_file():
-        raise BuildDirError(path, "missing: run 'edgenn train' first")
     try:
         return keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:
@@ -39,17 +37,19 @@ def convert(build_dir: Path) -> dict[str, Path]:
     Returns:
         Artifact key → path.
     """
-    from edgenn.convert import onnx as onnx_conv
-    import keras
-
-    from edgenn.convert.tflite import batch_one, serving_function, to_tflite
-
     build_dir = Path(build_dir)
     if not build_dir.is_dir():
         raise BuildDirError(build_dir, "build directory not found")
-    tf = tensorflow()
-    model = load_keras(build_dir / layout.KERAS_MODEL)
+    if not (build_dir / layout.KERAS_MODEL).is_file():
+        raise BuildDirError(build_dir / layout.KERAS_MODEL, "missing: run 'edgenn train' first")
     calib = load_build_data(build_dir).x_calib
+    tf = tensorflow()
+    import keras
+
+    from edgenn.convert import onnx as onnx_conv
+    from edgenn.convert.tflite import batch_one, serving_function, to_tflite
+
+    model = load_keras(build_dir / layout.KERAS_MODEL)
     model = batch_one(keras, model)
     fn = serving_function(tf, model)
     paths = {key: build_dir / name for key, name in ARTIFACTS.items()}

@@ -1,0 +1,3 @@
+from edgenn.cli import main
+
+main()
