@@ -25,8 +25,14 @@ def _command_line() -> str:
 
 # Options shared by several commands, defined once.
 build_dir_argument = click.argument("build_dir", type=click.Path(path_type=Path))
-output_option = click.option("-o", "--output", "output", type=click.Path(path_type=Path), default=None,
-                             help="Build directory. Default: build/<recipe name>.")
+output_option = click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Build directory. Default: build/<recipe name>.",
+)
 recipe_argument = click.argument("recipe", type=click.Path(path_type=Path))
 
 
@@ -53,8 +59,10 @@ def train(recipe, output):
 
     r, out = _recipe_and_dir(recipe, output)
     h = do_train(r, out)
-    click.echo(f"trained {r.name}: best epoch {h['best_epoch']}/{h['epochs']}, "
-               f"val accuracy {h['best_val_accuracy']:.4f}, test accuracy {h['test_accuracy']:.4f} → {out}")
+    click.echo(
+        f"trained {r.name}: best epoch {h['best_epoch']}/{h['epochs']}, "
+        f"val accuracy {h['best_val_accuracy']:.4f}, test accuracy {h['test_accuracy']:.4f} → {out}"
+    )
 
 
 @cli.command()
@@ -69,7 +77,9 @@ def convert(build_dir):
 
 @cli.command()
 @click.argument("target", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Output folder. Default: beside the model.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), default=None, help="Output folder. Default: beside the model."
+)
 @click.option("--name", default=None, help="C symbol prefix. Default: the build directory's or file's name.")
 def export(target, output, name):
     """Write the int8 model of TARGET (a build dir or a .tflite) as model_data.h/.c for TFLM firmware."""
@@ -108,13 +118,21 @@ def _print_variants(report: dict) -> None:
     ag = report["agreement"]
     for name, a in ag["int8"].items():
         r = ag["int8_random_inputs"].get(name)
-        extra = f"; random inputs: max {r['max_diff_lsb']} LSB, {r['mismatched_bytes']}/{r['total_bytes']} bytes" if r else ""
-        out.print(f"int8 {name} vs {ag['int8_reference']}: top-1 {100 * a['top1_agreement']:.2f}%, "
-                  f"max {a['max_diff_lsb']} LSB, {a['mismatched_bytes']}/{a['total_bytes']} bytes differ{extra}",
-                  soft_wrap=True)
+        extra = (
+            f"; random inputs: max {r['max_diff_lsb']} LSB, {r['mismatched_bytes']}/{r['total_bytes']} bytes"
+            if r
+            else ""
+        )
+        out.print(
+            f"int8 {name} vs {ag['int8_reference']}: top-1 {100 * a['top1_agreement']:.2f}%, "
+            f"max {a['max_diff_lsb']} LSB, {a['mismatched_bytes']}/{a['total_bytes']} bytes differ{extra}",
+            soft_wrap=True,
+        )
     foot = report["footprint"]
-    out.print(f"flash {foot['flash_bytes']:,} B (int8 .tflite), RAM {foot['ram_bytes']:,} B (TFLM arena, measured)",
-              soft_wrap=True)
+    out.print(
+        f"flash {foot['flash_bytes']:,} B (int8 .tflite), RAM {foot['ram_bytes']:,} B (TFLM arena, measured)",
+        soft_wrap=True,
+    )
 
 
 def _print_gates(rows) -> bool:
@@ -134,8 +152,12 @@ def _print_gates(rows) -> bool:
 
 @cli.command(name="eval")
 @build_dir_argument
-@click.option("--data", type=click.Path(path_type=Path), default=None,
-              help="An .npz with 'x' and 'y' to evaluate on instead of the build's test split.")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="An .npz with 'x' and 'y' to evaluate on instead of the build's test split.",
+)
 def eval_(build_dir, data):
     """Evaluate every variant in BUILD_DIR: report.json, report.md, accuracy_vs_size.png."""
     report = _eval(build_dir, data)
@@ -148,7 +170,9 @@ def eval_(build_dir, data):
 @click.option("--max-flash", type=click.IntRange(min=1), default=None, help="Flash budget in bytes.")
 @click.option("--max-ram", type=click.IntRange(min=1), default=None, help="RAM budget in bytes.")
 @click.option("--min-accuracy", type=click.FloatRange(0.0, 1.0), default=None, help="Minimum int8 accuracy (0-1).")
-@click.option("--max-drop", type=click.FloatRange(min=0.0), default=None, help="Maximum float→int8 accuracy drop, in pp.")
+@click.option(
+    "--max-drop", type=click.FloatRange(min=0.0), default=None, help="Maximum float→int8 accuracy drop, in pp."
+)
 def gate(build_dir, max_flash, max_ram, min_accuracy, max_drop):
     """Check BUILD_DIR's report against budgets. Exit 0 pass, 1 a budget failed, 2 bad input.
 
@@ -156,8 +180,13 @@ def gate(build_dir, max_flash, max_ram, min_accuracy, max_drop):
     """
     from edgenn.gate import gate as do_gate
 
-    rows = do_gate(build_dir, max_flash_bytes=max_flash, max_ram_bytes=max_ram,
-                   min_int8_accuracy=min_accuracy, max_accuracy_drop_pp=max_drop)
+    rows = do_gate(
+        build_dir,
+        max_flash_bytes=max_flash,
+        max_ram_bytes=max_ram,
+        min_int8_accuracy=min_accuracy,
+        max_accuracy_drop_pp=max_drop,
+    )
     if not _print_gates(rows):
         sys.exit(EXIT_BUDGET_FAILED)
 

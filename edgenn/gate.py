@@ -28,8 +28,14 @@ class Check:
     definition: str
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "value": self.value, "limit": self.limit, "passed": self.passed,
-                "unit": self.unit, "definition": self.definition}
+        return {
+            "name": self.name,
+            "value": self.value,
+            "limit": self.limit,
+            "passed": self.passed,
+            "unit": self.unit,
+            "definition": self.definition,
+        }
 
 
 def recipe_budgets(build_dir: Path) -> Budgets:
@@ -78,26 +84,54 @@ def checks(report: dict, budgets: Budgets, where: Path | None = None) -> list[Ch
 
     if budgets.max_flash_bytes is not None:
         flash = need(foot.get("flash_bytes"), "flash figure")
-        out.append(Check("flash_bytes", flash, budgets.max_flash_bytes, flash <= budgets.max_flash_bytes, "B",
-                         defs.get("flash_bytes", "")))
+        out.append(
+            Check(
+                "flash_bytes",
+                flash,
+                budgets.max_flash_bytes,
+                flash <= budgets.max_flash_bytes,
+                "B",
+                defs.get("flash_bytes", ""),
+            )
+        )
     if budgets.max_ram_bytes is not None:
         ram = need(foot.get("ram_bytes"), "RAM figure")
-        out.append(Check("ram_bytes", ram, budgets.max_ram_bytes, ram <= budgets.max_ram_bytes, "B",
-                         defs.get("ram_bytes", "")))
+        out.append(
+            Check("ram_bytes", ram, budgets.max_ram_bytes, ram <= budgets.max_ram_bytes, "B", defs.get("ram_bytes", ""))
+        )
     int8 = _accuracy(report, (INT8_VARIANT,))
     if budgets.min_int8_accuracy is not None:
         name, acc = need(int8, f"{INT8_VARIANT} accuracy")
-        out.append(Check("int8_accuracy", acc, budgets.min_int8_accuracy, acc >= budgets.min_int8_accuracy, "",
-                         f"accuracy of {name} on the evaluated split"))
+        out.append(
+            Check(
+                "int8_accuracy",
+                acc,
+                budgets.min_int8_accuracy,
+                acc >= budgets.min_int8_accuracy,
+                "",
+                f"accuracy of {name} on the evaluated split",
+            )
+        )
     if budgets.max_accuracy_drop_pp is not None:
         name, acc = need(int8, f"{INT8_VARIANT} accuracy")
         fname, facc = need(_accuracy(report, FLOAT_VARIANTS), "float accuracy")
         drop = round((facc - acc) * 100.0, 4)
-        out.append(Check("accuracy_drop_pp", drop, budgets.max_accuracy_drop_pp, drop <= budgets.max_accuracy_drop_pp,
-                         "pp", f"{fname} minus {name}, percentage points"))
+        out.append(
+            Check(
+                "accuracy_drop_pp",
+                drop,
+                budgets.max_accuracy_drop_pp,
+                drop <= budgets.max_accuracy_drop_pp,
+                "pp",
+                f"{fname} minus {name}, percentage points",
+            )
+        )
     if not out:
-        raise EdgeNNError(where, "no budgets to check: set them in the recipe's [budgets] or pass --max-flash, "
-                                 "--max-ram, --min-accuracy or --max-drop")
+        raise EdgeNNError(
+            where,
+            "no budgets to check: set them in the recipe's [budgets] or pass --max-flash, "
+            "--max-ram, --min-accuracy or --max-drop",
+        )
     return out
 
 

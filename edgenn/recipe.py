@@ -111,7 +111,9 @@ _TOP_KEYS = {"name", "description", "data", "model", "train", "quantize", "budge
 
 
 def _type_name(types: tuple[type, ...]) -> str:
-    return " or ".join({int: "integer", float: "number", str: "string", bool: "boolean", list: "list"}[t] for t in types)
+    return " or ".join(
+        {int: "integer", float: "number", str: "string", bool: "boolean", list: "list"}[t] for t in types
+    )
 
 
 def _check_value(path: Path, key: str, value: Any, types: tuple[type, ...]) -> Any:
@@ -162,7 +164,9 @@ def _layers(path: Path, raw_layers: Any) -> tuple[LayerSpec, ...]:
             raise RecipeError(path, f"'{where}' must be a table with a 'type'")
         kind = raw["type"]
         if kind not in LAYER_OPTIONS:
-            raise RecipeError(path, f"unknown layer type '{kind}' in {where} (known: {', '.join(sorted(LAYER_OPTIONS))})")
+            raise RecipeError(
+                path, f"unknown layer type '{kind}' in {where} (known: {', '.join(sorted(LAYER_OPTIONS))})"
+            )
         allowed = LAYER_OPTIONS[kind]
         options = {}
         for key, value in raw.items():
@@ -224,7 +228,11 @@ def load_recipe(path: str | Path) -> Recipe:
         if key not in ("input_shape", "layers"):
             raise RecipeError(path, f"unknown key 'model.{key}' (known: input_shape, layers)")
     shape = model_raw.get("input_shape")
-    if not isinstance(shape, list) or not shape or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
+    if (
+        not isinstance(shape, list)
+        or not shape
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)
+    ):
         raise RecipeError(path, f"'model.input_shape' must be a list of positive integers, got {shape!r}")
     model = ModelSpec(tuple(shape), _layers(path, model_raw.get("layers")))
 

@@ -15,8 +15,8 @@ def tensorflow():
 
     try:
         with native_quiet():
-            import tensorflow as tf
             import keras  # noqa: F401  (its import logs too)
+            import tensorflow as tf
     except ImportError:
         raise EdgeNNError(None, "this command needs TensorFlow: pip install 'edgenn[train]'") from None
     tf.get_logger().setLevel("ERROR")

@@ -41,8 +41,12 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> sub
     """Run `edgenn ARGS` as a user would: a fresh process, exit code and both streams captured."""
     full_env = {**os.environ, "EDGENN_QUIET": "1", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "edgenn", *args], capture_output=True, text=True, env=full_env,
-        cwd=cwd or REPO, timeout=900,
+        [sys.executable, "-m", "edgenn", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or REPO,
+        timeout=900,
     )
 
 

@@ -30,7 +30,11 @@ def quantize_qdq(float_onnx: bytes, calib: np.ndarray) -> bytes:
     """Static int8 QDQ quantization: per-channel weights, MinMax-calibrated int8 activations."""
     import onnx
     from onnxruntime.quantization import (
-        CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static,
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -49,8 +53,13 @@ def quantize_qdq(float_onnx: bytes, calib: np.ndarray) -> bytes:
         src.write_bytes(float_onnx)
         quant_pre_process(str(src), str(pre))  # shape inference + graph optimisation (folds BN)
         quantize_static(
-            str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+            str(pre),
+            str(out),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QInt8,
+            weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
         )
         return out.read_bytes()

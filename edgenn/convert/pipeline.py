@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edgenn import layout
 from edgenn.console import native_quiet, progress
 from edgenn.data.splits import load_build_data
 from edgenn.errors import BuildDirError, ModelFileError
 from edgenn.fileio import write_bytes
 from edgenn.tfimport import tensorflow
-from edgenn import layout
 
 ARTIFACTS = {
     "tflite_float": layout.TFLITE_FLOAT,

@@ -28,6 +28,7 @@ def to_tflite(tf, model, calib: np.ndarray | None) -> bytes:
     """Convert a batch-1 model; with `calib`, to full-integer int8 (int8 I/O, per-channel weights)."""
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if calib is not None:
+
         def representative():
             for sample in calib:
                 yield [sample[np.newaxis].astype(np.float32)]

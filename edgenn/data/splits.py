@@ -109,8 +109,13 @@ def save_build_data(build_dir: Path, ds: Dataset, x_calib: np.ndarray) -> Path:
     with atomic_path(dest) as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(
-                fh, x_calib=x_calib, x_val=ds.x_val, y_val=ds.y_val,
-                x_test=ds.x_test, y_test=ds.y_test, labels=np.array(ds.labels),
+                fh,
+                x_calib=x_calib,
+                x_val=ds.x_val,
+                y_val=ds.y_val,
+                x_test=ds.x_test,
+                y_test=ds.y_test,
+                labels=np.array(ds.labels),
             )
     return dest
 
@@ -132,7 +137,11 @@ def load_build_data(build_dir: Path) -> BuildData:
     try:
         with np.load(path, allow_pickle=False) as npz:
             return BuildData(
-                npz["x_calib"], npz["x_val"], npz["y_val"], npz["x_test"], npz["y_test"],
+                npz["x_calib"],
+                npz["x_val"],
+                npz["y_val"],
+                npz["x_test"],
+                npz["y_test"],
                 tuple(str(s) for s in npz["labels"]),
             )
     except Exception as exc:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -28,7 +28,7 @@ REPORT_SCHEMA = 1
 FOOTPRINT_DEFINITIONS = {
     "flash_bytes": f"size of {layout.TFLITE_INT8} (the flatbuffer TFLM reads from flash; runtime code not included)",
     "ram_bytes": "TFLM tensor arena for the model, measured by the tflite_micro interpreter's "
-                 "RecordingMicroAllocator ('Arena allocation total') after one invoke",
+    "RecordingMicroAllocator ('Arena allocation total') after one invoke",
 }
 
 
@@ -43,26 +43,81 @@ class Variant:
     description: str
 
 
-def _variants(int8_graph) -> list[Variant]:
+def variants_for(int8_graph) -> list[Variant]:
     in_q, out_q = io_quant(int8_graph)
     return [
-        Variant("keras_float", "keras", "float32", "keras", layout.KERAS_MODEL,
-                lambda d: RecordedRunner(np.load(d / layout.KERAS_TEST_OUTPUTS)), "Keras, float32 (recorded at training)"),
-        Variant("tflite_float", "tflite", "float32", "litert", layout.TFLITE_FLOAT,
-                lambda d: LiteRTRunner(d / layout.TFLITE_FLOAT), "TFLite float32 on LiteRT"),
-        Variant("tflite_int8", "tflite", "int8", "litert", layout.TFLITE_INT8,
-                lambda d: LiteRTRunner(d / layout.TFLITE_INT8), "TFLite int8 on LiteRT (optimized kernels)"),
-        Variant("tflite_int8_ref", "tflite", "int8", "litert_ref", layout.TFLITE_INT8,
-                lambda d: LiteRTRunner(d / layout.TFLITE_INT8, reference=True), "TFLite int8 on LiteRT reference kernels"),
-        Variant("tflite_int8_tflm", "tflite", "int8", "tflm", layout.TFLITE_INT8,
-                lambda d: TFLMRunner(d / layout.TFLITE_INT8), "TFLite int8 on the TFLM interpreter (microcontroller reference)"),
-        Variant("onnx_float", "onnx", "float32", "onnxruntime", layout.ONNX_FLOAT,
-                lambda d: OnnxRunner(d / layout.ONNX_FLOAT), "ONNX float32 on onnxruntime"),
-        Variant("onnx_int8", "onnx", "int8", "onnxruntime", layout.ONNX_INT8,
-                lambda d: OnnxRunner(d / layout.ONNX_INT8), "ONNX int8 QDQ (onnxruntime static quantization) on onnxruntime"),
-        Variant("tflite_int8_as_onnx", "onnx", "int8", "onnxruntime", layout.ONNX_FROM_TFLITE_INT8,
-                lambda d: OnnxRunner(d / layout.ONNX_FROM_TFLITE_INT8, output_quant=out_q, input_quant=in_q),
-                "the int8 TFLite graph as ONNX (tf2onnx) on onnxruntime"),
+        Variant(
+            "keras_float",
+            "keras",
+            "float32",
+            "keras",
+            layout.KERAS_MODEL,
+            lambda d: RecordedRunner(np.load(d / layout.KERAS_TEST_OUTPUTS)),
+            "Keras, float32 (recorded at training)",
+        ),
+        Variant(
+            "tflite_float",
+            "tflite",
+            "float32",
+            "litert",
+            layout.TFLITE_FLOAT,
+            lambda d: LiteRTRunner(d / layout.TFLITE_FLOAT),
+            "TFLite float32 on LiteRT",
+        ),
+        Variant(
+            "tflite_int8",
+            "tflite",
+            "int8",
+            "litert",
+            layout.TFLITE_INT8,
+            lambda d: LiteRTRunner(d / layout.TFLITE_INT8),
+            "TFLite int8 on LiteRT (optimized kernels)",
+        ),
+        Variant(
+            "tflite_int8_ref",
+            "tflite",
+            "int8",
+            "litert_ref",
+            layout.TFLITE_INT8,
+            lambda d: LiteRTRunner(d / layout.TFLITE_INT8, reference=True),
+            "TFLite int8 on LiteRT reference kernels",
+        ),
+        Variant(
+            "tflite_int8_tflm",
+            "tflite",
+            "int8",
+            "tflm",
+            layout.TFLITE_INT8,
+            lambda d: TFLMRunner(d / layout.TFLITE_INT8),
+            "TFLite int8 on the TFLM interpreter (microcontroller reference)",
+        ),
+        Variant(
+            "onnx_float",
+            "onnx",
+            "float32",
+            "onnxruntime",
+            layout.ONNX_FLOAT,
+            lambda d: OnnxRunner(d / layout.ONNX_FLOAT),
+            "ONNX float32 on onnxruntime",
+        ),
+        Variant(
+            "onnx_int8",
+            "onnx",
+            "int8",
+            "onnxruntime",
+            layout.ONNX_INT8,
+            lambda d: OnnxRunner(d / layout.ONNX_INT8),
+            "ONNX int8 QDQ (onnxruntime static quantization) on onnxruntime",
+        ),
+        Variant(
+            "tflite_int8_as_onnx",
+            "onnx",
+            "int8",
+            "onnxruntime",
+            layout.ONNX_FROM_TFLITE_INT8,
+            lambda d: OnnxRunner(d / layout.ONNX_FROM_TFLITE_INT8, output_quant=out_q, input_quant=in_q),
+            "the int8 TFLite graph as ONNX (tf2onnx) on onnxruntime",
+        ),
     ]
 
 
@@ -108,7 +163,7 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
         check_shape(data, x, graph.input_tensor().shape[1:])
         labels, split = found or built.labels, str(data)
 
-    variants = [v for v in _variants(graph) if (build_dir / v.artifact).is_file()]
+    variants = [v for v in variants_for(graph) if (build_dir / v.artifact).is_file()]
     if data is not None:  # recorded Keras outputs cover the build's own test split only
         variants = [v for v in variants if v.runner != "keras"]
 
@@ -120,18 +175,30 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
         for v in variants:
             task = bar.add_task(f"eval {v.name}", total=len(x), info=v.runner)
             runner = runners[v.name]
-            out = runner.predict(x, tick=lambda: bar.advance(task))
+            out = runner.predict(x, tick=lambda task=task: bar.advance(task))
             outputs[v.name] = out
             if isinstance(runner, TFLMRunner):
                 arena = runner.arena_bytes()
-            rows.append({
-                "name": v.name, "format": v.format, "precision": v.precision, "runner": v.runner,
-                "accuracy": metrics.accuracy(out, y), "size_bytes": (build_dir / v.artifact).stat().st_size,
-                "artifact": v.artifact, "description": v.description,
-            })
+            rows.append(
+                {
+                    "name": v.name,
+                    "format": v.format,
+                    "precision": v.precision,
+                    "runner": v.runner,
+                    "accuracy": metrics.accuracy(out, y),
+                    "size_bytes": (build_dir / v.artifact).stat().st_size,
+                    "artifact": v.artifact,
+                    "description": v.description,
+                }
+            )
 
-    agreement = {"int8_reference": REFERENCE_INT8, "int8": {}, "int8_random_inputs": {},
-                 "float_reference": FLOAT_REFERENCE, "float": {}}
+    agreement = {
+        "int8_reference": REFERENCE_INT8,
+        "int8": {},
+        "int8_random_inputs": {},
+        "float_reference": FLOAT_REFERENCE,
+        "float": {},
+    }
     if REFERENCE_INT8 in outputs:
         peers = [p for p in INT8_PEERS if p in outputs]
         for peer in peers:

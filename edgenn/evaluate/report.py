@@ -26,19 +26,35 @@ def markdown(report: dict) -> str:
         "|---|---|---|---|---:|---:|",
     ]
     for v in report["variants"]:
-        lines.append(f"| {v['name']} | {v['format']} | {v['precision']} | {v['runner']} | {_pct(v['accuracy'])} | {v['size_bytes']:,} |")
+        cells = [v["name"], v["format"], v["precision"], v["runner"], _pct(v["accuracy"]), f"{v['size_bytes']:,}"]
+        lines.append("| " + " | ".join(cells) + " |")
     agreement = report["agreement"]
-    for key, what in (("int8", f"{report['data']['split']} data"), ("int8_random_inputs", "uniformly random int8 inputs")):
+    for key, what in (
+        ("int8", f"{report['data']['split']} data"),
+        ("int8_random_inputs", "uniformly random int8 inputs"),
+    ):
         if not agreement.get(key):
             continue
-        lines += ["", f"## int8 agreement with `{agreement['int8_reference']}` on {what} (same int8 TFLite graph)", "",
-                  "| runner | samples | top-1 agreement | max diff (LSB) | differing bytes |", "|---|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            f"## int8 agreement with `{agreement['int8_reference']}` on {what} (same int8 TFLite graph)",
+            "",
+            "| runner | samples | top-1 agreement | max diff (LSB) | differing bytes |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for name, a in agreement[key].items():
-            lines.append(f"| {name} | {a['samples']} | {_pct(a['top1_agreement'])} | {a['max_diff_lsb']} | "
-                         f"{a['mismatched_bytes']} of {a['total_bytes']} |")
+            lines.append(
+                f"| {name} | {a['samples']} | {_pct(a['top1_agreement'])} | {a['max_diff_lsb']} | "
+                f"{a['mismatched_bytes']} of {a['total_bytes']} |"
+            )
     if agreement["float"]:
-        lines += ["", f"## float agreement with `{agreement['float_reference']}`", "",
-                  "| runner | top-1 agreement | max abs diff |", "|---|---:|---:|"]
+        lines += [
+            "",
+            f"## float agreement with `{agreement['float_reference']}`",
+            "",
+            "| runner | top-1 agreement | max abs diff |",
+            "|---|---:|---:|",
+        ]
         for name, a in agreement["float"].items():
             lines.append(f"| {name} | {_pct(a['top1_agreement'])} | {a['max_abs_diff']:.2e} |")
     foot = report["footprint"]
@@ -66,17 +82,31 @@ def plot(report: dict, dest: Path) -> None:
     groups: dict[str, list[dict]] = {}
     for v in report["variants"]:
         groups.setdefault(v.get("artifact", v["name"]), []).append(v)
-        ax.scatter(v["size_bytes"], 100 * v["accuracy"], s=60, c=colors.get(v["precision"], "tab:gray"),
-                   marker=markers.get(v["format"], "o"), edgecolors="black", linewidths=0.5, zorder=3)
+        ax.scatter(
+            v["size_bytes"],
+            100 * v["accuracy"],
+            s=60,
+            c=colors.get(v["precision"], "tab:gray"),
+            marker=markers.get(v["format"], "o"),
+            edgecolors="black",
+            linewidths=0.5,
+            zorder=3,
+        )
     # One label per artifact (several runners share a file); alternate above/below so that
     # artifacts of similar size stay readable.
     for i, (artifact, vs) in enumerate(sorted(groups.items(), key=lambda kv: kv[1][0]["size_bytes"])):
         runners = "\n".join(f"{v['runner']} {100 * v['accuracy']:.1f}%" for v in vs)
         top = max(vs, key=lambda v: v["accuracy"])
-        ax.annotate(f"{artifact}\n{runners}", (top["size_bytes"], 100 * top["accuracy"]), textcoords="offset points",
-                    xytext=(0, 12) if i % 2 == 0 else (0, -12), ha="center",
-                    va="bottom" if i % 2 == 0 else "top", fontsize=7.5,
-                    arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "gray"})
+        ax.annotate(
+            f"{artifact}\n{runners}",
+            (top["size_bytes"], 100 * top["accuracy"]),
+            textcoords="offset points",
+            xytext=(0, 12) if i % 2 == 0 else (0, -12),
+            ha="center",
+            va="bottom" if i % 2 == 0 else "top",
+            fontsize=7.5,
+            arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "gray"},
+        )
     accs = [100 * v["accuracy"] for v in report["variants"]]
     ax.set_ylim(min(accs) - 3, min(100.5, max(accs) + 3) if max(accs) < 99 else max(accs) + 2)
     sizes = [v["size_bytes"] for v in report["variants"]]

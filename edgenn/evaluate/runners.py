@@ -8,9 +8,9 @@ models (the bytes a microcontroller would produce), floats otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 

@@ -51,7 +51,7 @@ def c_brace(values) -> str:
 def c_byte_rows(data: bytes, per_line: int = 12, indent: str = "    ") -> str:
     rows = []
     for start in range(0, len(data), per_line):
-        rows.append(indent + ", ".join(f"0x{b:02x}" for b in data[start:start + per_line]) + ",")
+        rows.append(indent + ", ".join(f"0x{b:02x}" for b in data[start : start + per_line]) + ",")
     return "\n".join(rows)
 
 

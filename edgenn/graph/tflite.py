@@ -22,8 +22,16 @@ def _enum_names(cls) -> dict[int, str]:
 
 OP_NAMES = _enum_names(schema.BuiltinOperator)
 DTYPE_NAMES = {k: v.lower() for k, v in _enum_names(schema.TensorType).items()}
-NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "int8": np.int8, "uint8": np.uint8,
-                "int16": np.int16, "int32": np.int32, "int64": np.int64, "bool": np.bool_}
+NUMPY_DTYPES = {
+    "float32": np.float32,
+    "float16": np.float16,
+    "int8": np.int8,
+    "uint8": np.uint8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "int64": np.int64,
+    "bool": np.bool_,
+}
 
 
 @dataclass(frozen=True)
@@ -109,17 +117,24 @@ def parse_tflite(data: bytes, path: Path | None = None) -> Graph:
                 elif buf.offset and buf.offset > 1:  # large models keep buffers after the flatbuffer
                     if buf.offset + buf.size > len(data):
                         raise ValueError(f"buffer {t.buffer} lies past the end of the file")
-                    raw = data[buf.offset: buf.offset + buf.size]
+                    raw = data[buf.offset : buf.offset + buf.size]
                 if raw is not None and dtype in NUMPY_DTYPES:
-                    const = np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(tuple(t.shape) if t.shape is not None else ())
+                    const = np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(
+                        tuple(t.shape) if t.shape is not None else ()
+                    )
             name = t.name.decode() if isinstance(t.name, bytes) else str(t.name)
             shape = tuple(int(d) for d in (t.shape if t.shape is not None else ()))
             qdim = int(q.quantizedDimension) if q is not None else 0
             tensors.append(Tensor(i, name, shape, dtype, scale, zp, qdim, const))
         codes = model.operatorCodes or []
         ops = tuple(
-            Op(i, _op_name(codes[op.opcodeIndex]), tuple(int(x) for x in (op.inputs if op.inputs is not None else ())),
-               tuple(int(x) for x in (op.outputs if op.outputs is not None else ())), op.builtinOptions)
+            Op(
+                i,
+                _op_name(codes[op.opcodeIndex]),
+                tuple(int(x) for x in (op.inputs if op.inputs is not None else ())),
+                tuple(int(x) for x in (op.outputs if op.outputs is not None else ())),
+                op.builtinOptions,
+            )
             for i, op in enumerate(sub.operators or [])
         )
         for op in ops:

@@ -18,7 +18,6 @@ from edgenn.recipe import Recipe
 from edgenn.tfimport import tensorflow
 
 
-
 def default_build_dir(recipe: Recipe) -> Path:
     return Path("build") / recipe.name
 
@@ -56,7 +55,9 @@ def train(recipe: Recipe, build_dir: Path) -> dict:
         raise RecipeError(recipe.path, f"the architecture does not build: {first}") from None
     classes = len(ds.labels)
     if model.output_shape[1:] != (classes,):
-        raise RecipeError(recipe.path, f"the model outputs shape {model.output_shape[1:]}, the data has {classes} classes")
+        raise RecipeError(
+            recipe.path, f"the model outputs shape {model.output_shape[1:]}, the data has {classes} classes"
+        )
     from_logits = recipe.model.layers[-1].type != "softmax"
     model.compile(
         optimizer=_optimizer(keras, recipe.train),
@@ -74,12 +75,20 @@ def train(recipe: Recipe, build_dir: Path) -> dict:
                 # Keep the epoch that does best on validation data: the test split stays unseen.
                 if logs.get("val_accuracy", 0.0) > best["val_accuracy"]:
                     best.update(val_accuracy=logs["val_accuracy"], epoch=epoch + 1, weights=self.model.get_weights())
-                bar.update(task, advance=1, info=f"loss {logs.get('loss', 0):.3f}  val acc {logs.get('val_accuracy', 0):.3f}")
+                bar.update(
+                    task, advance=1, info=f"loss {logs.get('loss', 0):.3f}  val acc {logs.get('val_accuracy', 0):.3f}"
+                )
 
         start = time.perf_counter()
         fit = model.fit(
-            ds.x_train, ds.y_train, validation_data=(ds.x_val, ds.y_val), epochs=recipe.train.epochs,
-            batch_size=recipe.train.batch_size, verbose=0, callbacks=[Report()], shuffle=True,
+            ds.x_train,
+            ds.y_train,
+            validation_data=(ds.x_val, ds.y_val),
+            epochs=recipe.train.epochs,
+            batch_size=recipe.train.batch_size,
+            verbose=0,
+            callbacks=[Report()],
+            shuffle=True,
         )
         seconds = time.perf_counter() - start
     model.set_weights(best["weights"])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def _pair(v):
@@ -14,21 +15,28 @@ def builders(keras) -> dict[str, Callable[[dict[str, Any]], Any]]:
 
     def conv2d(o):
         return L.Conv2D(
-            o["filters"], _pair(o["kernel_size"]), strides=_pair(o.get("strides", 1)),
-            padding=o.get("padding", "valid"), dilation_rate=_pair(o.get("dilation_rate", 1)),
+            o["filters"],
+            _pair(o["kernel_size"]),
+            strides=_pair(o.get("strides", 1)),
+            padding=o.get("padding", "valid"),
+            dilation_rate=_pair(o.get("dilation_rate", 1)),
             use_bias=o.get("use_bias", True),
         )
 
     def depthwise(o):
         return L.DepthwiseConv2D(
-            _pair(o["kernel_size"]), strides=_pair(o.get("strides", 1)), padding=o.get("padding", "valid"),
-            depth_multiplier=o.get("depth_multiplier", 1), dilation_rate=_pair(o.get("dilation_rate", 1)),
+            _pair(o["kernel_size"]),
+            strides=_pair(o.get("strides", 1)),
+            padding=o.get("padding", "valid"),
+            depth_multiplier=o.get("depth_multiplier", 1),
+            dilation_rate=_pair(o.get("dilation_rate", 1)),
             use_bias=o.get("use_bias", True),
         )
 
     def pool(cls):
         return lambda o: cls(
-            pool_size=_pair(o.get("pool_size", 2)), strides=_pair(o.get("strides")) if "strides" in o else None,
+            pool_size=_pair(o.get("pool_size", 2)),
+            strides=_pair(o.get("strides")) if "strides" in o else None,
             padding=o.get("padding", "valid"),
         )
 

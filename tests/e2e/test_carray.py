@@ -27,8 +27,11 @@ int main(void) {
 
 
 def dump_program(ident: str, prefix: str) -> str:
-    return (DUMP.replace("SYM", ident).replace("MODEL_DATA_ALIGNMENT", f"{prefix}_MODEL_DATA_ALIGNMENT")
-            .replace("MODEL_DATA_LEN", f"{prefix}_MODEL_DATA_LEN"))
+    return (
+        DUMP.replace("SYM", ident)
+        .replace("MODEL_DATA_ALIGNMENT", f"{prefix}_MODEL_DATA_ALIGNMENT")
+        .replace("MODEL_DATA_LEN", f"{prefix}_MODEL_DATA_LEN")
+    )
 
 
 def compile_and_dump(out: Path, ident: str, compiler: str, std: str) -> bytes:
@@ -36,8 +39,21 @@ def compile_and_dump(out: Path, ident: str, compiler: str, std: str) -> bytes:
     prog.write_text(dump_program(ident, ident.upper()))
     exe = out / f"dump_{std.replace('+', 'p')}"
     lang = ["-x", "c++"] if "++" in std else []
-    cmd = [compiler, f"-std={std}", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", str(out),
-           *lang, str(out / layout.C_SOURCE), str(prog), "-o", str(exe)]
+    cmd = [
+        compiler,
+        f"-std={std}",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-pedantic",
+        "-I",
+        str(out),
+        *lang,
+        str(out / layout.C_SOURCE),
+        str(prog),
+        "-o",
+        str(exe),
+    ]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     return subprocess.run([str(exe)], check=True, capture_output=True).stdout
 
@@ -52,11 +68,20 @@ def test_digits_array_compiles_and_matches(digits_build, tmp_path, compiler, std
 def test_header_metadata(digits_build, tmp_path):
     header, _ = export(digits_build, tmp_path, name="digits_cnn", command="edgenn export X")
     text = header.read_text()
-    for needle in ("#ifndef EDGENN_DIGITS_CNN_MODEL_DATA_H", 'extern "C"', "DIGITS_CNN_INPUT_SHAPE {1, 8, 8, 1}",
-                   "DIGITS_CNN_INPUT_ZERO_POINT (-128)", "DIGITS_CNN_OUTPUT_SCALE 0.00390625f",
-                   'DIGITS_CNN_INPUT_DTYPE "int8"', 'DIGITS_CNN_LABELS {"0", "1", "2"', "DIGITS_CNN_NUM_OPS 5",
-                   '"CONV_2D,MAX_POOL_2D,RESHAPE,FULLY_CONNECTED,SOFTMAX"', "(resolver).AddConv2D();",
-                   "DIGITS_CNN_EDGENN_VERSION", "Command: edgenn export X"):
+    for needle in (
+        "#ifndef EDGENN_DIGITS_CNN_MODEL_DATA_H",
+        'extern "C"',
+        "DIGITS_CNN_INPUT_SHAPE {1, 8, 8, 1}",
+        "DIGITS_CNN_INPUT_ZERO_POINT (-128)",
+        "DIGITS_CNN_OUTPUT_SCALE 0.00390625f",
+        'DIGITS_CNN_INPUT_DTYPE "int8"',
+        'DIGITS_CNN_LABELS {"0", "1", "2"',
+        "DIGITS_CNN_NUM_OPS 5",
+        '"CONV_2D,MAX_POOL_2D,RESHAPE,FULLY_CONNECTED,SOFTMAX"',
+        "(resolver).AddConv2D();",
+        "DIGITS_CNN_EDGENN_VERSION",
+        "Command: edgenn export X",
+    ):
         assert needle in text, needle
     import hashlib
 
@@ -64,7 +89,9 @@ def test_header_metadata(digits_build, tmp_path):
     assert f'DIGITS_CNN_MODEL_SHA256 "{sha}"' in text
 
 
-@pytest.mark.parametrize("model", ["hello_world_int8", "micro_speech_quantized", "person_detect", "keyword_scrambled_8bit"])
+@pytest.mark.parametrize(
+    "model", ["hello_world_int8", "micro_speech_quantized", "person_detect", "keyword_scrambled_8bit"]
+)
 def test_foreign_models_export(tflm_examples, tmp_path, model):
     require_tool("gcc")
     export(tflm_examples / f"{model}.tflite", tmp_path)

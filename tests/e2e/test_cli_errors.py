@@ -25,11 +25,14 @@ def no_new_files(before: set, directory):
     return {p.name for p in directory.iterdir()} - before
 
 
-@pytest.mark.parametrize("change, needle", [
-    (('epochs = 30', 'epochs = "many"'), "'train.epochs' must be integer"),
-    (('type = "relu" }', 'type = "gelu_fancy" }'), "unknown layer type 'gelu_fancy'"),
-    (("[train]", "[train]\nwarmup = 3"), "unknown key 'train.warmup'"),
-])
+@pytest.mark.parametrize(
+    "change, needle",
+    [
+        (("epochs = 30", 'epochs = "many"'), "'train.epochs' must be integer"),
+        (('type = "relu" }', 'type = "gelu_fancy" }'), "unknown layer type 'gelu_fancy'"),
+        (("[train]", "[train]\nwarmup = 3"), "unknown key 'train.warmup'"),
+    ],
+)
 def test_bad_recipe(tmp_path, change, needle):
     recipe = tmp_path / "bad.toml"
     recipe.write_text(DIGITS.read_text().replace(*change, 1))

@@ -31,9 +31,20 @@ def tflm_outputs(digits_build, test_split):
 
 
 def test_every_artifact_exists(digits_build):
-    for name in (layout.KERAS_MODEL, layout.HISTORY, layout.TFLITE_FLOAT, layout.TFLITE_INT8, layout.ONNX_FLOAT,
-                 layout.ONNX_INT8, layout.ONNX_FROM_TFLITE_INT8, layout.C_HEADER, layout.C_SOURCE,
-                 layout.REPORT_JSON, layout.REPORT_MD, layout.PLOT):
+    for name in (
+        layout.KERAS_MODEL,
+        layout.HISTORY,
+        layout.TFLITE_FLOAT,
+        layout.TFLITE_INT8,
+        layout.ONNX_FLOAT,
+        layout.ONNX_INT8,
+        layout.ONNX_FROM_TFLITE_INT8,
+        layout.C_HEADER,
+        layout.C_SOURCE,
+        layout.REPORT_JSON,
+        layout.REPORT_MD,
+        layout.PLOT,
+    ):
         assert (digits_build / name).stat().st_size > 0, name
     assert (digits_build / layout.PLOT).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not [p for p in digits_build.iterdir() if ".tmp" in p.name], "temporary files left behind"
@@ -60,8 +71,10 @@ def test_tflm_and_litert_reference_rarely_differ_on_random_inputs(digits_build):
     from edgenn.evaluate.evaluate import random_int8_inputs
 
     probe = random_int8_inputs(read_tflite(digits_build / layout.TFLITE_INT8), 400, seed=1)
-    a = int8_agreement(TFLMRunner(digits_build / layout.TFLITE_INT8).predict(probe),
-                       LiteRTRunner(digits_build / layout.TFLITE_INT8, reference=True).predict(probe))
+    a = int8_agreement(
+        TFLMRunner(digits_build / layout.TFLITE_INT8).predict(probe),
+        LiteRTRunner(digits_build / layout.TFLITE_INT8, reference=True).predict(probe),
+    )
     assert a["top1_agreement"] >= 0.99
     assert a["mismatched_bytes"] <= 0.01 * a["total_bytes"]
 
@@ -124,8 +137,15 @@ def test_onnx_graphs_have_no_batchnorm_or_dropout(digits_build):
 def test_report_contract(report, digits_build):
     assert report["schema"] == 1 and report["model"] == "digits_cnn"
     names = {v["name"] for v in report["variants"]}
-    assert {"keras_float", "tflite_float", "tflite_int8", "tflite_int8_tflm", "onnx_float", "onnx_int8",
-            "tflite_int8_as_onnx"} <= names
+    assert {
+        "keras_float",
+        "tflite_float",
+        "tflite_int8",
+        "tflite_int8_tflm",
+        "onnx_float",
+        "onnx_int8",
+        "tflite_int8_as_onnx",
+    } <= names
     for v in report["variants"]:
         assert {"name", "format", "precision", "runner", "accuracy", "size_bytes"} <= set(v)
         assert v["format"] in ("keras", "tflite", "onnx")

@@ -23,13 +23,22 @@ main(sys.argv[1:])
 
 
 def run_blocked(*args):
-    return subprocess.run([sys.executable, "-c", BLOCKER, *args], capture_output=True, text=True, cwd=REPO,
-                          env={"EDGENN_QUIET": "1", "PATH": "/usr/bin:/bin"}, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-c", BLOCKER, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"EDGENN_QUIET": "1", "PATH": "/usr/bin:/bin"},
+        timeout=600,
+    )
 
 
 def test_blocker_blocks():
-    proc = subprocess.run([sys.executable, "-c", BLOCKER.replace("from edgenn.cli import main\nmain(sys.argv[1:])",
-                                                                "import tensorflow")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", BLOCKER.replace("from edgenn.cli import main\nmain(sys.argv[1:])", "import tensorflow")],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0 and "blocked for this test" in proc.stderr
 
 

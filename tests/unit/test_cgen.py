@@ -9,10 +9,17 @@ def test_doctests():
     assert doctest.testmod(cgen).failed == 0
 
 
-@pytest.mark.parametrize("name, ident", [
-    ("digits_cnn", "digits_cnn"), ("person-detect", "person_detect"), ("9lives", "m_9lives"),
-    ("int", "m_int"), ("", "model"), ("a  b..c", "a_b_c"),
-])
+@pytest.mark.parametrize(
+    "name, ident",
+    [
+        ("digits_cnn", "digits_cnn"),
+        ("person-detect", "person_detect"),
+        ("9lives", "m_9lives"),
+        ("int", "m_int"),
+        ("", "model"),
+        ("a  b..c", "a_b_c"),
+    ],
+)
 def test_identifiers(name, ident):
     assert cgen.c_identifier(name) == ident
 

@@ -29,12 +29,15 @@ def test_all_pass():
     assert by_name(rows)["accuracy_drop_pp"].value == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("budgets, failing", [
-    (Budgets(max_flash_bytes=14999), "flash_bytes"),
-    (Budgets(max_ram_bytes=4999), "ram_bytes"),
-    (Budgets(min_int8_accuracy=0.975), "int8_accuracy"),
-    (Budgets(max_accuracy_drop_pp=0.5), "accuracy_drop_pp"),
-])
+@pytest.mark.parametrize(
+    "budgets, failing",
+    [
+        (Budgets(max_flash_bytes=14999), "flash_bytes"),
+        (Budgets(max_ram_bytes=4999), "ram_bytes"),
+        (Budgets(min_int8_accuracy=0.975), "int8_accuracy"),
+        (Budgets(max_accuracy_drop_pp=0.5), "accuracy_drop_pp"),
+    ],
+)
 def test_each_budget_can_fail(budgets, failing):
     rows = checks(report(), budgets)
     assert [c.name for c in rows if not c.passed] == [failing]

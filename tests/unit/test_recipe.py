@@ -33,22 +33,25 @@ def test_every_recipe_layer_has_a_builder():
     assert set(builders(keras)) == set(LAYER_OPTIONS)
 
 
-@pytest.mark.parametrize("change, message", [
-    (("[train]", "[train]\nwarmup = 3"), "unknown key 'train.warmup'"),
-    (("epochs = 30", 'epochs = "many"'), "'train.epochs' must be integer"),
-    (("epochs = 30", "epochs = 2.5"), "'train.epochs' must be integer"),
-    (("epochs = 30", "epochs = 0"), "'train.epochs' must be positive"),
-    (('type = "relu" }', 'type = "swish" }'), "unknown layer type 'swish'"),
-    (("filters = 16,", "filters = 16, groups = 2,"), "unknown option 'groups' for conv2d"),
-    (('padding = "same"', 'padding = "full"'), "must be 'same' or 'valid'"),
-    (("rate = 0.3", "rate = 1.5"), "must be in [0, 1)"),
-    (('optimizer = "adam"', 'optimizer = "lion"'), "'train.optimizer' must be one of"),
-    (('source = "digits"', 'source = "mnist"'), "'data.source' must be one of"),
-    (("min_int8_accuracy = 0.95", "min_int8_accuracy = 95"), "must be in [0, 1]"),
-    (("input_shape = [8, 8, 1]", "input_shape = [8, -8, 1]"), "positive integers"),
-    (('name = "digits_cnn"', 'name = "digits cnn"'), "identifier-like"),
-    (("[budgets]", "[budgets]\nmax_flash = 3"), "unknown key 'budgets.max_flash'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (("[train]", "[train]\nwarmup = 3"), "unknown key 'train.warmup'"),
+        (("epochs = 30", 'epochs = "many"'), "'train.epochs' must be integer"),
+        (("epochs = 30", "epochs = 2.5"), "'train.epochs' must be integer"),
+        (("epochs = 30", "epochs = 0"), "'train.epochs' must be positive"),
+        (('type = "relu" }', 'type = "swish" }'), "unknown layer type 'swish'"),
+        (("filters = 16,", "filters = 16, groups = 2,"), "unknown option 'groups' for conv2d"),
+        (('padding = "same"', 'padding = "full"'), "must be 'same' or 'valid'"),
+        (("rate = 0.3", "rate = 1.5"), "must be in [0, 1)"),
+        (('optimizer = "adam"', 'optimizer = "lion"'), "'train.optimizer' must be one of"),
+        (('source = "digits"', 'source = "mnist"'), "'data.source' must be one of"),
+        (("min_int8_accuracy = 0.95", "min_int8_accuracy = 95"), "must be in [0, 1]"),
+        (("input_shape = [8, 8, 1]", "input_shape = [8, -8, 1]"), "positive integers"),
+        (('name = "digits_cnn"', 'name = "digits cnn"'), "identifier-like"),
+        (("[budgets]", "[budgets]\nmax_flash = 3"), "unknown key 'budgets.max_flash'"),
+    ],
+)
 def test_bad_recipes_name_file_and_key(tmp_path, change, message):
     text = DIGITS.read_text()
     assert change[0] in text
@@ -66,7 +69,7 @@ def test_missing_and_invalid_files(tmp_path):
     with pytest.raises(RecipeError, match="not valid TOML"):
         load_recipe(write(tmp_path, "name = [\n"))
     with pytest.raises(RecipeError, match="unknown key 'layerz'"):
-        load_recipe(write(tmp_path, 'layerz = 1\n'))
+        load_recipe(write(tmp_path, "layerz = 1\n"))
     with pytest.raises(RecipeError, match=r"missing \[model\]"):
         load_recipe(write(tmp_path, 'name = "x"\n'))
 
