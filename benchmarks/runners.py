@@ -47,7 +47,7 @@ def main() -> None:
     graph = read_tflite(args.build_dir / layout.TFLITE_INT8)
     rows = []
     for v in variants_for(graph):
-        if v.runner == "keras" or not (args.build_dir / v.artifact).is_file():
+        if v.runner == "keras" or not v.present(args.build_dir):
             continue
         runner = v.make(args.build_dir)
         best = float("inf")

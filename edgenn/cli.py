@@ -36,7 +36,14 @@ output_option = click.option(
 recipe_argument = click.argument("recipe", type=click.Path(path_type=Path))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _PipelineOrder(click.Group):
+    """List commands in the order the pipeline runs them, not alphabetically."""
+
+    def list_commands(self, ctx):
+        return list(self.commands)
+
+
+@click.group(cls=_PipelineOrder, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edgenn")
 def cli():
     """edgenn: Keras → int8 TFLite/ONNX → C for microcontrollers, with accuracy and size measured."""

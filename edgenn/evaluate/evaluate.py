@@ -41,6 +41,10 @@ class Variant:
     artifact: str
     make: Callable[[Path], Runner]
     description: str
+    needs: tuple[str, ...] = ()  # further files the runner reads
+
+    def present(self, build_dir: Path) -> bool:
+        return all((build_dir / name).is_file() for name in (self.artifact, *self.needs))
 
 
 def variants_for(int8_graph) -> list[Variant]:
@@ -54,6 +58,7 @@ def variants_for(int8_graph) -> list[Variant]:
             layout.KERAS_MODEL,
             lambda d: RecordedRunner(np.load(d / layout.KERAS_TEST_OUTPUTS)),
             "Keras, float32 (recorded at training)",
+            needs=(layout.KERAS_TEST_OUTPUTS,),
         ),
         Variant(
             "tflite_float",
@@ -163,7 +168,7 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
         check_shape(data, x, graph.input_tensor().shape[1:])
         labels, split = found or built.labels, str(data)
 
-    variants = [v for v in variants_for(graph) if (build_dir / v.artifact).is_file()]
+    variants = [v for v in variants_for(graph) if v.present(build_dir)]
     if data is not None:  # recorded Keras outputs cover the build's own test split only
         variants = [v for v in variants if v.runner != "keras"]
 
