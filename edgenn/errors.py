@@ -36,3 +36,7 @@ class DataError(EdgeNNError):
 
 class BuildDirError(EdgeNNError):
     """A build directory is missing or lacks an artifact that an earlier step makes."""
+
+
+class UnsupportedError(ModelFileError):
+    """The model uses an op, dtype or option that edgenn's kernels do not implement."""

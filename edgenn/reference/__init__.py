@@ -1,0 +1,56 @@
+"""NumPy reference kernels, bit-exact with TFLM: one module per op, registered in one table.
+
+`kernel(name)` returns the module for a TFLite op or raises UnsupportedError naming the op and
+listing the supported ones.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from edgenn.errors import UnsupportedError
+
+# TFLite op name → module in this package (and, by the same name, firmware/src/<module>.c).
+OPS: dict[str, str] = {
+    "CONV_2D": "conv_2d",
+    "DEPTHWISE_CONV_2D": "depthwise_conv_2d",
+    "FULLY_CONNECTED": "fully_connected",
+    "ADD": "add",
+    "MUL": "mul",
+    "AVERAGE_POOL_2D": "average_pool_2d",
+    "MAX_POOL_2D": "max_pool_2d",
+    "MEAN": "mean",
+    "RESHAPE": "reshape",
+    "SQUEEZE": "squeeze",
+    "PAD": "pad",
+    "CONCATENATION": "concatenation",
+    "SOFTMAX": "softmax",
+    "LOGISTIC": "logistic",
+    "TANH": "tanh",
+    "RELU": "relu",
+    "RELU6": "relu6",
+    "QUANTIZE": "quantize",
+    "DEQUANTIZE": "dequantize",
+}
+
+
+def _load(module: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(f"edgenn.reference.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"edgenn.reference.{module}":
+            return None
+        raise
+
+
+def supported_ops() -> tuple[str, ...]:
+    return tuple(name for name, module in OPS.items() if _load(module) is not None)
+
+
+def kernel(name: str, where=None) -> ModuleType:
+    module = OPS.get(name)
+    found = _load(module) if module else None
+    if found is None:
+        raise UnsupportedError(where, f"op {name} is not supported; supported ops: {', '.join(supported_ops())}")
+    return found

@@ -1,0 +1,68 @@
+"""FULLY_CONNECTED, int8: TFLM's reference_integer_ops::FullyConnected (per-tensor or per-channel)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgenn.reference import fixedpoint as fp
+from edgenn.reference.base import OpContext
+
+NAME = "FULLY_CONNECTED"
+
+
+@dataclass(frozen=True)
+class Params:
+    input_offset: int
+    output_offset: int
+    multiplier: np.ndarray  # int32, one per output channel (repeated when per-tensor)
+    shift: np.ndarray  # int32
+    act_min: int
+    act_max: int
+    batches: int
+    accum_depth: int
+    output_depth: int
+    output_shape: tuple[int, ...]
+
+
+def conv_multipliers(ctx: OpContext, input_scale: float, filter_scales, output_scale: float, channels: int):
+    """Per-channel (multiplier, shift) as TFLM's PopulateConvolutionQuantizationParams computes them."""
+    scales = list(filter_scales) if len(filter_scales) > 1 else [filter_scales[0]] * channels
+    pairs = [fp.quantize_multiplier(float(input_scale) * float(s) / float(output_scale)) for s in scales]
+    return np.array([m for m, _ in pairs], np.int32), np.array([s for _, s in pairs], np.int32)
+
+
+def prepare(ctx: OpContext) -> Params:
+    inp = ctx.require_dtype(ctx.input(0), "int8")
+    flt = ctx.require_dtype(ctx.input(1), "int8")
+    bias = ctx.input(2)
+    out = ctx.require_dtype(ctx.output(), "int8")
+    ctx.const(flt)
+    if bias is not None:
+        ctx.require_dtype(bias, "int32")
+        ctx.const(bias)
+    if ctx.options is not None and getattr(ctx.options, "weightsFormat", 0) != 0:
+        raise ctx.fail("shuffled weights are not supported")
+    in_scale, in_zp = ctx.per_tensor(inp)
+    out_scale, out_zp = ctx.per_tensor(out)
+    if any(z != 0 for z in flt.zero_point):
+        raise ctx.fail("weights with a non-zero zero point are not supported")
+    output_depth, accum_depth = flt.shape[0], flt.shape[-1]
+    mult, shift = conv_multipliers(ctx, in_scale, flt.scale, out_scale, output_depth)
+    act_min, act_max = fp.activation_range(ctx.activation(), out_scale, out_zp)
+    size = int(np.prod(inp.shape))
+    if size % accum_depth:
+        raise ctx.fail(f"input of {size} values does not divide into rows of {accum_depth}")
+    return Params(-in_zp, out_zp, mult, shift, act_min, act_max, size // accum_depth, accum_depth, output_depth,
+                  out.shape)
+
+
+def run(p: Params, inputs) -> np.ndarray:
+    x = inputs[0].reshape(p.batches, p.accum_depth).astype(np.int64) + p.input_offset
+    w = inputs[1].reshape(p.output_depth, p.accum_depth).astype(np.int64)
+    acc = x @ w.T
+    if len(inputs) > 2 and inputs[2] is not None:
+        acc = acc + inputs[2].astype(np.int64)
+    acc = fp.multiply_by_quantized_multiplier(fp.wrap_int32(acc), p.multiplier, p.shift) + p.output_offset
+    return np.clip(acc, p.act_min, p.act_max).astype(np.int8).reshape(p.output_shape)

@@ -1,0 +1,57 @@
+"""Run a whole int8 graph with the NumPy reference kernels: the oracle for the generated C."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgenn.errors import UnsupportedError
+from edgenn.graph.tflite import NUMPY_DTYPES, Graph
+from edgenn.reference import kernel
+from edgenn.reference.base import OpContext
+
+
+@dataclass(frozen=True)
+class Prepared:
+    op_index: int
+    module: object
+    params: object
+
+
+def check_graph(graph: Graph) -> None:
+    """One subgraph, one input and one output: what the generated entry point serves."""
+    where = graph.path or "<model>"
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        raise UnsupportedError(where, f"models with {len(graph.inputs)} inputs and {len(graph.outputs)} outputs "
+                                      "are not supported (one of each)")
+    for t in (graph.input_tensor(), graph.output_tensor()):
+        if t.dtype not in ("int8", "float32"):
+            raise UnsupportedError(where, f"{t.dtype} model {'input' if t is graph.input_tensor() else 'output'} "
+                                          f"'{t.name}' is not supported (int8 or float32 only for now)")
+
+
+def prepare(graph: Graph) -> list[Prepared]:
+    """Check every op up front (the first unsupported one raises) and compute its parameters."""
+    check_graph(graph)
+    where = graph.path or "<model>"
+    modules = [kernel(op.name, where) for op in graph.ops]
+    return [Prepared(op.index, m, m.prepare(OpContext(graph, op))) for op, m in zip(graph.ops, modules)]
+
+
+def run(graph: Graph, x: np.ndarray, prepared: list[Prepared] | None = None) -> np.ndarray:
+    """Run one input (with its batch axis) through the graph; returns the output tensor."""
+    prepared = prepared if prepared is not None else prepare(graph)
+    values: dict[int, np.ndarray] = {t.index: t.data for t in graph.tensors if t.data is not None}
+    values[graph.inputs[0]] = np.asarray(x).reshape(graph.input_tensor().shape)
+    for p in prepared:
+        op = graph.ops[p.op_index]
+        inputs = [values.get(i) if i >= 0 else None for i in op.inputs]
+        out = p.module.run(p.params, inputs)
+        t = graph.tensors[op.outputs[0]]
+        expected = np.dtype(NUMPY_DTYPES[t.dtype])
+        if out.shape != t.shape or out.dtype != expected:
+            raise AssertionError(f"{op.name} (op {op.index}) produced {out.shape} {out.dtype}, "
+                                 f"the graph says {t.shape} {expected}")
+        values[op.outputs[0]] = out
+    return values[graph.outputs[0]]

@@ -1,0 +1,89 @@
+"""Build small int8 TFLite models with the real converter and check our kernels against TFLM.
+
+`int8_tflite(build, input_shapes)` traces `build(keras)` (a Keras model) into a full-integer
+int8 .tflite with batch 1. `check_bit_exact(data)` runs TFLM and the reference interpreter on
+extreme, random and calibration-like inputs and requires identical bytes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgenn.graph.tflite import parse_tflite
+from edgenn.reference import interpreter
+
+
+def int8_tflite(model, calib: np.ndarray | None = None, per_channel: bool = True, seed: int = 0,
+                low: float = -1.0, high: float = 1.0) -> bytes:
+    """Convert a Keras model with a batch-1 input to full-integer int8 TFLite."""
+    from edgenn.tfimport import tensorflow
+
+    tf = tensorflow()
+    shape = tuple(model.inputs[0].shape)
+    rng = np.random.default_rng(seed)
+    if calib is None:
+        calib = rng.uniform(low, high, (64, *shape[1:])).astype(np.float32)
+
+    def representative():
+        for sample in calib:
+            yield [sample[np.newaxis].astype(np.float32)]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    if not per_channel:
+        converter._experimental_disable_per_channel = True
+    from edgenn.console import native_quiet
+
+    with native_quiet():
+        return converter.convert()
+
+
+def probe_inputs(shape: tuple[int, ...], count: int = 24, seed: int = 0, dtype=np.int8) -> np.ndarray:
+    """Extremes first (all -128, all 127, alternating), then uniformly random codes."""
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(seed)
+    fixed = [np.full(shape, info.min), np.full(shape, info.max), np.zeros(shape),
+             np.resize(np.array([info.min, info.max]), shape)]
+    rand = [rng.integers(info.min, info.max + 1, size=shape) for _ in range(max(0, count - len(fixed)))]
+    return np.stack(fixed + rand).astype(dtype)
+
+
+def tflm_outputs(data: bytes, inputs: np.ndarray) -> np.ndarray:
+    from tflite_micro import runtime
+
+    from edgenn.console import native_quiet
+
+    with native_quiet():
+        it = runtime.Interpreter.from_bytes(data, arena_size=max(4 << 20, 16 * len(data)))
+    outs = []
+    for x in inputs:
+        it.set_input(x, 0)
+        it.invoke()
+        outs.append(it.get_output(0).copy())
+    return np.stack(outs)
+
+
+def reference_outputs(data: bytes, inputs: np.ndarray) -> np.ndarray:
+    graph = parse_tflite(data)
+    prepared = interpreter.prepare(graph)
+    return np.stack([interpreter.run(graph, x, prepared) for x in inputs])
+
+
+def check_bit_exact(data: bytes, inputs: np.ndarray | None = None, count: int = 24) -> np.ndarray:
+    """Assert 0 differing bytes between TFLM and the reference; returns the outputs."""
+    graph = parse_tflite(data)
+    if inputs is None:
+        inputs = probe_inputs(graph.input_tensor().shape, count)
+    want = tflm_outputs(data, inputs)
+    got = reference_outputs(data, inputs)
+    assert got.dtype == want.dtype and got.shape == want.shape, (got.shape, got.dtype, want.shape, want.dtype)
+    diff = np.argwhere(got != want)
+    assert len(diff) == 0, (
+        f"{len(diff)} of {want.size} bytes differ (ops {graph.op_names}); first at {tuple(diff[0])}: "
+        f"ours {got[tuple(diff[0])]}, TFLM {want[tuple(diff[0])]}"
+    )
+    return want
