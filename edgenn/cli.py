@@ -96,6 +96,74 @@ def export(target, output, name):
         click.echo(f"{path}  {path.stat().st_size:,} B")
 
 
+@cli.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder. Default: DIR/c for a build directory, else beside the model.",
+)
+@click.option("--name", default=None, help="C symbol prefix. Default: the build directory's or file's name.")
+def codegen(target, output, name):
+    """Generate standalone int8 C for TARGET (a build dir or a .tflite): model.c/.h plus its kernels."""
+    from edgenn.export.codegen import codegen as do_codegen
+    from edgenn.firmware import manifest
+
+    folder = do_codegen(target, output, name, _command_line())
+    m = manifest(folder)
+    click.echo(f"{folder}  ops {', '.join(m['ops'])}; arena {m['arena_bytes']:,} B, constants {m['const_bytes']:,} B")
+
+
+@cli.group()
+def firmware():
+    """Build and run a generated C folder on the host or an emulated Cortex-M4."""
+
+
+target_option = click.option("--target", type=click.Choice(["host", "cortex-m4"]), default="host", show_default=True)
+
+
+@firmware.command(name="build")
+@click.argument("folder", type=click.Path(path_type=Path))
+@target_option
+def firmware_build(folder, target):
+    """Compile FOLDER (from `edgenn codegen`) with the test runner; print flash and RAM from the ELF."""
+    from edgenn.firmware import build
+
+    b = build(folder, target)
+    click.echo(
+        f"{b.elf}  model text {b.text:,} B, data {b.data:,} B, bss {b.bss:,} B → "
+        f"flash {b.flash_bytes:,} B, RAM {b.ram_bytes:,} B"
+    )
+
+
+@firmware.command(name="run")
+@click.argument("folder", type=click.Path(path_type=Path))
+@target_option
+@click.option(
+    "--inputs",
+    "inputs",
+    type=click.Path(path_type=Path),
+    required=True,
+    help=".npy of N samples (int8 codes, or floats to quantize with the model's input scale).",
+)
+@click.option("--outputs", "outputs", type=click.Path(path_type=Path), required=True, help=".npy to write.")
+def firmware_run(folder, target, inputs, outputs):
+    """Run FOLDER's built firmware on every sample of --inputs; write the outputs as .npy."""
+    import numpy as np
+
+    from edgenn.data.splits import load_npy
+    from edgenn.fileio import atomic_path
+    from edgenn.firmware import prepare_inputs, run
+
+    x = prepare_inputs(folder, load_npy(inputs), inputs)
+    y, _ = run(folder, x, target)
+    with atomic_path(outputs) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, y)
+    click.echo(f"{outputs}  {len(y)} outputs of shape {y.shape[1:]} {y.dtype} from {target}")
+
+
 def _eval(build_dir: Path, data: Path | None) -> dict:
     from edgenn.evaluate.evaluate import evaluate
     from edgenn.evaluate.report import write

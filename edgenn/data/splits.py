@@ -65,6 +65,16 @@ def load_npz_xy(path: str | Path) -> tuple[np.ndarray, np.ndarray, tuple[str, ..
     return x.astype(np.float32), y.astype(np.int64), labels
 
 
+def load_npy(path: str | Path) -> np.ndarray:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "file not found")
+    try:
+        return np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise DataError(path, f"not a readable .npy file ({type(exc).__name__}: {exc})") from None
+
+
 def check_shape(path: str | Path | None, x: np.ndarray, input_shape: tuple[int, ...]) -> None:
     if tuple(x.shape[1:]) != tuple(input_shape):
         raise DataError(path, f"samples have shape {tuple(x.shape[1:])}, the model expects {tuple(input_shape)}")

@@ -76,3 +76,26 @@ ALIGN_MACRO = """\
 #error "edgenn: no way known to align data on this compiler; define EDGENN_ALIGN(n)"
 #endif
 #endif"""
+
+
+C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
+
+
+def c_values(values, ctype: str) -> list[str]:
+    if ctype == "float":
+        return [c_float(float(v)) for v in values]
+    if ctype == "int32_t":
+        # INT32_MIN cannot be written as a negated literal without overflow warnings.
+        return [f"({int(v) + 1} - 1)" if int(v) == -(2**31) else str(int(v)) for v in values]
+    return [str(int(v)) for v in values]
+
+
+def c_const_array(ctype: str, name: str, values, per_line: int = 16, align: int = 16, comment: str = "") -> str:
+    """`static const` array, aligned, `per_line` values a line, with an optional comment line above."""
+    import numpy as np
+
+    flat = np.asarray(values).reshape(-1)
+    items = c_values(flat, ctype)
+    rows = ["    " + ", ".join(items[i : i + per_line]) + "," for i in range(0, len(items), per_line)]
+    head = f"/* {comment} */\n" if comment else ""
+    return f"{head}static const EDGENN_ALIGN({align}) {ctype} {name}[{len(items)}] = {{\n" + "\n".join(rows) + "\n};"

@@ -122,7 +122,7 @@ def parse_tflite(data: bytes, path: Path | None = None) -> Graph:
                     const = np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(
                         tuple(t.shape) if t.shape is not None else ()
                     )
-            name = t.name.decode() if isinstance(t.name, bytes) else str(t.name)
+            name = t.name.decode() if isinstance(t.name, bytes) else (t.name or f"tensor{i}")
             shape = tuple(int(d) for d in (t.shape if t.shape is not None else ()))
             qdim = int(q.quantizedDimension) if q is not None else 0
             tensors.append(Tensor(i, name, shape, dtype, scale, zp, qdim, const))

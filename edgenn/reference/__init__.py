@@ -44,13 +44,24 @@ def _load(module: str) -> ModuleType | None:
         raise
 
 
-def supported_ops() -> tuple[str, ...]:
-    return tuple(name for name, module in OPS.items() if _load(module) is not None)
+def _has_c(module: str) -> bool:
+    from pathlib import Path
+
+    return (Path(__file__).resolve().parents[2] / "firmware" / "src" / f"{module}.c").is_file()
 
 
-def kernel(name: str, where=None) -> ModuleType:
+def supported_ops(need_c: bool = False) -> tuple[str, ...]:
+    """Ops with a reference kernel (and, with need_c, a C kernel and its code generator)."""
+    return tuple(
+        name
+        for name, module in OPS.items()
+        if (m := _load(module)) is not None and (not need_c or (hasattr(m, "emit") and _has_c(module)))
+    )
+
+
+def kernel(name: str, where=None, need_c: bool = False) -> ModuleType:
     module = OPS.get(name)
     found = _load(module) if module else None
-    if found is None:
-        raise UnsupportedError(where, f"op {name} is not supported; supported ops: {', '.join(supported_ops())}")
+    if found is None or (need_c and not (hasattr(found, "emit") and _has_c(module))):
+        raise UnsupportedError(where, f"op {name} is not supported; supported ops: {', '.join(supported_ops(need_c))}")
     return found

@@ -88,7 +88,9 @@ def multiply_by_quantized_multiplier_single_round(x, multiplier, shift) -> np.nd
     return (x * np.asarray(multiplier, dtype=np.int64) + rnd) >> total
 
 
-def activation_range(activation: str, scale: float, zero_point: int, qmin: int = -128, qmax: int = 127) -> tuple[int, int]:
+def activation_range(
+    activation: str, scale: float, zero_point: int, qmin: int = -128, qmax: int = 127
+) -> tuple[int, int]:
     """CalculateActivationRangeQuantized: the int8 clamp bounds for a fused activation."""
 
     def q(v: float) -> int:  # TFLM divides in float32 before rounding

@@ -54,8 +54,9 @@ def prepare(ctx: OpContext) -> Params:
     size = int(np.prod(inp.shape))
     if size % accum_depth:
         raise ctx.fail(f"input of {size} values does not divide into rows of {accum_depth}")
-    return Params(-in_zp, out_zp, mult, shift, act_min, act_max, size // accum_depth, accum_depth, output_depth,
-                  out.shape)
+    return Params(
+        -in_zp, out_zp, mult, shift, act_min, act_max, size // accum_depth, accum_depth, output_depth, out.shape
+    )
 
 
 def run(p: Params, inputs) -> np.ndarray:
@@ -66,3 +67,26 @@ def run(p: Params, inputs) -> np.ndarray:
         acc = acc + inputs[2].astype(np.int64)
     acc = fp.multiply_by_quantized_multiplier(fp.wrap_int32(acc), p.multiplier, p.shift) + p.output_offset
     return np.clip(acc, p.act_min, p.act_max).astype(np.int8).reshape(p.output_shape)
+
+
+def emit(p: Params, e) -> str:
+    weights = e.data(1).astype(np.int64).reshape(p.output_depth, p.accum_depth)
+    bias = e.data(2) if len(e.op.inputs) > 2 else None
+    folded = (
+        np.zeros(p.output_depth, np.int64) if bias is None else bias.astype(np.int64)
+    ) + p.input_offset * weights.sum(1)
+    params = e.struct(
+        "edgenn_fully_connected_params",
+        {
+            "batches": p.batches,
+            "accum_depth": p.accum_depth,
+            "output_depth": p.output_depth,
+            "output_offset": p.output_offset,
+            "act_min": p.act_min,
+            "act_max": p.act_max,
+            "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded"),
+            "multiplier": e.array("int32_t", p.multiplier, "multiplier"),
+            "shift": e.array("int32_t", p.shift, "shift"),
+        },
+    )
+    return f"edgenn_fully_connected({params}, {e.input(0)}, {e.input(1)}, {e.output()});"

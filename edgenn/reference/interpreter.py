@@ -23,19 +23,24 @@ def check_graph(graph: Graph) -> None:
     """One subgraph, one input and one output: what the generated entry point serves."""
     where = graph.path or "<model>"
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
-        raise UnsupportedError(where, f"models with {len(graph.inputs)} inputs and {len(graph.outputs)} outputs "
-                                      "are not supported (one of each)")
+        raise UnsupportedError(
+            where,
+            f"models with {len(graph.inputs)} inputs and {len(graph.outputs)} outputs are not supported (one of each)",
+        )
     for t in (graph.input_tensor(), graph.output_tensor()):
         if t.dtype not in ("int8", "float32"):
-            raise UnsupportedError(where, f"{t.dtype} model {'input' if t is graph.input_tensor() else 'output'} "
-                                          f"'{t.name}' is not supported (int8 or float32 only for now)")
+            raise UnsupportedError(
+                where,
+                f"{t.dtype} model {'input' if t is graph.input_tensor() else 'output'} "
+                f"(tensor {t.index}) is not supported (int8 or float32 only for now)",
+            )
 
 
-def prepare(graph: Graph) -> list[Prepared]:
+def prepare(graph: Graph, need_c: bool = False) -> list[Prepared]:
     """Check every op up front (the first unsupported one raises) and compute its parameters."""
-    check_graph(graph)
     where = graph.path or "<model>"
-    modules = [kernel(op.name, where) for op in graph.ops]
+    modules = [kernel(op.name, where, need_c) for op in graph.ops]
+    check_graph(graph)
     return [Prepared(op.index, m, m.prepare(OpContext(graph, op))) for op, m in zip(graph.ops, modules)]
 
 
@@ -51,7 +56,8 @@ def run(graph: Graph, x: np.ndarray, prepared: list[Prepared] | None = None) -> 
         t = graph.tensors[op.outputs[0]]
         expected = np.dtype(NUMPY_DTYPES[t.dtype])
         if out.shape != t.shape or out.dtype != expected:
-            raise AssertionError(f"{op.name} (op {op.index}) produced {out.shape} {out.dtype}, "
-                                 f"the graph says {t.shape} {expected}")
+            raise AssertionError(
+                f"{op.name} (op {op.index}) produced {out.shape} {out.dtype}, the graph says {t.shape} {expected}"
+            )
         values[op.outputs[0]] = out
     return values[graph.outputs[0]]

@@ -13,8 +13,14 @@ from edgenn.graph.tflite import parse_tflite
 from edgenn.reference import interpreter
 
 
-def int8_tflite(model, calib: np.ndarray | None = None, per_channel: bool = True, seed: int = 0,
-                low: float = -1.0, high: float = 1.0) -> bytes:
+def int8_tflite(
+    model,
+    calib: np.ndarray | None = None,
+    per_channel: bool = True,
+    seed: int = 0,
+    low: float = -1.0,
+    high: float = 1.0,
+) -> bytes:
     """Convert a Keras model with a batch-1 input to full-integer int8 TFLite."""
     from edgenn.tfimport import tensorflow
 
@@ -46,8 +52,12 @@ def probe_inputs(shape: tuple[int, ...], count: int = 24, seed: int = 0, dtype=n
     """Extremes first (all -128, all 127, alternating), then uniformly random codes."""
     info = np.iinfo(dtype)
     rng = np.random.default_rng(seed)
-    fixed = [np.full(shape, info.min), np.full(shape, info.max), np.zeros(shape),
-             np.resize(np.array([info.min, info.max]), shape)]
+    fixed = [
+        np.full(shape, info.min),
+        np.full(shape, info.max),
+        np.zeros(shape),
+        np.resize(np.array([info.min, info.max]), shape),
+    ]
     rand = [rng.integers(info.min, info.max + 1, size=shape) for _ in range(max(0, count - len(fixed)))]
     return np.stack(fixed + rand).astype(dtype)
 
@@ -85,5 +95,39 @@ def check_bit_exact(data: bytes, inputs: np.ndarray | None = None, count: int = 
     assert len(diff) == 0, (
         f"{len(diff)} of {want.size} bytes differ (ops {graph.op_names}); first at {tuple(diff[0])}: "
         f"ours {got[tuple(diff[0])]}, TFLM {want[tuple(diff[0])]}"
+    )
+    return want
+
+
+def c_outputs(data: bytes, inputs: np.ndarray, workdir, target: str = "host") -> np.ndarray:
+    """Generate C for the model, compile it warning-free for `target`, run it on `inputs`."""
+    from pathlib import Path
+
+    from edgenn import firmware
+    from edgenn.export.codegen import codegen
+
+    workdir = Path(workdir)
+    model = workdir / "model.tflite"
+    model.write_bytes(data)
+    folder = codegen(model, workdir / "c", name="net")
+    firmware.build(folder, target)
+    out, _ = firmware.run(folder, inputs, target)
+    return out
+
+
+def check_c_bit_exact(
+    data: bytes, workdir, inputs: np.ndarray | None = None, count: int = 24, target: str = "host"
+) -> np.ndarray:
+    """Assert 0 differing bytes between TFLM and the generated, compiled C; returns the outputs."""
+    graph = parse_tflite(data)
+    if inputs is None:
+        inputs = probe_inputs(graph.input_tensor().shape, count)
+    want = tflm_outputs(data, inputs)
+    got = c_outputs(data, inputs, workdir, target).reshape(want.shape)
+    assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    diff = np.argwhere(got != want)
+    assert len(diff) == 0, (
+        f"C: {len(diff)} of {want.size} bytes differ (ops {graph.op_names}); first at {tuple(diff[0])}: "
+        f"C {got[tuple(diff[0])]}, TFLM {want[tuple(diff[0])]}"
     )
     return want

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.kernels.harness import check_bit_exact, int8_tflite
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite
 
 keras = pytest.importorskip("keras")
 
@@ -28,3 +28,12 @@ def test_dense_on_a_rank3_input():
     x = keras.Input(batch_shape=(1, 4, 6))
     m = keras.Model(x, keras.layers.Dense(3)(x))
     check_bit_exact(int8_tflite(m))
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_dense_in_c(tmp_path, per_channel):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    model = dense_model(9, 40, "relu", seed=3)
+    check_c_bit_exact(int8_tflite(model, per_channel=per_channel), tmp_path, count=64)

@@ -1,0 +1,291 @@
+"""`edgenn codegen`: an int8 .tflite → a self-contained C99 folder (model.c/.h + the kernels it uses).
+
+The generated entry point `int <name>_invoke(const int8_t *input, int8_t *output)` runs a
+straight-line sequence of kernel calls over one static arena. Weights, biases and per-channel
+multipliers and shifts are `const` (flash). Every check happens here, at export time; the C
+only computes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgenn import __version__, layout
+from edgenn.errors import BuildDirError, ModelFileError
+from edgenn.export.cgen import C_TYPES, c_brace, c_const_array, c_float, c_identifier, c_int, comment_block
+from edgenn.export.plan import Plan, plan_arena
+from edgenn.graph.tflite import Graph, Op, parse_tflite
+from edgenn.reference import OPS, interpreter
+
+FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
+LIBRARY_HEADERS = ("edgenn.h", "fixedpoint.h", "status.h")
+LIB_DIR = "edgenn"  # kernels and headers go in OUT/edgenn/
+MANIFEST = "edgenn.json"  # what tools need to build and run the folder
+
+
+@dataclass
+class Unit:
+    """Everything the generated model.c declares, in order."""
+
+    arrays: list[str] = field(default_factory=list)
+    structs: list[str] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    modules: dict[str, None] = field(default_factory=dict)
+    const_bytes: int = 0
+    names: set[str] = field(default_factory=set)
+
+
+class OpEmitter:
+    """What an op module's `emit(params, e)` uses to name its operands and declare constants."""
+
+    def __init__(self, graph: Graph, plan: Plan, unit: Unit, op: Op, prefix: str):
+        self.graph, self.plan, self.unit, self.op = graph, plan, unit, op
+        self.tag = f"op{op.index}"
+        self.prefix = prefix
+
+    def _unique(self, base: str) -> str:
+        name = c_identifier(base)
+        n = 1
+        while name in self.unit.names:
+            n += 1
+            name = f"{c_identifier(base)}_{n}"
+        self.unit.names.add(name)
+        return name
+
+    def data(self, i: int) -> np.ndarray | None:
+        """Constant data of op input i (None for an activation or an omitted input)."""
+        if i >= len(self.op.inputs) or self.op.inputs[i] < 0:
+            return None
+        return self.graph.tensors[self.op.inputs[i]].data
+
+    def array(self, ctype: str, values, what: str) -> str:
+        """Declare a const array in flash; returns its symbol."""
+        values = np.asarray(values)
+        name = self._unique(f"{self.tag}_{what}")
+        shape = "x".join(str(d) for d in values.shape) or "1"
+        self.unit.arrays.append(
+            c_const_array(ctype, name, values, comment=f"{self.op.name} op {self.op.index}: {what} [{shape}]")
+        )
+        self.unit.const_bytes += values.size * {"int8_t": 1, "uint8_t": 1, "int16_t": 2}.get(ctype, 4)
+        return name
+
+    def tensor(self, index: int, ctype: str | None = None) -> str:
+        """A C pointer expression for tensor `index`: a const array for constants, else into the arena."""
+        t = self.graph.tensors[index]
+        ctype = ctype or C_TYPES[t.dtype]
+        if t.data is not None:
+            return self.array(C_TYPES[t.dtype], t.data, f"t{index}")
+        return f"(({ctype} *)&{self.prefix}_arena[{self.plan.offset(index)}])"
+
+    def input(self, i: int, ctype: str | None = None) -> str:
+        return self.tensor(self.op.inputs[i], ctype)
+
+    def output(self, i: int = 0, ctype: str | None = None) -> str:
+        return self.tensor(self.op.outputs[i], ctype)
+
+    def struct(self, ctype: str, fields: dict[str, object], what: str = "params") -> str:
+        """Declare `static const ctype name = {.field = value, ...};`; returns `&name`."""
+        name = self._unique(f"{self.tag}_{what}")
+        body = ",\n".join(f"    .{k} = {v}" for k, v in fields.items())
+        self.unit.structs.append(f"static const {ctype} {name} = {{\n{body},\n}};")
+        return f"&{name}"
+
+
+@dataclass(frozen=True)
+class Generated:
+    name: str
+    files: dict[str, str]  # relative path → text
+    arena_bytes: int
+    const_bytes: int
+    modules: tuple[str, ...]
+
+
+def _io_macros(prefix: str, which: str, t) -> list[str]:
+    p = f"{prefix}_{which}"
+    lines = [
+        f"#define {p}_SIZE {int(np.prod(t.shape))}",
+        f"#define {p}_DIMS {len(t.shape)}",
+        f"#define {p}_SHAPE {c_brace(t.shape)}",
+    ]
+    if t.scale:
+        lines += [f"#define {p}_SCALE {c_float(t.scale[0])}", f"#define {p}_ZERO_POINT {c_int(t.zero_point[0])}"]
+    return lines
+
+
+def generate(graph: Graph, name: str, command: str) -> Generated:
+    """Render the folder's text files for `graph` (validated op by op first)."""
+    prepared = interpreter.prepare(graph, need_c=True)
+    plan = plan_arena(graph)
+    ident = c_identifier(name)
+    prefix = ident.upper()
+    unit = Unit()
+    unit.names.update({f"{ident}_arena", f"{ident}_invoke"})
+    for p in prepared:
+        op = graph.ops[p.op_index]
+        module_name = OPS[op.name]
+        e = OpEmitter(graph, plan, unit, op, ident)
+        unit.calls.append(f"    /* op {op.index}: {op.name} */\n    " + p.module.emit(p.params, e))
+        unit.modules[module_name] = None
+        for dep in getattr(p.module, "C_DEPENDS", ()):
+            unit.modules[dep] = None
+
+    front = comment_block(
+        [
+            f"Generated by edgenn {__version__} from {graph.path.name if graph.path else 'a .tflite model'}",
+            f"Source SHA-256 {graph.sha256}",
+            f"Command: {command}",
+            "Do not edit: regenerate instead.",
+        ]
+    )
+    inp, out = graph.input_tensor(), graph.output_tensor()
+    in_type, out_type = C_TYPES[inp.dtype], C_TYPES[out.dtype]
+    guard = f"EDGENN_{prefix}_MODEL_H"
+    header = "\n".join(
+        [
+            front,
+            "",
+            f"#ifndef {guard}",
+            f"#define {guard}",
+            "",
+            "#include <stddef.h>",
+            "#include <stdint.h>",
+            "",
+            f'#define {prefix}_EDGENN_VERSION "{__version__}"',
+            f'#define {prefix}_SOURCE_SHA256 "{graph.sha256}"',
+            f"#define {prefix}_ARENA_BYTES {plan.arena_bytes}",
+            f"#define {prefix}_CONST_BYTES {unit.const_bytes}",
+            "",
+            *_io_macros(prefix, "INPUT", inp),
+            "",
+            *_io_macros(prefix, "OUTPUT", out),
+            "",
+            "#ifdef __cplusplus",
+            'extern "C" {',
+            "#endif",
+            "",
+            f"/* Runs the model on {prefix}_INPUT_SIZE values; writes {prefix}_OUTPUT_SIZE values.",
+            " * Returns EDGENN_OK (0) or an edgenn_status error code. Not reentrant: one static arena. */",
+            f"int {ident}_invoke(const {in_type} *input, {out_type} *output);",
+            "",
+            "#ifdef __cplusplus",
+            "}",
+            "#endif",
+            "",
+            f"#endif /* {guard} */",
+            "",
+        ]
+    )
+    in_off, out_off = plan.offset(graph.inputs[0]), plan.offset(graph.outputs[0])
+    includes = [
+        f'#include "{LIB_DIR}/{m}.h"' for m in unit.modules if (FIRMWARE / "include" / "edgenn" / f"{m}.h").is_file()
+    ]
+    source = "\n".join(
+        [
+            front,
+            "",
+            '#include "model.h"',
+            f'#include "{LIB_DIR}/edgenn.h"',
+            *includes,
+            "",
+            "/* Activations: one static arena; offsets chosen at export time. */",
+            f"static EDGENN_ALIGN(16) uint8_t {ident}_arena[{max(plan.arena_bytes, 16)}];",
+            "",
+            *unit.arrays,
+            "",
+            *unit.structs,
+            "",
+            f"int {ident}_invoke(const {in_type} *input, {out_type} *output) {{",
+            "    if (input == NULL || output == NULL) {",
+            "        return EDGENN_ERROR_NULL_ARGUMENT;",
+            "    }",
+            f"    edgenn_copy_bytes(&{ident}_arena[{in_off}], input, {inp.nbytes}u);",
+            *unit.calls,
+            f"    edgenn_copy_bytes(output, &{ident}_arena[{out_off}], {out.nbytes}u);",
+            "    return EDGENN_OK;",
+            "}",
+            "",
+        ]
+    )
+    manifest = {
+        "schema": 1,
+        "name": ident,
+        "prefix": prefix,
+        "edgenn_version": __version__,
+        "source_sha256": graph.sha256,
+        "input": {
+            "shape": list(inp.shape),
+            "dtype": inp.dtype,
+            "scale": list(inp.scale),
+            "zero_point": list(inp.zero_point),
+        },
+        "output": {
+            "shape": list(out.shape),
+            "dtype": out.dtype,
+            "scale": list(out.scale),
+            "zero_point": list(out.zero_point),
+        },
+        "arena_bytes": plan.arena_bytes,
+        "const_bytes": unit.const_bytes,
+        "ops": list(graph.op_names),
+        "command": command,
+    }
+    files = {"model.h": header, "model.c": source, MANIFEST: json.dumps(manifest, indent=2) + "\n"}
+    for h in LIBRARY_HEADERS:
+        files[f"{LIB_DIR}/{h}"] = (FIRMWARE / "include" / "edgenn" / h).read_text()
+    for m in unit.modules:
+        for path, rel in (
+            (FIRMWARE / "include" / "edgenn" / f"{m}.h", f"{LIB_DIR}/{m}.h"),
+            (FIRMWARE / "src" / f"{m}.c", f"{LIB_DIR}/{m}.c"),
+        ):
+            if path.is_file():
+                files[rel] = path.read_text()
+    return Generated(ident, files, plan.arena_bytes, unit.const_bytes, tuple(unit.modules))
+
+
+def resolve_model(target: Path) -> tuple[Path, str]:
+    """A build directory's int8 model or a .tflite file, with the default name for the C symbols."""
+    target = Path(target)
+    if target.is_dir():
+        tflite = target / layout.TFLITE_INT8
+        if not tflite.is_file():
+            raise BuildDirError(tflite, "missing: run 'edgenn convert' first")
+        return tflite, target.name
+    if not target.exists():
+        raise ModelFileError(target, "not found: give a build directory or a .tflite file")
+    return target, target.stem
+
+
+def codegen(
+    target: Path, out_dir: Path | None = None, name: str | None = None, command: str = "edgenn codegen"
+) -> Path:
+    """Write the C folder for `target` (a build directory or a .tflite). Returns the folder.
+
+    The folder is written beside its destination and renamed into place, so a failure leaves
+    no partial output.
+    """
+    tflite, default_name = resolve_model(target)
+    graph = parse_tflite(tflite.read_bytes(), tflite)
+    gen = generate(graph, name or default_name, command)
+    out_dir = (
+        Path(out_dir) if out_dir else (Path(target) / layout.C_DIR if Path(target).is_dir() else tflite.with_suffix(""))
+    )
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        for rel, text in gen.files.items():
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            (staging / rel).write_text(text)
+        staging.chmod(0o755)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return out_dir

@@ -1,0 +1,36 @@
+"""Status codes returned by generated entry points: one table for Python and C.
+
+firmware/include/edgenn/status.h is rendered from STATUS by `python -m edgenn.export.status`,
+and a test checks that the file on disk equals the rendering.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+STATUS: tuple[tuple[str, int, str], ...] = (
+    ("OK", 0, "success"),
+    ("ERROR_NULL_ARGUMENT", 1, "an input or output pointer is NULL"),
+)
+
+HEADER = Path(__file__).resolve().parents[2] / "firmware" / "include" / "edgenn" / "status.h"
+
+
+def render() -> str:
+    lines = [
+        "/* Status codes of generated entry points. Rendered from edgenn/export/status.py: do not edit. */",
+        "#ifndef EDGENN_STATUS_H",
+        "#define EDGENN_STATUS_H",
+        "",
+        "typedef enum {",
+        *[f"    EDGENN_{name} = {code}, /* {text} */" for name, code, text in STATUS],
+        "} edgenn_status;",
+        "",
+        "#endif /* EDGENN_STATUS_H */",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    HEADER.write_text(render())

@@ -1,0 +1,180 @@
+"""`edgenn firmware build|run`: compile a generated folder for the host or a Cortex-M4, and run it.
+
+The Cortex-M4 build runs under qemu-system-arm (board mps2-an386) with semihosting: the
+firmware reads `inputs.bin` and writes `outputs.bin` in QEMU's working directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgenn.errors import BuildDirError, DataError, EdgeNNError
+from edgenn.export.cgen import C_TYPES
+from edgenn.export.codegen import FIRMWARE, MANIFEST
+from edgenn.graph.tflite import NUMPY_DTYPES
+
+TARGETS = ("host", "cortex-m4")
+TOOLS = {
+    "host": (("gcc", "gcc"), ("make", "make"), ("size", "binutils")),
+    "cortex-m4": (
+        ("arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi"),
+        ("make", "make"),
+        ("arm-none-eabi-size", "binutils-arm-none-eabi"),
+        ("qemu-system-arm", "qemu-system-arm"),
+    ),
+}
+QEMU_TIMEOUT_S = 600
+
+
+@dataclass(frozen=True)
+class Build:
+    folder: Path
+    target: str
+    elf: Path
+    text: int  # flash: code and const data of the model's own objects
+    data: int  # initialised RAM (also stored in flash)
+    bss: int  # zeroed RAM: the arena
+
+    @property
+    def flash_bytes(self) -> int:
+        return self.text + self.data
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.data + self.bss
+
+    def as_dict(self) -> dict:
+        return {
+            "target": self.target,
+            "text": self.text,
+            "data": self.data,
+            "bss": self.bss,
+            "flash_bytes": self.flash_bytes,
+            "ram_bytes": self.ram_bytes,
+        }
+
+
+def manifest(folder: Path) -> dict:
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        raise BuildDirError(folder, f"not a generated C folder (no {MANIFEST}): run 'edgenn codegen' first")
+    return json.loads(path.read_text())
+
+
+def require_tools(target: str) -> None:
+    if target not in TARGETS:
+        raise EdgeNNError(None, f"unknown target '{target}' (known: {', '.join(TARGETS)})")
+    for tool, package in TOOLS[target]:
+        if shutil.which(tool) is None:
+            raise EdgeNNError(None, f"{tool} not found: install it (Debian: apt-get install {package})")
+
+
+def build_dir(folder: Path, target: str) -> Path:
+    return Path(folder) / f"build-{target}"
+
+
+def build(folder: Path, target: str = "host", extra_cflags: str = "") -> Build:
+    folder = Path(folder)
+    m = manifest(folder)
+    require_tools(target)
+    out = build_dir(folder, target)
+    cmd = [
+        "make",
+        "-s",
+        "-C",
+        str(FIRMWARE),
+        f"TARGET={target}",
+        f"MODEL={folder.resolve()}",
+        f"OUT={out.resolve()}",
+        f"NAME={m['name']}",
+        f"PREFIX={m['prefix']}",
+        f"IN_T={C_TYPES[m['input']['dtype']]}",
+        f"OUT_T={C_TYPES[m['output']['dtype']]}",
+        f"EXTRA_CFLAGS={extra_cflags}",
+        "-B",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise EdgeNNError(
+            folder, "compilation failed: " + " | ".join((proc.stderr or proc.stdout).strip().splitlines()[:6])
+        )
+    totals = (out / "model.size").read_text().strip().splitlines()[-1].split()
+    return Build(folder, target, out / "runner.elf", int(totals[0]), int(totals[1]), int(totals[2]))
+
+
+def _io(m: dict, which: str) -> tuple[tuple[int, ...], np.dtype]:
+    return tuple(m[which]["shape"]), np.dtype(NUMPY_DTYPES[m[which]["dtype"]])
+
+
+def prepare_inputs(folder: Path, x: np.ndarray, where: Path | None = None) -> np.ndarray:
+    """Samples as the firmware takes them: floats for an int8 model are quantized with its input scale."""
+    m = manifest(folder)
+    shape, dtype = _io(m, "input")
+    if np.issubdtype(x.dtype, np.floating) and dtype != x.dtype and m["input"]["scale"]:
+        from edgenn.evaluate.runners import QuantParams, quantize
+
+        x = quantize(x, QuantParams(m["input"]["scale"][0], m["input"]["zero_point"][0], dtype.type))
+    per_sample = int(np.prod(shape))
+    if x.dtype != dtype or x.size % per_sample or (x.ndim > 1 and int(np.prod(x.shape[1:])) not in (per_sample,)):
+        raise DataError(where, f"inputs are {x.shape} {x.dtype}; the model takes N samples of {shape} {dtype}")
+    return x
+
+
+def run(folder: Path, inputs: np.ndarray, target: str = "host", repeat: int = 1) -> tuple[np.ndarray, float | None]:
+    """Run the built firmware on `inputs` (N samples). Returns (outputs, host ns per inference or None)."""
+    folder = Path(folder)
+    m = manifest(folder)
+    require_tools(target)
+    elf = build_dir(folder, target) / "runner.elf"
+    if not elf.is_file():
+        raise BuildDirError(elf, f"missing: run 'edgenn firmware build {folder} --target {target}' first")
+    in_shape, _ = _io(m, "input")
+    out_shape, out_dtype = _io(m, "output")
+    x = prepare_inputs(folder, np.asarray(inputs))
+    count = x.size // int(np.prod(in_shape))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "inputs.bin").write_bytes(np.ascontiguousarray(x).tobytes())
+        if target == "host":
+            cmd = [str(elf.resolve()), "inputs.bin", "outputs.bin", str(repeat)]
+        else:
+            cmd = [
+                "qemu-system-arm",
+                "-M",
+                "mps2-an386",
+                "-display",
+                "none",
+                "-monitor",
+                "none",
+                "-serial",
+                "none",
+                "-semihosting-config",
+                "enable=on,target=native",
+                "-kernel",
+                str(elf.resolve()),
+            ]
+        try:
+            proc = subprocess.run(
+                cmd, cwd=tmp, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=QEMU_TIMEOUT_S
+            )
+        except subprocess.TimeoutExpired:
+            raise EdgeNNError(elf, f"no answer within {QEMU_TIMEOUT_S} s (the firmware hangs)") from None
+        if proc.returncode != 0:
+            raise EdgeNNError(elf, f"firmware exited with status {proc.returncode}: {proc.stderr.strip()[:200]}")
+        raw = (tmp / "outputs.bin").read_bytes()
+        ns = None
+        for line in proc.stderr.splitlines():
+            if line.startswith("ns_per_inference"):
+                ns = float(line.split()[1])
+    out = np.frombuffer(raw, dtype=out_dtype)
+    if out.size != count * int(np.prod(out_shape)):
+        raise EdgeNNError(elf, f"firmware wrote {out.size} values for {count} inputs")
+    return out.reshape(count, *out_shape[1:]) if len(out_shape) > 1 else out.reshape(count), ns

@@ -1,0 +1,52 @@
+/*
+ * edgenn kernel library: common definitions.
+ *
+ * C99, no malloc, no stdio, no float in the int8 path. Kernels trust their arguments: every
+ * check happens when the model is exported.
+ */
+#ifndef EDGENN_EDGENN_H
+#define EDGENN_EDGENN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+#ifndef EDGENN_ALIGN
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define EDGENN_ALIGN(n) alignas(n)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define EDGENN_ALIGN(n) _Alignas(n)
+#elif defined(__GNUC__) || defined(__clang__) || defined(__CC_ARM) || defined(__ICCARM__)
+#define EDGENN_ALIGN(n) __attribute__((aligned(n)))
+#elif defined(_MSC_VER)
+#define EDGENN_ALIGN(n) __declspec(align(n))
+#else
+#error "edgenn: no way known to align data on this compiler; define EDGENN_ALIGN(n)"
+#endif
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define EDGENN_INLINE static __inline__
+#define EDGENN_NOINLINE __attribute__((noinline))
+#else
+#define EDGENN_INLINE static
+#define EDGENN_NOINLINE
+#endif
+
+#include "fixedpoint.h"
+
+EDGENN_INLINE void edgenn_copy_bytes(void *dst, const void *src, size_t n) {
+    unsigned char *d = (unsigned char *)dst;
+    const unsigned char *s = (const unsigned char *)src;
+    size_t i;
+    for (i = 0; i < n; ++i) {
+        d[i] = s[i];
+    }
+}
+
+EDGENN_INLINE int8_t edgenn_clamp_int8(int32_t v, int32_t lo, int32_t hi) {
+    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+#endif /* EDGENN_EDGENN_H */
