@@ -7,7 +7,6 @@ firmware reads `inputs.bin` and writes `outputs.bin` in QEMU's working directory
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tempfile

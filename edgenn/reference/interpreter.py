@@ -41,7 +41,7 @@ def prepare(graph: Graph, need_c: bool = False) -> list[Prepared]:
     where = graph.path or "<model>"
     modules = [kernel(op.name, where, need_c) for op in graph.ops]
     check_graph(graph)
-    return [Prepared(op.index, m, m.prepare(OpContext(graph, op))) for op, m in zip(graph.ops, modules)]
+    return [Prepared(op.index, m, m.prepare(OpContext(graph, op))) for op, m in zip(graph.ops, modules, strict=True)]
 
 
 def run(graph: Graph, x: np.ndarray, prepared: list[Prepared] | None = None) -> np.ndarray:
