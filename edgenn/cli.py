@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from edgenn import __version__
-from edgenn.errors import EdgeNNError
+from edgenn.errors import EdgeNNError, UnsupportedError
 
 EXIT_BUDGET_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -266,6 +266,26 @@ def gate(build_dir, max_flash, max_ram, min_accuracy, max_drop):
         sys.exit(EXIT_BUDGET_FAILED)
 
 
+def _codegen_and_build(build_dir: Path) -> None:
+    """Generate the C and build it for the host, so that eval can run it; skip without a compiler."""
+    import shutil
+
+    from edgenn import layout
+    from edgenn.console import err
+    from edgenn.export.codegen import codegen as do_codegen
+    from edgenn.firmware import build
+
+    try:
+        folder = do_codegen(build_dir, build_dir / layout.C_DIR, None, _command_line())
+    except UnsupportedError as exc:
+        err.print(f"[yellow]no C for this model: {exc.message}")
+        return
+    if shutil.which("gcc") is None or shutil.which("make") is None:
+        err.print("[yellow]gcc or make not found: the C variant is not built or evaluated")
+        return
+    build(folder, "host")
+
+
 @cli.command()
 @recipe_argument
 @output_option
@@ -281,6 +301,7 @@ def run(recipe, output):
     do_train(r, out)
     do_convert(out)
     do_export(out, command=_command_line())
+    _codegen_and_build(out)
     report = _eval(out, None)
     _print_variants(report)
     if report["gates"] and not _print_gates(report["gates"]):

@@ -105,8 +105,14 @@ def build(folder: Path, target: str = "host", extra_cflags: str = "") -> Build:
         raise EdgeNNError(
             folder, "compilation failed: " + " | ".join((proc.stderr or proc.stdout).strip().splitlines()[:6])
         )
+    return built(folder, target)
+
+
+def built(folder: Path, target: str) -> Build:
+    """The sizes of an existing build, from the `size` totals over the model's own objects."""
+    out = build_dir(folder, target)
     totals = (out / "model.size").read_text().strip().splitlines()[-1].split()
-    return Build(folder, target, out / "runner.elf", int(totals[0]), int(totals[1]), int(totals[2]))
+    return Build(Path(folder), target, out / "runner.elf", int(totals[0]), int(totals[1]), int(totals[2]))
 
 
 def _io(m: dict, which: str) -> tuple[tuple[int, ...], np.dtype]:

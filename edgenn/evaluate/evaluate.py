@@ -13,12 +13,21 @@ from pathlib import Path
 
 import numpy as np
 
-from edgenn import __version__, layout
+from edgenn import __version__, firmware, layout
 from edgenn.console import progress
 from edgenn.data.splits import check_shape, load_build_data, load_npz_xy
 from edgenn.errors import BuildDirError
 from edgenn.evaluate import metrics
-from edgenn.evaluate.runners import LiteRTRunner, OnnxRunner, RecordedRunner, Runner, TFLMRunner, dequantize, io_quant
+from edgenn.evaluate.runners import (
+    CRunner,
+    LiteRTRunner,
+    OnnxRunner,
+    RecordedRunner,
+    Runner,
+    TFLMRunner,
+    dequantize,
+    io_quant,
+)
 from edgenn.fileio import sha256_file
 from edgenn.graph.tflite import read_tflite
 
@@ -42,6 +51,10 @@ class Variant:
     make: Callable[[Path], Runner]
     description: str
     needs: tuple[str, ...] = ()  # further files the runner reads
+    size: Callable[[Path], int] | None = None  # bytes of what runs; default: the artifact's file size
+
+    def size_bytes(self, build_dir: Path) -> int:
+        return self.size(build_dir) if self.size else (build_dir / self.artifact).stat().st_size
 
     def present(self, build_dir: Path) -> bool:
         return all((build_dir / name).is_file() for name in (self.artifact, *self.needs))
@@ -123,12 +136,23 @@ def variants_for(int8_graph) -> list[Variant]:
             lambda d: OnnxRunner(d / layout.ONNX_FROM_TFLITE_INT8, output_quant=out_q, input_quant=in_q),
             "the int8 TFLite graph as ONNX (tf2onnx) on onnxruntime",
         ),
+        Variant(
+            "c_int8",
+            "c",
+            "int8",
+            "c",
+            f"{layout.C_DIR}/build-host/runner.elf",
+            lambda d: CRunner(d / layout.C_DIR),
+            "edgenn's generated C, compiled for the host (size: text + data of the model's objects)",
+            needs=(f"{layout.C_DIR}/build-host/model.size",),
+            size=lambda d: firmware.built(d / layout.C_DIR, "host").flash_bytes,
+        ),
     ]
 
 
 REFERENCE_INT8 = "tflite_int8_tflm"
 # Runners of the very same int8 TFLite graph: their outputs are compared byte for byte.
-INT8_PEERS = ("tflite_int8", "tflite_int8_ref", "tflite_int8_as_onnx")
+INT8_PEERS = ("tflite_int8", "tflite_int8_ref", "tflite_int8_as_onnx", "c_int8")
 FLOAT_REFERENCE = "keras_float"
 FLOAT_PEERS = ("tflite_float", "onnx_float")
 
@@ -191,7 +215,7 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
                     "precision": v.precision,
                     "runner": v.runner,
                     "accuracy": metrics.accuracy(out, y),
-                    "size_bytes": (build_dir / v.artifact).stat().st_size,
+                    "size_bytes": v.size_bytes(build_dir),
                     "artifact": v.artifact,
                     "description": v.description,
                 }

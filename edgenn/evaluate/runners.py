@@ -187,3 +187,34 @@ class RecordedRunner(Runner):
             for _ in range(len(x)):
                 tick()
         return self._outputs
+
+
+class CRunner(Runner):
+    """The generated C, compiled for the host: runs every sample in one process."""
+
+    name = "c"
+
+    def __init__(self, folder: Path, target: str = "host"):
+        from edgenn import firmware
+
+        m = firmware.manifest(folder)
+        self._folder, self._target = folder, target
+
+        def q(which):
+            io = m[which]
+            if io["dtype"] in ("int8", "int16") and io["scale"]:
+                return QuantParams(io["scale"][0], io["zero_point"][0], NUMPY_DTYPES[io["dtype"]])
+            return None
+
+        self.input_quant, self.output_quant = q("input"), q("output")
+
+    def predict(self, x, tick=None):
+        from edgenn import firmware
+
+        if self.input_quant is not None:
+            x = quantize(x, self.input_quant)
+        out, _ = firmware.run(self._folder, x, self._target)
+        if tick:
+            for _ in range(len(x)):
+                tick()
+        return out.reshape(len(x), -1)
