@@ -183,3 +183,43 @@ def run(folder: Path, inputs: np.ndarray, target: str = "host", repeat: int = 1)
     if out.size != count * int(np.prod(out_shape)):
         raise EdgeNNError(elf, f"firmware wrote {out.size} values for {count} inputs")
     return out.reshape(count, *out_shape[1:]) if len(out_shape) > 1 else out.reshape(count), ns
+
+
+def _marker(elf: Path, symbol: str) -> str:
+    proc = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True, check=True)
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == symbol:
+            return "0x" + parts[0]
+    raise EdgeNNError(elf, f"symbol {symbol} not found")
+
+
+def count_instructions(folder: Path, inputs: np.ndarray) -> float:
+    """Guest instructions per inference on the emulated Cortex-M4, counted by a QEMU plugin.
+
+    The count covers each invocation between the runner's two marker calls (input copy-in and
+    output copy-out included), averaged over the inputs.
+    """
+    require_tools("cortex-m4")
+    folder = Path(folder)
+    elf = build_dir(folder, "cortex-m4") / "runner.elf"
+    if not elf.is_file():
+        raise BuildDirError(elf, f"missing: run 'edgenn firmware build {folder} --target cortex-m4' first")
+    plugin = build_dir(folder, "cortex-m4") / "insn_count.so"
+    source = FIRMWARE / "tools" / "insn_count.c"
+    if not plugin.is_file() or plugin.stat().st_mtime < source.stat().st_mtime:
+        subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(plugin), str(source)], check=True)
+    x = prepare_inputs(folder, np.asarray(inputs))
+    count = x.size // int(np.prod(tuple(manifest(folder)["input"]["shape"])))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "inputs.bin").write_bytes(np.ascontiguousarray(x).tobytes())
+        args = f"begin={_marker(elf, 'edgenn_bench_begin')},end={_marker(elf, 'edgenn_bench_end')},out={tmp / 'n.txt'}"
+        cmd = ["qemu-system-arm", "-M", "mps2-an386", "-display", "none", "-monitor", "none", "-serial", "none",
+               "-semihosting-config", "enable=on,target=native", "-kernel", str(elf.resolve()),
+               "-plugin", f"{plugin.resolve()},{args}"]
+        proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              timeout=QEMU_TIMEOUT_S)
+        if proc.returncode != 0:
+            raise EdgeNNError(elf, f"firmware exited with status {proc.returncode}: {proc.stderr.strip()[:200]}")
+        return int((tmp / "n.txt").read_text()) / count
