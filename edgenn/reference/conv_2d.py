@@ -1,0 +1,194 @@
+"""CONV_2D, int8: TFLM's reference_integer_ops::ConvPerChannel (per-tensor or per-channel, grouped)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgenn.reference import _spatial
+from edgenn.reference import fixedpoint as fp
+from edgenn.reference.base import OpContext
+from edgenn.reference.fully_connected import conv_multipliers
+
+NAME = "CONV_2D"
+
+
+@dataclass(frozen=True)
+class Params:
+    input_offset: int
+    output_offset: int
+    multiplier: np.ndarray  # int32, one per output channel (repeated when per-tensor)
+    shift: np.ndarray  # int32
+    act_min: int
+    act_max: int
+    window: _spatial.Window
+    groups: int
+    output_shape: tuple[int, ...]
+
+
+def check_filter_quantization(ctx: OpContext, flt, channels: int, axis: int) -> None:
+    if any(z != 0 for z in flt.zero_point):
+        raise ctx.fail("weights with a non-zero zero point are not supported")
+    if len(flt.scale) not in (1, channels):
+        raise ctx.fail(f"weights have {len(flt.scale)} scales for {channels} output channels")
+    if len(flt.scale) > 1 and flt.quantized_dimension != axis:
+        raise ctx.fail(f"weights are quantized along axis {flt.quantized_dimension}, expected {axis}")
+
+
+def check_bias(ctx: OpContext, bias, channels: int) -> None:
+    if bias is None:
+        return
+    ctx.require_dtype(bias, "int32")
+    data = ctx.const(bias)
+    if data.size != channels:
+        raise ctx.fail(f"bias has {data.size} values for {channels} output channels")
+
+
+def prepare(ctx: OpContext) -> Params:
+    inp = ctx.require_dtype(ctx.input(0), "int8")
+    flt = ctx.require_dtype(ctx.input(1), "int8")
+    bias = ctx.input(2)
+    out = ctx.require_dtype(ctx.output(), "int8")
+    ctx.const(flt)
+    if len(inp.shape) != 4 or len(flt.shape) != 4 or len(out.shape) != 4:
+        raise ctx.fail(f"expects 4-D input, weights and output, got {inp.shape}, {flt.shape}, {out.shape}")
+    batches, in_h, in_w, in_c = inp.shape
+    out_c, filter_h, filter_w, filter_c = flt.shape
+    if filter_c < 1 or in_c % filter_c:
+        raise ctx.fail(f"input depth {in_c} is not a multiple of the weights' depth {filter_c}")
+    groups = in_c // filter_c
+    if out_c % groups:
+        raise ctx.fail(f"{out_c} output channels do not split into {groups} groups")
+    if out.shape[0] != batches or out.shape[3] != out_c:
+        raise ctx.fail(f"output shape {out.shape} does not match input {inp.shape} and weights {flt.shape}")
+    check_filter_quantization(ctx, flt, out_c, 0)
+    check_bias(ctx, bias, out_c)
+    in_scale, in_zp = ctx.per_tensor(inp)
+    out_scale, out_zp = ctx.per_tensor(out)
+    win = _spatial.window(ctx, in_h, in_w, filter_h, filter_w)
+    mult, shift = conv_multipliers(ctx, in_scale, flt.scale, out_scale, out_c)
+    act_min, act_max = fp.activation_range(ctx.activation(), out_scale, out_zp)
+    return Params(-in_zp, out_zp, mult, shift, act_min, act_max, win, groups, out.shape)
+
+
+def requantize(acc: np.ndarray, bias, p) -> np.ndarray:
+    """Bias, per-channel rescale, output offset and activation clamp on int64 sums of shape (..., C)."""
+    if bias is not None:
+        acc = acc + bias.astype(np.int64)
+    acc = fp.multiply_by_quantized_multiplier(fp.wrap_int32(acc), p.multiplier, p.shift) + p.output_offset
+    return np.clip(acc, p.act_min, p.act_max).astype(np.int8)
+
+
+def run(p: Params, inputs) -> np.ndarray:
+    # float64 matmul is exact here: every product is at most 255 * 128 in magnitude, so sums stay
+    # integers far below 2^53 for any filter volume a model can hold, in whatever order BLAS adds.
+    x = inputs[0].astype(np.float64) + p.input_offset
+    taps = _spatial.patches(x, p.window, 0.0)  # (N, OH, OW, KH, KW, Cin)
+    n, oh, ow = taps.shape[:3]
+    w = inputs[1].astype(np.float64)
+    out_c, kh, kw, group_c = w.shape
+    per_group = out_c // p.groups
+    rows = n * oh * ow
+    if p.groups == 1:
+        acc = taps.reshape(rows, kh * kw * group_c) @ w.reshape(out_c, -1).T
+    else:
+        taps = taps.reshape(n, oh, ow, kh, kw, p.groups, group_c)
+        acc = np.concatenate(
+            [
+                taps[..., g, :].reshape(rows, kh * kw * group_c)
+                @ w[g * per_group : (g + 1) * per_group].reshape(per_group, -1).T
+                for g in range(p.groups)
+            ],
+            axis=1,
+        )
+    bias = inputs[2] if len(inputs) > 2 else None
+    return requantize(acc.astype(np.int64), bias, p).reshape(p.output_shape)
+
+
+C_DEPENDS = ("conv_common",)
+
+
+def inner_range(in_size: int, filter_size: int, stride: int, dilation: int, pad: int, out_size: int) -> tuple[int, int]:
+    """Output positions [start, end) along one axis whose window lies wholly inside the input."""
+    origin = np.arange(out_size) * stride - pad
+    inside = np.flatnonzero((origin >= 0) & (origin + (filter_size - 1) * dilation <= in_size - 1))
+    return (int(inside[0]), int(inside[-1]) + 1) if inside.size else (0, 0)
+
+
+def inner_box(w: _spatial.Window, in_h: int, in_w: int) -> dict[str, int]:
+    y0, y1 = inner_range(in_h, w.filter_h, w.stride_h, w.dilation_h, w.pad_top, w.out_h)
+    x0, x1 = inner_range(in_w, w.filter_w, w.stride_w, w.dilation_w, w.pad_left, w.out_w)
+    return {"inner_y0": y0, "inner_y1": y1, "inner_x0": x0, "inner_x1": x1}
+
+
+def window_runs(w: _spatial.Window, in_w: int, in_c: int, group_c: int) -> tuple[list[int], int]:
+    """An unpadded window in weight order as equal runs of contiguous input: (offsets, run length)."""
+    taps = [
+        ((ky * w.dilation_h * in_w + kx * w.dilation_w) * in_c, group_c)
+        for ky in range(w.filter_h)
+        for kx in range(w.filter_w)
+    ]
+    runs = [list(taps[0])]
+    for at, n in taps[1:]:
+        if at == runs[-1][0] + runs[-1][1]:
+            runs[-1][1] += n
+        else:
+            runs.append([at, n])
+    if len({n for _, n in runs}) > 1:
+        runs = [list(t) for t in taps]
+    return [at for at, _ in runs], runs[0][1]
+
+
+def emit(p: Params, e) -> str:
+    w = p.window
+    batches, in_h, in_w, in_c = e.graph.tensors[e.op.inputs[0]].shape
+    weights = e.data(1).astype(np.int64)
+    out_c, _, _, group_c = weights.shape
+    bias = e.data(2)
+    raw = np.zeros(out_c, np.int64) if bias is None else bias.astype(np.int64)
+    folded = raw + p.input_offset * weights.reshape(out_c, -1).sum(1)
+    out_h, out_w = w.out_h, w.out_w
+    if w.filter_h == w.filter_w == 1 and (out_h, out_w) == (in_h, in_w):
+        # A pointwise convolution over every pixel: one long row pairs pixels across row ends.
+        batches, in_h, in_w, out_h, out_w = 1, 1, batches * in_h * in_w, 1, batches * in_h * in_w
+        w = _spatial.Window(1, 1, 1, 1, 1, 1, 0, 0, out_h, out_w)
+    box = inner_box(w, in_h, in_w)
+    everywhere = (box["inner_y0"], box["inner_y1"], box["inner_x0"], box["inner_x1"]) == (0, out_h, 0, out_w)
+    offsets, run_len = window_runs(w, in_w, in_c, group_c)
+    params = e.struct(
+        "edgenn_conv_2d_params",
+        {
+            "batches": batches,
+            "in_h": in_h,
+            "in_w": in_w,
+            "in_c": in_c,
+            "out_h": out_h,
+            "out_w": out_w,
+            "out_c": out_c,
+            "filter_h": w.filter_h,
+            "filter_w": w.filter_w,
+            "group_c": group_c,
+            "group_out": out_c // p.groups,
+            "groups": p.groups,
+            "stride_h": w.stride_h,
+            "stride_w": w.stride_w,
+            "dilation_h": w.dilation_h,
+            "dilation_w": w.dilation_w,
+            "pad_top": w.pad_top,
+            "pad_left": w.pad_left,
+            **box,
+            "runs": len(offsets),
+            "run_len": run_len,
+            "run_offset": e.array("int32_t", np.array(offsets, np.int64), "run_offset"),
+            "input_offset": p.input_offset,
+            "output_offset": p.output_offset,
+            "act_min": p.act_min,
+            "act_max": p.act_max,
+            "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded"),
+            "bias_raw": "NULL" if everywhere else e.array("int32_t", fp.wrap_int32(raw), "bias"),
+            "multiplier": e.array("int32_t", p.multiplier, "multiplier"),
+            "shift": e.array("int32_t", p.shift, "shift"),
+        },
+    )
+    return f"edgenn_conv_2d({params}, {e.input(0)}, {e.input(1)}, {e.output()});"

@@ -1,0 +1,118 @@
+"""DEPTHWISE_CONV_2D, int8: TFLM's reference_integer_ops::DepthwiseConvPerChannel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgenn.reference import _spatial
+from edgenn.reference import fixedpoint as fp
+from edgenn.reference.base import OpContext
+from edgenn.reference.conv_2d import check_bias, check_filter_quantization, requantize
+from edgenn.reference.fully_connected import conv_multipliers
+
+NAME = "DEPTHWISE_CONV_2D"
+
+
+@dataclass(frozen=True)
+class Params:
+    input_offset: int
+    output_offset: int
+    multiplier: np.ndarray  # int32, one per output channel (repeated when per-tensor)
+    shift: np.ndarray  # int32
+    act_min: int
+    act_max: int
+    window: _spatial.Window
+    depth_multiplier: int
+    output_shape: tuple[int, ...]
+
+
+def prepare(ctx: OpContext) -> Params:
+    inp = ctx.require_dtype(ctx.input(0), "int8")
+    flt = ctx.require_dtype(ctx.input(1), "int8")
+    bias = ctx.input(2)
+    out = ctx.require_dtype(ctx.output(), "int8")
+    ctx.const(flt)
+    if len(inp.shape) != 4 or len(flt.shape) != 4 or len(out.shape) != 4:
+        raise ctx.fail(f"expects 4-D input, weights and output, got {inp.shape}, {flt.shape}, {out.shape}")
+    batches, in_h, in_w, in_c = inp.shape
+    one, filter_h, filter_w, out_c = flt.shape
+    if one != 1:
+        raise ctx.fail(f"weights of shape {flt.shape} should have a leading 1")
+    if out.shape[0] != batches or out.shape[3] != out_c:
+        raise ctx.fail(f"output shape {out.shape} does not match input {inp.shape} and weights {flt.shape}")
+    multiplier = int(ctx.options.depthMultiplier)
+    # TFLM trusts the option to map output channel c*m + k to input channel c; a value that disagrees
+    # with the shapes would make it read the wrong channels, so refuse it instead.
+    if multiplier < 1 or in_c * multiplier != out_c:
+        raise ctx.fail(f"depth multiplier {multiplier} does not turn {in_c} input channels into {out_c}")
+    check_filter_quantization(ctx, flt, out_c, 3)
+    check_bias(ctx, bias, out_c)
+    in_scale, in_zp = ctx.per_tensor(inp)
+    out_scale, out_zp = ctx.per_tensor(out)
+    win = _spatial.window(ctx, in_h, in_w, filter_h, filter_w)
+    mult, shift = conv_multipliers(ctx, in_scale, flt.scale, out_scale, out_c)
+    act_min, act_max = fp.activation_range(ctx.activation(), out_scale, out_zp)
+    return Params(-in_zp, out_zp, mult, shift, act_min, act_max, win, multiplier, out.shape)
+
+
+def run(p: Params, inputs) -> np.ndarray:
+    x = inputs[0].astype(np.int64) + p.input_offset
+    taps = _spatial.patches(x, p.window, 0)  # (N, OH, OW, KH, KW, Cin)
+    n, oh, ow, kh, kw, in_c = taps.shape
+    w = inputs[1].astype(np.int64).reshape(kh, kw, in_c, p.depth_multiplier)
+    acc = np.zeros((n, oh, ow, in_c, p.depth_multiplier), np.int64)
+    for i in range(kh):
+        for j in range(kw):
+            acc += taps[:, :, :, i, j, :, None] * w[i, j]
+    bias = inputs[2] if len(inputs) > 2 else None
+    return requantize(acc.reshape(n, oh, ow, in_c * p.depth_multiplier), bias, p).reshape(p.output_shape)
+
+
+C_DEPENDS = ("conv_common",)
+
+
+def emit(p: Params, e) -> str:
+    from edgenn.reference.conv_2d import inner_box
+
+    w = p.window
+    batches, in_h, in_w, in_c = e.graph.tensors[e.op.inputs[0]].shape
+    weights = e.data(1).astype(np.int64)
+    out_c = weights.shape[3]
+    bias = e.data(2)
+    raw = np.zeros(out_c, np.int64) if bias is None else bias.astype(np.int64)
+    folded = raw + p.input_offset * weights.reshape(-1, out_c).sum(0)
+    box = inner_box(w, in_h, in_w)
+    everywhere = (box["inner_y0"], box["inner_y1"], box["inner_x0"], box["inner_x1"]) == (0, w.out_h, 0, w.out_w)
+    params = e.struct(
+        "edgenn_depthwise_conv_2d_params",
+        {
+            "batches": batches,
+            "in_h": in_h,
+            "in_w": in_w,
+            "in_c": in_c,
+            "out_h": w.out_h,
+            "out_w": w.out_w,
+            "out_c": out_c,
+            "depth_multiplier": p.depth_multiplier,
+            "filter_h": w.filter_h,
+            "filter_w": w.filter_w,
+            "stride_h": w.stride_h,
+            "stride_w": w.stride_w,
+            "dilation_h": w.dilation_h,
+            "dilation_w": w.dilation_w,
+            "pad_top": w.pad_top,
+            "pad_left": w.pad_left,
+            **box,
+            "input_offset": p.input_offset,
+            "output_offset": p.output_offset,
+            "act_min": p.act_min,
+            "act_max": p.act_max,
+            "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded"),
+            "bias_raw": "NULL" if everywhere else e.array("int32_t", fp.wrap_int32(raw), "bias"),
+            "multiplier": e.array("int32_t", p.multiplier, "multiplier"),
+            "shift": e.array("int32_t", p.shift, "shift"),
+        },
+    )
+    return f"edgenn_depthwise_conv_2d({params}, {e.input(0)}, {e.input(1)}, {e.output()});"

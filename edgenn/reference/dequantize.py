@@ -1,0 +1,36 @@
+"""DEQUANTIZE, int8 to float32: TFLM's reference_ops::Dequantize.
+
+Each value is float32(scale) * float32(code - zero point): one correctly rounded float32 multiply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgenn.reference import _elementwise as ew
+from edgenn.reference.base import OpContext
+
+NAME = "DEQUANTIZE"
+
+
+@dataclass(frozen=True)
+class Params:
+    scale: float  # the float32 scale, as a Python float
+    zero_point: int
+    output_shape: tuple[int, ...]
+
+
+def prepare(ctx: OpContext) -> Params:
+    inp = ctx.require_dtype(ctx.input(0), "int8")
+    out = ctx.require_dtype(ctx.output(), "float32")
+    scale, zero_point = ctx.per_tensor(inp)
+    ew.check_rank(ctx, inp, out)
+    ew.same_size(ctx, inp, out)
+    return Params(scale, zero_point, out.shape)
+
+
+def run(p: Params, inputs) -> np.ndarray:
+    centered = (inputs[0].astype(np.int32) - np.int32(p.zero_point)).astype(np.float32)
+    return (np.float32(p.scale) * centered).astype(np.float32).reshape(p.output_shape)

@@ -1,0 +1,51 @@
+"""MUL, int8: TFLM's CalculateOpDataMul + reference_integer_ops::Mul / BroadcastMul6DSlow.
+
+One multiplier for input1_scale * input2_scale / output_scale (double arithmetic) rescales the
+product of the zero-point-corrected inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgenn.reference import _elementwise as ew
+from edgenn.reference import fixedpoint as fp
+from edgenn.reference.base import OpContext
+
+NAME = "MUL"
+
+
+@dataclass(frozen=True)
+class Params:
+    input1_offset: int
+    input2_offset: int
+    output_offset: int
+    multiplier: int
+    shift: int
+    act_min: int
+    act_max: int
+    input1_shape: tuple[int, ...]  # views under which NumPy broadcasting matches TFLM's loops
+    input2_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+
+
+def prepare(ctx: OpContext) -> Params:
+    in1 = ctx.require_dtype(ctx.input(0), "int8")
+    in2 = ctx.require_dtype(ctx.input(1), "int8")
+    out = ctx.require_dtype(ctx.output(), "int8")
+    s1, z1 = ctx.per_tensor(in1)
+    s2, z2 = ctx.per_tensor(in2)
+    so, zo = ctx.per_tensor(out)
+    multiplier, shift = fp.quantize_multiplier(s1 * s2 / so)
+    act_min, act_max = fp.activation_range(ctx.activation(), so, zo)
+    shape1, shape2 = ew.binary_shapes(ctx, in1, in2, out)
+    return Params(-z1, -z2, zo, multiplier, shift, act_min, act_max, shape1, shape2, out.shape)
+
+
+def run(p: Params, inputs) -> np.ndarray:
+    a = inputs[0].reshape(p.input1_shape).astype(np.int64) + p.input1_offset
+    b = inputs[1].reshape(p.input2_shape).astype(np.int64) + p.input2_offset
+    acc = fp.multiply_by_quantized_multiplier(a * b, p.multiplier, p.shift) + p.output_offset
+    return np.clip(acc, p.act_min, p.act_max).astype(np.int8).reshape(p.output_shape)

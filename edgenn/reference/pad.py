@@ -1,0 +1,52 @@
+"""PAD, int8: TFLM's PadPrepare + reference_ops::Pad, filling with the output zero point.
+
+The input codes are copied unchanged (TFLM never rescales here), so the border holds the code of
+real 0 in the output's quantization.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgenn.reference import _elementwise as ew
+from edgenn.reference.base import OpContext
+
+NAME = "PAD"
+
+MAX_RANK = 5
+
+
+@dataclass(frozen=True)
+class Params:
+    paddings: tuple[tuple[int, int], ...]  # (before, after) per input dimension
+    pad_value: int
+    output_shape: tuple[int, ...]
+
+
+def prepare(ctx: OpContext) -> Params:
+    inp = ctx.require_dtype(ctx.input(0), "int8")
+    # TFLM reads the paddings as int32 whatever their declared type.
+    pads = ctx.require_dtype(ctx.input(1), "int32")
+    out = ctx.require_dtype(ctx.output(), "int8")
+    if len(ctx.op.inputs) > 2 and ctx.op.inputs[2] >= 0:
+        raise ctx.fail("an explicit pad value (PADV2-style third input) is not supported")
+    _, out_zp = ctx.per_tensor(out)
+    rank = len(inp.shape)
+    ew.check_rank(ctx, inp, out, limit=MAX_RANK)
+    data = ctx.const(pads).astype(np.int64)
+    if data.size != 2 * len(out.shape) or len(out.shape) != rank:
+        raise ctx.fail(f"paddings of shape {pads.shape} do not fit input {inp.shape} and output {out.shape}")
+    pairs = tuple((int(a), int(b)) for a, b in data.reshape(rank, 2))
+    if any(a < 0 or b < 0 for a, b in pairs):
+        raise ctx.fail(f"negative paddings {pairs} are not supported")
+    if tuple(d + a + b for d, (a, b) in zip(inp.shape, pairs, strict=True)) != out.shape:
+        raise ctx.fail(f"input {inp.shape} padded by {pairs} does not give the output shape {out.shape}")
+    if not -128 <= out_zp <= 127:
+        raise ctx.fail(f"output zero point {out_zp} is outside int8")
+    return Params(pairs, out_zp, out.shape)
+
+
+def run(p: Params, inputs) -> np.ndarray:
+    return np.pad(inputs[0], p.paddings, mode="constant", constant_values=p.pad_value).astype(np.int8)

@@ -1,0 +1,46 @@
+"""RELU, int8: TFLM's CalculateReluOpData + ReluQuantized.
+
+The standalone op requantizes from the input to the output scale with one multiplier, then clamps
+at the output's quantized zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgenn.reference import _elementwise as ew
+from edgenn.reference import fixedpoint as fp
+from edgenn.reference.base import OpContext
+
+NAME = "RELU"
+
+
+@dataclass(frozen=True)
+class Params:
+    input_zero_point: int
+    output_zero_point: int
+    multiplier: int
+    shift: int
+    act_min: int
+    act_max: int
+    output_shape: tuple[int, ...]
+
+
+def prepare(ctx: OpContext) -> Params:
+    inp = ctx.require_dtype(ctx.input(0), "int8")
+    out = ctx.require_dtype(ctx.output(), "int8")
+    in_scale, in_zp = ctx.per_tensor(inp)
+    out_scale, out_zp = ctx.per_tensor(out)
+    ew.check_rank(ctx, inp, out)
+    ew.same_size(ctx, inp, out)
+    multiplier, shift = fp.quantize_multiplier(in_scale / out_scale)
+    act_min, act_max = fp.activation_range("RELU", out_scale, out_zp)
+    return Params(in_zp, out_zp, multiplier, shift, act_min, act_max, out.shape)
+
+
+def run(p: Params, inputs) -> np.ndarray:
+    x = inputs[0].astype(np.int64) - p.input_zero_point
+    y = fp.multiply_by_quantized_multiplier(x, p.multiplier, p.shift) + p.output_zero_point
+    return np.clip(y, p.act_min, p.act_max).astype(np.int8).reshape(p.output_shape)

@@ -1,0 +1,41 @@
+"""RELU6, int8: TFLM's Relu6Prepare + Relu6Quantized.
+
+TFLM clamps the input codes to [quantized 0, quantized 6] in the input's own quantization and
+copies them out; unlike its RELU it never rescales, even when the output tensor's scale differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgenn.reference import _elementwise as ew
+from edgenn.reference.base import OpContext
+
+NAME = "RELU6"
+
+
+@dataclass(frozen=True)
+class Params:
+    lower: int
+    upper: int
+    output_shape: tuple[int, ...]
+
+
+def prepare(ctx: OpContext) -> Params:
+    inp = ctx.require_dtype(ctx.input(0), "int8")
+    out = ctx.require_dtype(ctx.output(), "int8")
+    scale, zero_point = ctx.per_tensor(inp)
+    ew.check_rank(ctx, inp, out)
+    ew.same_size(ctx, inp, out)
+    # FloatToQuantizedType: float32 division, std::round, add the zero point, convert, saturate to int8.
+    with np.errstate(divide="ignore", over="ignore"):
+        six = ew.round_half_away(np.float32(6.0) / np.float32(scale)) + zero_point
+    return Params(zero_point, int(np.clip(ew.float_to_int32(six), -128, 127)), out.shape)
+
+
+def run(p: Params, inputs) -> np.ndarray:
+    x = inputs[0]
+    # Upper bound first, as TFLM tests it: the order matters only if the bounds cross.
+    return np.where(x > p.upper, p.upper, np.where(x < p.lower, p.lower, x)).astype(np.int8).reshape(p.output_shape)

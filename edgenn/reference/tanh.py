@@ -1,0 +1,75 @@
+"""TANH, int8: TFLM's reference_integer_ops::Tanh (gemmlowp fixed point, no lookup table).
+
+Same input handling as LOGISTIC (rescale to Q4.27, saturate outside the format's radius); the
+Q0.31 result of gemmlowp::tanh is rounded to the fixed output quantization (scale 1/128,
+zero point 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from edgenn.reference import fixedpoint as fp
+from edgenn.reference import gemmlowp as gl
+from edgenn.reference.base import OpContext
+from edgenn.reference.logistic import INPUT_INTEGER_BITS, input_rescaling
+
+NAME = "TANH"
+
+OUTPUT_FRACTIONAL_BITS = 7  # 2^31 / 2^24 = 2^7: Q0.31 → steps of 1/128
+OUTPUT_SCALE = 1.0 / 128
+OUTPUT_ZERO_POINT = 0
+
+
+@dataclass(frozen=True)
+class Params:
+    input_zero_point: int
+    input_range_radius: int  # |input - zero point| >= radius saturates
+    input_multiplier: int  # input scale * 2^27 as frexp mantissa in Q31 ...
+    input_left_shift: int  # ... and its exponent
+    output_shape: tuple[int, ...]
+
+
+def prepare(ctx: OpContext) -> Params:
+    inp = ctx.input(0)
+    out = ctx.output()
+    for t in (inp, out):
+        if t is not None and t.dtype == "int16":
+            raise ctx.fail(
+                f"tensor '{t.name}' is int16: int16 activations (16x8 quantization) are not supported; "
+                "TANH runs int8 → int8 only"
+            )
+    ctx.require_dtype(inp, "int8")
+    ctx.require_dtype(out, "int8")
+    if int(np.prod(inp.shape)) != int(np.prod(out.shape)):
+        raise ctx.fail(f"input shape {inp.shape} and output shape {out.shape} differ in size")
+    in_scale, in_zp = ctx.per_tensor(inp)
+    out_scale, out_zp = ctx.per_tensor(out)
+    # TFLM does not check the output quantization, but its arithmetic only means tanh for this one.
+    if out_zp != OUTPUT_ZERO_POINT or np.float32(out_scale) != np.float32(OUTPUT_SCALE):
+        raise ctx.fail(f"int8 TANH output must have scale 1/128 and zero point 0, has {out_scale} and {out_zp}")
+    multiplier, left_shift, radius = input_rescaling(ctx, in_scale)
+    return Params(int(in_zp), radius, multiplier, left_shift, tuple(out.shape))
+
+
+def run(p: Params, inputs) -> np.ndarray:
+    x = inputs[0].astype(np.int64).reshape(-1) - p.input_zero_point
+    inside = np.abs(x) < p.input_range_radius
+    # Outside lanes get 0 so the rescaling cannot overflow; they are replaced below.
+    x_q4 = fp.multiply_by_quantized_multiplier(np.where(inside, x, 0), p.input_multiplier, p.input_left_shift)
+    y_q0 = gl.tanh(x_q4, INPUT_INTEGER_BITS)
+    y = np.clip(gl.rounding_divide_by_pot(y_q0, 31 - OUTPUT_FRACTIONAL_BITS), -128, 127)
+    y = np.where(inside, y, np.where(x <= -p.input_range_radius, -128, 127))
+    return y.astype(np.int8).reshape(p.output_shape)
+
+
+def emit(p: Params, e) -> str:
+    # One output per input code, by the reference itself: the table is bit-exact by construction.
+    table = run(replace(p, output_shape=(256,)), [np.arange(-128, 128, dtype=np.int8)])
+    params = e.struct(
+        "edgenn_tanh_params",
+        {"size": int(np.prod(p.output_shape, dtype=np.int64)), "table": e.array("int8_t", table, "table")},
+    )
+    return f"edgenn_tanh({params}, {e.input(0)}, {e.output()});"

@@ -1,0 +1,10 @@
+/* LOGISTIC, int8: twin of edgenn/reference/logistic.py, through its 256-entry table. */
+#include "logistic.h"
+
+void edgenn_logistic(const edgenn_logistic_params *p, const int8_t *input, int8_t *output) {
+    const int8_t *table = p->table;
+    int32_t i;
+    for (i = 0; i < p->size; ++i) {
+        output[i] = table[(int32_t)input[i] + 128];
+    }
+}

@@ -1,0 +1,128 @@
+"""Models for the elementwise and data-movement kernel tests, beyond what harness.int8_tflite builds.
+
+`single_op_model("ADD", [x, c], y, options)` wires `T` tensor specs into a one-op model by hand
+(its only non-constant input is the graph input), for ops the converter never emits on its own
+(SQUEEZE) and to pin exact scales. `float_io_tflite` converts with float32 model input and/or
+output, which brings QUANTIZE and DEQUANTIZE. `check_bytes_exact` compares raw output bytes, so
+float outputs must match to the bit (0.0 vs -0.0 included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import flatbuffers
+import numpy as np
+
+from edgenn.graph.tflite import parse_tflite, schema
+from tests.kernels.harness import reference_outputs, tflm_outputs
+
+TYPES = {"int8": schema.TensorType.INT8, "float32": schema.TensorType.FLOAT32, "int32": schema.TensorType.INT32}
+OPTION_TYPES = {
+    "ADD": ("AddOptions", schema.AddOptionsT),
+    "MUL": ("MulOptions", schema.MulOptionsT),
+    "PAD": ("PadOptions", schema.PadOptionsT),
+    "SQUEEZE": ("SqueezeOptions", schema.SqueezeOptionsT),
+    "RESHAPE": ("ReshapeOptions", schema.ReshapeOptionsT),
+    "CONCATENATION": ("ConcatenationOptions", schema.ConcatenationOptionsT),
+    "QUANTIZE": ("QuantizeOptions", schema.QuantizeOptionsT),
+    "DEQUANTIZE": ("DequantizeOptions", schema.DequantizeOptionsT),
+}
+
+
+@dataclass
+class T:
+    shape: tuple[int, ...]
+    dtype: str = "int8"
+    scale: float | None = None
+    zero_point: int = 0
+    data: np.ndarray | None = None  # a constant when set
+
+
+def single_op_model(op: str, inputs: list[T], output: T, options: dict | None = None) -> bytes:
+    model = schema.ModelT()
+    model.version = 3
+    model.buffers = [schema.BufferT()]  # buffer 0 is the empty sentinel
+    tensors = []
+    for i, spec in enumerate([*inputs, output]):
+        t = schema.TensorT()
+        t.name = f"t{i}".encode()
+        t.shape = list(spec.shape)
+        t.type = TYPES[spec.dtype]
+        t.buffer = 0
+        if spec.scale is not None:
+            q = schema.QuantizationParametersT()
+            q.scale = [float(np.float32(spec.scale))]
+            q.zeroPoint = [int(spec.zero_point)]
+            t.quantization = q
+        if spec.data is not None:
+            buf = schema.BufferT()
+            buf.data = list(np.ascontiguousarray(spec.data, dtype=spec.dtype).tobytes())
+            model.buffers.append(buf)
+            t.buffer = len(model.buffers) - 1
+        tensors.append(t)
+    graph_inputs = [i for i, spec in enumerate(inputs) if spec.data is None]
+    code = schema.OperatorCodeT()
+    code.builtinCode = getattr(schema.BuiltinOperator, op)
+    code.deprecatedBuiltinCode = min(code.builtinCode, 127)
+    code.version = 1
+    operator = schema.OperatorT()
+    operator.opcodeIndex = 0
+    operator.inputs = list(range(len(inputs)))
+    operator.outputs = [len(inputs)]
+    if op in OPTION_TYPES:
+        kind, cls = OPTION_TYPES[op]
+        opts = cls()
+        for k, v in (options or {}).items():
+            setattr(opts, k, v)
+        operator.builtinOptionsType = getattr(schema.BuiltinOptions, kind)
+        operator.builtinOptions = opts
+    sub = schema.SubGraphT()
+    sub.tensors = tensors
+    sub.inputs = graph_inputs
+    sub.outputs = [len(inputs)]
+    sub.operators = [operator]
+    model.subgraphs = [sub]
+    model.operatorCodes = [code]
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def op_names(data: bytes) -> tuple[str, ...]:
+    return parse_tflite(data).op_names
+
+
+def float_io_tflite(
+    model, float_input: bool = True, float_output: bool = True, low: float = -1.0, high: float = 1.0, seed: int = 0
+) -> bytes:
+    """Full-integer conversion that leaves the model input and/or output float32."""
+    from edgenn.console import native_quiet
+    from edgenn.tfimport import tensorflow
+
+    tf = tensorflow()
+    shape = tuple(model.inputs[0].shape)
+    calib = np.random.default_rng(seed).uniform(low, high, (64, *shape[1:])).astype(np.float32)
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([sample[np.newaxis]] for sample in calib)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.float32 if float_input else tf.int8
+    converter.inference_output_type = tf.float32 if float_output else tf.int8
+    with native_quiet():
+        return converter.convert()
+
+
+def check_bytes_exact(data: bytes, inputs: np.ndarray) -> np.ndarray:
+    """Assert TFLM and the reference produce identical output bytes for every input; returns them."""
+    want = tflm_outputs(data, inputs)
+    got = reference_outputs(data, inputs)
+    assert got.dtype == want.dtype and got.shape == want.shape, (got.shape, got.dtype, want.shape, want.dtype)
+    a = np.ascontiguousarray(got).view(np.uint8).reshape(len(got), -1)
+    b = np.ascontiguousarray(want).view(np.uint8).reshape(len(want), -1)
+    bad = np.argwhere(a != b)
+    assert len(bad) == 0, (
+        f"{len(bad)} of {b.size} bytes differ (ops {op_names(data)}); first in sample {bad[0][0]}: "
+        f"ours {got[bad[0][0]].ravel()[:8]}, TFLM {want[bad[0][0]].ravel()[:8]}"
+    )
+    return want

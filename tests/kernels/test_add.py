@@ -1,0 +1,153 @@
+import numpy as np
+import pytest
+
+from edgenn.errors import UnsupportedError
+from edgenn.graph.tflite import parse_tflite
+from edgenn.reference import interpreter
+from edgenn.reference.base import ACTIVATIONS
+from tests.kernels.harness import check_bit_exact, int8_tflite, probe_inputs
+from tests.kernels.op_models import T, single_op_model
+
+keras = pytest.importorskip("keras")
+
+
+def add_ops(data):
+    graph = parse_tflite(data)
+    assert "ADD" in graph.op_names, graph.op_names
+    return graph, [op for op in graph.ops if op.name == "ADD"]
+
+
+def constant(shape, seed=1):
+    return np.random.default_rng(seed).integers(-128, 128, size=shape).astype(np.int8)
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "relu6"])
+def test_two_branches_with_different_scales(activation):
+    keras.utils.set_random_seed(0)
+    x = keras.Input(batch_shape=(1, 8))
+    a = keras.layers.Dense(6)(x)
+    b = keras.layers.Dense(6, kernel_initializer=keras.initializers.RandomUniform(-2.0, 2.0))(x)
+    y = keras.layers.Add()([a, b])
+    if activation == "relu":
+        y = keras.layers.ReLU()(y)
+    elif activation == "relu6":
+        y = keras.layers.ReLU(6.0)(y)
+    data = int8_tflite(keras.Model(x, y), low=-3.0, high=3.0)
+    graph, (op,) = add_ops(data)
+    s1, s2 = (graph.tensors[i].scale[0] for i in op.inputs)
+    assert s1 != s2
+    assert ACTIVATIONS[op.options.fusedActivationFunction] == (activation or "none").upper()
+    check_bit_exact(data, count=64)
+
+
+def test_broadcast_from_a_second_branch():
+    keras.utils.set_random_seed(2)
+    x = keras.Input(batch_shape=(1, 4, 4, 3))
+    v = keras.layers.Reshape((1, 1, 3))(keras.layers.Dense(3)(keras.layers.Flatten()(x)))
+    data = int8_tflite(keras.Model(x, keras.layers.Add()([x, v])))
+    graph, (op,) = add_ops(data)
+    assert graph.tensors[op.inputs[0]].shape != graph.tensors[op.inputs[1]].shape
+    check_bit_exact(data)
+
+
+class ConstantOp(keras.layers.Layer):
+    def __init__(self, value, mul=False, **kwargs):
+        super().__init__(**kwargs)
+        self.value = np.asarray(value, np.float32)
+        self.mul = mul
+
+    def call(self, t):
+        return t * self.value if self.mul else t + self.value
+
+
+def test_broadcast_with_a_constant():
+    x = keras.Input(batch_shape=(1, 4, 4, 3))
+    data = int8_tflite(keras.Model(x, ConstantOp([[[[0.5, -1.0, 2.0]]]])(x)))
+    graph, (op,) = add_ops(data)
+    assert graph.tensors[op.inputs[1]].shape == (1, 1, 1, 3) and graph.tensors[op.inputs[1]].data is not None
+    check_bit_exact(data)
+
+
+# (input scale, zero point), (constant scale, zero point), (output scale, zero point), activation
+SCALES = [
+    ((0.05, 3), (0.1, -2), (0.07, 1), "NONE"),
+    ((0.02, -128), (0.02, 127), (0.03, 0), "RELU"),  # equal input scales: both multipliers are 1/2
+    ((0.001, 5), (1.0, 0), (1.1, -7), "RELU6"),  # a 1000x scale ratio: the small input nearly vanishes
+    ((0.5, 0), (0.004, -100), (0.2, 20), "RELU_N1_TO_1"),
+    ((0.3, 60), (0.3, -60), (0.0003, 0), "NONE"),  # a tiny output scale saturates almost everything
+]
+
+
+@pytest.mark.parametrize("in1, in2, out, act", SCALES)
+def test_hand_built_scales_and_activations(in1, in2, out, act):
+    data = single_op_model(
+        "ADD",
+        [
+            T((1, 3, 5), scale=in1[0], zero_point=in1[1]),
+            T((1, 3, 5), scale=in2[0], zero_point=in2[1], data=constant((1, 3, 5))),
+        ],
+        T((1, 3, 5), scale=out[0], zero_point=out[1]),
+        {"fusedActivationFunction": {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}[act]},
+    )
+    add_ops(data)
+    check_bit_exact(data, count=64)
+
+
+@pytest.mark.parametrize(
+    "shape1, shape2",
+    [
+        ((4, 3), (3,)),  # ranks differ
+        ((3,), (4, 3)),  # the constant is the larger operand
+        ((1, 6), (6,)),  # equal once padded: TFLM's flat loop
+        ((2, 3, 4), ()),  # a scalar constant
+        ((2, 1, 4, 1, 3), (1, 5, 1, 2, 1)),  # both broadcast, five dims
+        ((2, 3, 2, 2, 5, 2), (1, 3, 1, 2, 1, 2)),  # six dims, alternating
+    ],
+)
+def test_hand_built_broadcast_shapes(shape1, shape2):
+    out = np.broadcast_shapes(shape1, shape2)
+    data = single_op_model(
+        "ADD",
+        [T(shape1, scale=0.05, zero_point=3), T(shape2, scale=0.08, zero_point=-9, data=constant(shape2))],
+        T(out, scale=0.09, zero_point=2),
+    )
+    add_ops(data)
+    check_bit_exact(data, inputs=probe_inputs(shape1, 16))
+
+
+def test_refuses_more_than_six_dims():
+    shape = (1, 2, 1, 2, 1, 2, 2)
+    data = single_op_model(
+        "ADD", [T(shape, scale=0.05), T(shape, scale=0.05, data=constant(shape))], T(shape, scale=0.1)
+    )
+    with pytest.raises(UnsupportedError, match="at most 6"):
+        interpreter.prepare(parse_tflite(data))
+
+
+def test_refuses_an_output_multiplier_of_one_or_more():
+    # TFLM's QuantizeMultiplierSmallerThanOneExp aborts the process here.
+    data = single_op_model("ADD", [T((4,), scale=1.0), T((4,), scale=1.0, data=constant((4,)))], T((4,), scale=1e-7))
+    with pytest.raises(UnsupportedError, match="outside"):
+        interpreter.prepare(parse_tflite(data))
+
+
+def every_pair():
+    """All 65536 (input, constant) code pairs: the input varies slowest, the constant fastest."""
+    codes = np.arange(-128, 128, dtype=np.int8)
+    return np.repeat(codes, 256).reshape(1, 1, 65536), np.tile(codes, 256).reshape(1, 65536)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_every_code_pair(seed):
+    # Roundings that differ only near ties need every pair to show up, e.g. a left shift of 19 vs 20.
+    rng = np.random.default_rng(seed)
+    s1, s2, so = (float(np.float32(v)) for v in 10.0 ** rng.uniform(-3, 0, 3))
+    z1, z2, zo = (int(v) for v in rng.integers(-128, 128, 3))
+    x, c = every_pair()
+    data = single_op_model(
+        "ADD",
+        [T((1, 65536), scale=s1, zero_point=z1), T((1, 65536), scale=s2, zero_point=z2, data=c)],
+        T((1, 65536), scale=so, zero_point=zo),
+    )
+    add_ops(data)
+    check_bit_exact(data, inputs=x)

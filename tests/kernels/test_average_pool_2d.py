@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+
+from edgenn.errors import UnsupportedError
+from edgenn.graph.tflite import parse_tflite
+from edgenn.reference import interpreter
+from tests.kernels.harness import check_bit_exact, int8_tflite
+
+keras = pytest.importorskip("keras")
+
+
+def pool_model(shape, pool=2, strides=None, padding="valid", activation=None):
+    x = keras.Input(batch_shape=(1, *shape))
+    y = keras.layers.AveragePooling2D(pool, strides=strides, padding=padding)(x)
+    if activation is not None:
+        y = keras.layers.Activation(activation)(y)  # the converter fuses it into the pool
+    return keras.Model(x, y)
+
+
+@pytest.mark.parametrize(
+    "pool, strides, padding",
+    [
+        (2, 2, "valid"),
+        (2, 1, "valid"),
+        (3, 2, "valid"),
+        (3, 1, "same"),  # edge windows average fewer elements: the padding is not counted
+        (3, 2, "same"),
+        (2, 2, "same"),  # odd sizes: the last row and column windows are cut short
+        ((2, 3), (1, 2), "same"),
+        ((7, 9), 1, "valid"),  # one window over the whole image: 63 elements
+    ],
+)
+def test_geometry_on_odd_sizes(pool, strides, padding):
+    check_bit_exact(int8_tflite(pool_model((7, 9, 3), pool, strides, padding)))
+
+
+@pytest.mark.parametrize("activation", ["relu", "relu6"])
+def test_fused_activation(activation):
+    data = int8_tflite(pool_model((5, 5, 3), 3, 2, "same", activation), low=-8.0, high=8.0)
+    g = parse_tflite(data)
+    assert g.op_names == ("AVERAGE_POOL_2D",) and g.ops[0].options.fusedActivationFunction != 0
+    check_bit_exact(data)
+
+
+@pytest.mark.parametrize("low, high, zero_point", [(0.0, 3.0, -128), (-3.0, 0.0, 127)])
+def test_input_zero_point_at_the_int8_extremes(low, high, zero_point):
+    data = int8_tflite(pool_model((7, 9, 3), 3, 2, "same"), low=low, high=high)
+    assert parse_tflite(data).input_tensor().zero_point == (zero_point,)
+    check_bit_exact(data)
+
+
+@pytest.mark.parametrize("shape", [(5, 5, 1), (9, 7, 16)])
+def test_channel_counts(shape):
+    check_bit_exact(int8_tflite(pool_model(shape, 3, 2, "same")))
+
+
+def test_float_pool_is_refused_with_a_clear_message():
+    from edgenn.console import native_quiet
+    from edgenn.tfimport import tensorflow
+
+    with native_quiet():
+        data = tensorflow().lite.TFLiteConverter.from_keras_model(pool_model((5, 5, 2))).convert()
+    with pytest.raises(UnsupportedError, match=r"AVERAGE_POOL_2D.*float32; supported: int8"):
+        interpreter.prepare(parse_tflite(data))
+
+
+def test_rounding_of_exact_halves():
+    # 2x2 windows whose sums are +-2 and +-6 land exactly on .5: TFLM rounds them away from zero.
+    rows = np.array([[1, 1, -1, -1, 3, 3, -3, -3], [0, 0, 0, 0, 0, 0, 0, 0]], np.int8)
+    codes = np.stack([rows, -rows, rows * 20, rows - 1]).reshape(4, 1, 2, 8, 1)
+    out = check_bit_exact(int8_tflite(pool_model((2, 8, 1), 2, 2)), inputs=codes)
+    assert out[0].ravel().tolist() == [1, -1, 2, -2]

@@ -1,0 +1,96 @@
+import pytest
+
+from edgenn.errors import UnsupportedError
+from edgenn.graph.tflite import parse_tflite
+from edgenn.reference import interpreter
+from tests.kernels.harness import check_bit_exact, int8_tflite
+
+keras = pytest.importorskip("keras")
+
+
+def dw_model(
+    shape, kernel=3, strides=1, dilation=1, padding="same", multiplier=1, activation=None, use_bias=True, seed=0
+):
+    keras.utils.set_random_seed(seed)
+    x = keras.Input(batch_shape=(1, *shape))
+    y = keras.layers.DepthwiseConv2D(
+        kernel,
+        strides=strides,
+        dilation_rate=dilation,
+        padding=padding,
+        depth_multiplier=multiplier,
+        activation=activation,
+        use_bias=use_bias,
+    )(x)
+    return keras.Model(x, y)
+
+
+@pytest.mark.parametrize(
+    "kernel, strides, dilation, padding",
+    [
+        (3, 1, 1, "same"),
+        (3, 1, 1, "valid"),
+        (3, 2, 1, "same"),
+        (3, 2, 1, "valid"),
+        (3, 1, 2, "same"),
+        (3, 1, 2, "valid"),
+        ((2, 3), (2, 1), 1, "same"),  # even kernel: SAME pads one more row after than before
+        (5, 2, 1, "same"),
+    ],
+)
+def test_geometry_on_odd_sizes(kernel, strides, dilation, padding):
+    check_bit_exact(int8_tflite(dw_model((7, 9, 3), kernel, strides, dilation, padding)))
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+@pytest.mark.parametrize("shape, multiplier", [((7, 9, 3), 2), ((5, 5, 1), 3)])
+def test_depth_multiplier(per_channel, shape, multiplier):
+    data = int8_tflite(dw_model(shape, multiplier=multiplier, strides=2), per_channel=per_channel)
+    g = parse_tflite(data)
+    assert g.ops[0].options.depthMultiplier == multiplier
+    assert len(g.tensors[g.ops[0].inputs[1]].scale) == (shape[-1] * multiplier if per_channel else 1)
+    check_bit_exact(data)
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+@pytest.mark.parametrize("activation", [None, "relu", "relu6"])
+def test_activation_and_quantization_granularity(per_channel, activation):
+    check_bit_exact(int8_tflite(dw_model((5, 5, 3), activation=activation), per_channel=per_channel))
+
+
+@pytest.mark.parametrize("low, high, zero_point", [(0.0, 3.0, -128), (-3.0, 0.0, 127)])
+def test_input_zero_point_at_the_int8_extremes(low, high, zero_point):
+    data = int8_tflite(dw_model((7, 9, 3), activation="relu", multiplier=2), low=low, high=high)
+    assert parse_tflite(data).input_tensor().zero_point == (zero_point,)
+    check_bit_exact(data)
+
+
+@pytest.mark.parametrize("shape", [(5, 5, 1), (9, 7, 16)])
+def test_channel_counts(shape):
+    check_bit_exact(int8_tflite(dw_model(shape, strides=2)))
+
+
+def test_without_bias():
+    check_bit_exact(int8_tflite(dw_model((7, 9, 3), use_bias=False, activation="relu6")))
+
+
+def test_mobilenet_style_stack_at_96x96():
+    # The shape of a person-detection network: strided stem, depthwise/pointwise pairs, global mean.
+    keras.utils.set_random_seed(3)
+    x = keras.Input(batch_shape=(1, 96, 96, 1))
+    y = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu6")(x)
+    for filters, strides in [(16, 1), (32, 2), (32, 1), (64, 2)]:
+        y = keras.layers.DepthwiseConv2D(3, strides=strides, padding="same", activation="relu6")(y)
+        y = keras.layers.Conv2D(filters, 1, activation="relu6")(y)
+    y = keras.layers.GlobalAveragePooling2D(keepdims=True)(y)
+    check_bit_exact(int8_tflite(keras.Model(x, y), low=0.0, high=1.0), count=6)
+
+
+def test_float_depthwise_is_refused_with_a_clear_message():
+    from edgenn.console import native_quiet
+    from edgenn.tfimport import tensorflow
+
+    with native_quiet():
+        data = tensorflow().lite.TFLiteConverter.from_keras_model(dw_model((5, 5, 2))).convert()
+    with pytest.raises(UnsupportedError, match=r"DEPTHWISE_CONV_2D.*float32; supported: int8"):
+        interpreter.prepare(parse_tflite(data))
