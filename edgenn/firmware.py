@@ -182,7 +182,7 @@ def run(folder: Path, inputs: np.ndarray, target: str = "host", repeat: int = 1)
     out = np.frombuffer(raw, dtype=out_dtype)
     if out.size != count * int(np.prod(out_shape)):
         raise EdgeNNError(elf, f"firmware wrote {out.size} values for {count} inputs")
-    return out.reshape(count, *out_shape[1:]) if len(out_shape) > 1 else out.reshape(count), ns
+    return out.reshape(count, *out_shape), ns
 
 
 def _marker(elf: Path, symbol: str) -> str:

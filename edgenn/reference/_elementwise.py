@@ -88,3 +88,75 @@ def same_size(ctx: OpContext, a, b) -> None:
     """Raise unless tensors a and b hold the same number of elements (ops that only move bytes)."""
     if int(np.prod(a.shape, dtype=np.int64)) != int(np.prod(b.shape, dtype=np.int64)):
         raise ctx.fail(f"tensor '{a.name}' {a.shape} and '{b.name}' {b.shape} differ in size")
+
+
+# Kinds of edgenn_ew_broadcast (firmware/include/edgenn/elementwise.h).
+EW_KINDS = ("EDGENN_EW_FLAT", "EDGENN_EW_REPEAT1", "EDGENN_EW_REPEAT2", "EDGENN_EW_GENERAL")
+
+
+def broadcast_plan(shape1, shape2, out_shape) -> dict:
+    """How the C walks two operands viewed in `shape1`/`shape2` (from binary_shapes) to fill `out_shape`.
+
+    Output dims of 1 are dropped and neighbouring dims that each operand either spans or broadcasts
+    alike are merged, so common cases become a flat loop or a repeated operand (a per-channel vector
+    or a scalar) and the rest a walk over at most six dims with stride 0 where an operand broadcasts.
+    """
+    if tuple(shape1) == tuple(shape2):
+        shape1 = shape2 = out_shape  # binary_shapes' flat views: any shape of the right size will do
+    rank = max(len(shape1), len(shape2), len(out_shape))
+    s1, s2, so = ((1,) * (rank - len(s)) + tuple(int(d) for d in s) for s in (shape1, shape2, out_shape))
+    size = int(np.prod(so, dtype=np.int64))
+    groups: list[list] = []  # [size, (input1 spans it, input2 spans it)]
+    for a, b, o in zip(s1, s2, so, strict=True):
+        if o == 1:
+            continue
+        kind = (a == o, b == o)
+        if groups and groups[-1][1] == kind:
+            groups[-1][0] *= o
+        else:
+            groups.append([o, kind])
+    kinds = [k for _, k in groups]
+    plan = {"kind": 0, "size": size, "inner": size, "dims": [1] * MAX_RANK}
+    plan.update(stride1=[0] * MAX_RANK, stride2=[0] * MAX_RANK)
+    if size == 0 or kinds in ([], [(True, True)]):
+        return plan
+    for which, held in ((2, (True, False)), (1, (False, True))):
+        if kinds in ([held], [held, (True, True)]):
+            plan.update(kind=which, inner=groups[1][0] if len(groups) == 2 else 1)
+            return plan
+    dims = [1] * (MAX_RANK - len(groups)) + [n for n, _ in groups]
+    flags = [(False, False)] * (MAX_RANK - len(groups)) + kinds
+    for key, j in (("stride1", 0), ("stride2", 1)):
+        step = 1
+        for d in reversed(range(MAX_RANK)):
+            plan[key][d] = step if flags[d][j] else 0
+            step *= dims[d] if flags[d][j] else 1
+    plan.update(kind=3, dims=dims)
+    return plan
+
+
+def c_broadcast(plan: dict) -> str:
+    """The plan as a C initializer for edgenn_ew_broadcast."""
+
+    def brace(values) -> str:
+        return "{" + ", ".join(str(int(v)) for v in values) + "}"
+
+    return (
+        f"{{.kind = {EW_KINDS[plan['kind']]}, .size = {plan['size']}, .inner = {plan['inner']}, "
+        f".dims = {brace(plan['dims'])}, .stride1 = {brace(plan['stride1'])}, .stride2 = {brace(plan['stride2'])}}}"
+    )
+
+
+def emit_fail(e, message: str):
+    """The UnsupportedError for op `e.op` that `emit` raises, worded as OpContext.fail words it."""
+    from edgenn.errors import UnsupportedError
+
+    return UnsupportedError(e.graph.path or "<model>", f"op {e.op.index} ({e.op.name}): {message}")
+
+
+def require_c_shift(e, *shifts: int) -> None:
+    """Refuse a multiplier with a left shift of 32 or more: TFLM's `x * (1 << shift)` is undefined there,
+    so no C reproduces it (x86 masks the shift count, Arm shifts everything out)."""
+    for s in shifts:
+        if int(s) > 31:
+            raise emit_fail(e, f"a real multiplier of 2^{int(s) - 1} or more is not supported")

@@ -69,3 +69,29 @@ def run(p: Params, inputs) -> np.ndarray:
     b = fp.multiply_by_quantized_multiplier(b, p.input2_multiplier, p.input2_shift)
     acc = fp.multiply_by_quantized_multiplier(a + b, p.output_multiplier, p.output_shift) + p.output_offset
     return np.clip(acc, p.act_min, p.act_max).astype(np.int8).reshape(p.output_shape)
+
+
+C_DEPENDS = ("elementwise",)
+
+
+def emit(p: Params, e) -> str:
+    ew.require_c_shift(e, p.input1_shift, p.input2_shift, p.output_shift)
+    params = e.struct(
+        "edgenn_add_params",
+        {
+            "input1_offset": p.input1_offset,
+            "input2_offset": p.input2_offset,
+            "output_offset": p.output_offset,
+            "left_shift": p.left_shift,
+            "input1_multiplier": p.input1_multiplier,
+            "input1_shift": p.input1_shift,
+            "input2_multiplier": p.input2_multiplier,
+            "input2_shift": p.input2_shift,
+            "output_multiplier": p.output_multiplier,
+            "output_shift": p.output_shift,
+            "act_min": p.act_min,
+            "act_max": p.act_max,
+            "broadcast": ew.c_broadcast(ew.broadcast_plan(p.input1_shape, p.input2_shape, p.output_shape)),
+        },
+    )
+    return f"edgenn_add({params}, {e.input(0)}, {e.input(1)}, {e.output()});"

@@ -53,3 +53,19 @@ def prepare(ctx: OpContext) -> Params:
 
 def run(p: Params, inputs) -> np.ndarray:
     return np.concatenate([np.asarray(x, dtype=np.int8) for x in inputs], axis=p.axis).reshape(p.output_shape)
+
+
+def emit(p: Params, e) -> str:
+    inner = int(np.prod(p.output_shape[p.axis + 1 :], dtype=np.int64))
+    sizes = [e.graph.tensors[i].shape[p.axis] * inner for i in e.op.inputs]
+    pointers = [e.input(i) for i in range(len(e.op.inputs))]
+    params = e.struct(
+        "edgenn_concatenation_params",
+        {
+            "num_inputs": len(pointers),
+            "outer": int(np.prod(p.output_shape[: p.axis], dtype=np.int64)),
+            "inputs": "{" + ", ".join(pointers) + "}",
+            "copy_size": "{" + ", ".join(str(int(s)) for s in sizes) + "}",
+        },
+    )
+    return f"edgenn_concatenation({params}, {e.output()});"

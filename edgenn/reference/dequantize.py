@@ -34,3 +34,16 @@ def prepare(ctx: OpContext) -> Params:
 def run(p: Params, inputs) -> np.ndarray:
     centered = (inputs[0].astype(np.int32) - np.int32(p.zero_point)).astype(np.float32)
     return (np.float32(p.scale) * centered).astype(np.float32).reshape(p.output_shape)
+
+
+def emit(p: Params, e) -> str:
+    from edgenn.export.cgen import c_float
+
+    if abs(p.zero_point) > (1 << 24) - 128:
+        # Beyond this the C's float32 product is no longer TFLM's exact double product rounded once.
+        raise ew.emit_fail(e, f"zero point {p.zero_point} is too large")
+    params = e.struct(
+        "edgenn_dequantize_params",
+        {"size": int(np.prod(p.output_shape, dtype=np.int64)), "scale": c_float(p.scale), "zero_point": p.zero_point},
+    )
+    return f"edgenn_dequantize({params}, {e.input(0)}, {e.output()});"

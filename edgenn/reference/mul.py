@@ -49,3 +49,24 @@ def run(p: Params, inputs) -> np.ndarray:
     b = inputs[1].reshape(p.input2_shape).astype(np.int64) + p.input2_offset
     acc = fp.multiply_by_quantized_multiplier(a * b, p.multiplier, p.shift) + p.output_offset
     return np.clip(acc, p.act_min, p.act_max).astype(np.int8).reshape(p.output_shape)
+
+
+C_DEPENDS = ("elementwise",)
+
+
+def emit(p: Params, e) -> str:
+    ew.require_c_shift(e, p.shift)
+    params = e.struct(
+        "edgenn_mul_params",
+        {
+            "input1_offset": p.input1_offset,
+            "input2_offset": p.input2_offset,
+            "output_offset": p.output_offset,
+            "multiplier": p.multiplier,
+            "shift": p.shift,
+            "act_min": p.act_min,
+            "act_max": p.act_max,
+            "broadcast": ew.c_broadcast(ew.broadcast_plan(p.input1_shape, p.input2_shape, p.output_shape)),
+        },
+    )
+    return f"edgenn_mul({params}, {e.input(0)}, {e.input(1)}, {e.output()});"

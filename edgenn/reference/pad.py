@@ -50,3 +50,41 @@ def prepare(ctx: OpContext) -> Params:
 
 def run(p: Params, inputs) -> np.ndarray:
     return np.pad(inputs[0], p.paddings, mode="constant", constant_values=p.pad_value).astype(np.int8)
+
+
+def merged_paddings(shape, paddings) -> list[tuple[int, int, int]]:
+    """(size, before, after) per dim, with each unpadded dim folded into the dim before it and
+    unpadded leading ones dropped: the C then moves whole runs of bytes per output row."""
+    dims = [(int(d), int(a), int(b)) for d, (a, b) in zip(shape, paddings, strict=True)]
+    if any(d == 0 for d, _, _ in dims):
+        return dims  # an empty input: folding by a zero size would lose the padding
+    merged: list[tuple[int, int, int]] = []
+    for d, a, b in dims:
+        if not merged and (d, a, b) == (1, 0, 0):
+            continue
+        if merged and a == b == 0:
+            n, pa, pb = merged[-1]
+            merged[-1] = (n * d, pa * d, pb * d)
+        else:
+            merged.append((d, a, b))
+    return merged or [(1, 0, 0)]
+
+
+def emit(p: Params, e) -> str:
+    in_shape = tuple(o - a - b for o, (a, b) in zip(p.output_shape, p.paddings, strict=True))
+    dims = merged_paddings(in_shape, p.paddings)
+    dims = [(1, 0, 0)] * (MAX_RANK - len(dims)) + dims
+
+    def brace(values) -> str:
+        return "{" + ", ".join(str(v) for v in values) + "}"
+
+    params = e.struct(
+        "edgenn_pad_params",
+        {
+            "dims": brace(d for d, _, _ in dims),
+            "before": brace(a for _, a, _ in dims),
+            "after": brace(b for _, _, b in dims),
+            "pad_value": p.pad_value,
+        },
+    )
+    return f"edgenn_pad({params}, {e.input(0)}, {e.output()});"

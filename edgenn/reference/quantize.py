@@ -54,3 +54,23 @@ def run(p: Params, inputs) -> np.ndarray:
         q = fp.multiply_by_quantized_multiplier(x.astype(np.int64) - p.input_zero_point, p.multiplier, p.shift)
         q = q + p.output_zero_point
     return np.clip(q, -128, 127).astype(np.int8).reshape(p.output_shape)
+
+
+def emit(p: Params, e) -> str:
+    from edgenn.export.cgen import c_float
+
+    if not p.from_float:
+        ew.require_c_shift(e, p.shift)
+    params = e.struct(
+        "edgenn_quantize_params",
+        {
+            "size": int(np.prod(p.output_shape, dtype=np.int64)),
+            "output_scale": c_float(p.output_scale),
+            "output_zero_point": p.output_zero_point,
+            "input_zero_point": p.input_zero_point,
+            "multiplier": p.multiplier,
+            "shift": p.shift,
+        },
+    )
+    kernel = "edgenn_quantize" if p.from_float else "edgenn_quantize_int8"
+    return f"{kernel}({params}, {e.input(0)}, {e.output()});"

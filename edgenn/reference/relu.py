@@ -44,3 +44,23 @@ def run(p: Params, inputs) -> np.ndarray:
     x = inputs[0].astype(np.int64) - p.input_zero_point
     y = fp.multiply_by_quantized_multiplier(x, p.multiplier, p.shift) + p.output_zero_point
     return np.clip(y, p.act_min, p.act_max).astype(np.int8).reshape(p.output_shape)
+
+
+C_DEPENDS = ("elementwise",)
+
+
+def emit(p: Params, e) -> str:
+    ew.require_c_shift(e, p.shift)
+    params = e.struct(
+        "edgenn_relu_params",
+        {
+            "size": int(np.prod(p.output_shape, dtype=np.int64)),
+            "input_zero_point": p.input_zero_point,
+            "output_zero_point": p.output_zero_point,
+            "multiplier": p.multiplier,
+            "shift": p.shift,
+            "act_min": p.act_min,
+            "act_max": p.act_max,
+        },
+    )
+    return f"edgenn_relu({params}, {e.input(0)}, {e.output()});"

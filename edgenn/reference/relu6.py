@@ -32,10 +32,20 @@ def prepare(ctx: OpContext) -> Params:
     # FloatToQuantizedType: float32 division, std::round, add the zero point, convert, saturate to int8.
     with np.errstate(divide="ignore", over="ignore"):
         six = ew.round_half_away(np.float32(6.0) / np.float32(scale)) + zero_point
-    return Params(zero_point, int(np.clip(ew.float_to_int32(six), -128, 127)), out.shape)
+    # TFLM stores both bounds as int8_t, so a zero point outside int8 wraps there.
+    lower = (zero_point + 128) % 256 - 128
+    return Params(lower, int(np.clip(ew.float_to_int32(six), -128, 127)), out.shape)
 
 
 def run(p: Params, inputs) -> np.ndarray:
     x = inputs[0]
     # Upper bound first, as TFLM tests it: the order matters only if the bounds cross.
     return np.where(x > p.upper, p.upper, np.where(x < p.lower, p.lower, x)).astype(np.int8).reshape(p.output_shape)
+
+
+def emit(p: Params, e) -> str:
+    params = e.struct(
+        "edgenn_relu6_params",
+        {"size": int(np.prod(p.output_shape, dtype=np.int64)), "lower": p.lower, "upper": p.upper},
+    )
+    return f"edgenn_relu6({params}, {e.input(0)}, {e.output()});"

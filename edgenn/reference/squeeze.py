@@ -40,3 +40,8 @@ def prepare(ctx: OpContext) -> Params:
 
 def run(p: Params, inputs) -> np.ndarray:
     return np.asarray(inputs[0], dtype=NUMPY_DTYPES[p.dtype]).reshape(p.output_shape)
+
+
+def emit(p: Params, e) -> str:
+    size = int(np.prod(p.output_shape, dtype=np.int64)) * np.dtype(NUMPY_DTYPES[p.dtype]).itemsize
+    return f"edgenn_squeeze({e.input(0)}, {e.output()}, {size}u);"

@@ -107,6 +107,7 @@ def c_outputs(data: bytes, inputs: np.ndarray, workdir, target: str = "host") ->
     from edgenn.export.codegen import codegen
 
     workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
     model = workdir / "model.tflite"
     model.write_bytes(data)
     folder = codegen(model, workdir / "c", name="net")

@@ -1,12 +1,15 @@
+import itertools
+
 import numpy as np
 import pytest
 
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite
+from edgenn.reference import _elementwise as ew
 from edgenn.reference import interpreter
 from edgenn.reference.base import ACTIVATIONS
-from tests.kernels.harness import check_bit_exact, int8_tflite, probe_inputs
-from tests.kernels.op_models import T, single_op_model
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite, probe_inputs
+from tests.kernels.op_models import C_BROADCAST_SHAPES, PAIR_LAYOUTS, T, every_pair_model, single_op_model
 
 keras = pytest.importorskip("keras")
 
@@ -151,3 +154,110 @@ def test_every_code_pair(seed):
     )
     add_ops(data)
     check_bit_exact(data, inputs=x)
+
+
+# --- the generated C ---------------------------------------------------------------------------
+
+
+def c_walk(plan):
+    """What edgenn_ew_binary visits: the (input1, input2) flat index of each output element."""
+    i1, i2 = [], []
+
+    def row(a, step1, b, step2, n):
+        i1.extend(a + k * step1 for k in range(n))
+        i2.extend(b + k * step2 for k in range(n))
+
+    kind, size, inner = plan["kind"], plan["size"], plan["inner"]
+    if kind == 0:
+        row(0, 1, 0, 1, size)
+    elif kind in (1, 2) and inner == 1:
+        row(0, int(kind == 2), 0, int(kind == 1), size)
+    elif kind in (1, 2):
+        for r in range(0, size, inner):
+            row(0 if kind == 1 else r, 1, r if kind == 1 else 0, 1, inner)
+    else:
+        dims, s1, s2 = plan["dims"], plan["stride1"], plan["stride2"]
+        for idx in itertools.product(*(range(d) for d in dims[:-1])):
+            off1 = sum(i * s for i, s in zip(idx, s1, strict=False))
+            off2 = sum(i * s for i, s in zip(idx, s2, strict=False))
+            row(off1, s1[-1], off2, s2[-1], dims[-1])
+    return np.array(i1, np.int64), np.array(i2, np.int64)
+
+
+def test_broadcast_plan_walks_like_numpy():
+    rng = np.random.default_rng(0)
+    kinds = set()
+    for _ in range(1500):
+        out = tuple(int(d) for d in rng.integers(1, 4, rng.integers(1, 7)))
+        s1, s2 = (tuple(o if rng.random() < 0.5 else 1 for o in out) for _ in range(2))
+        s1 = s1[int(rng.integers(0, len(s1) + 1)) :] if rng.random() < 0.3 else s1
+        shape = np.broadcast_shapes(s1, s2)
+        plan = ew.broadcast_plan(s1, s2, shape)
+        kinds.add(plan["kind"])
+        got1, got2 = c_walk(plan)
+        want1 = np.broadcast_to(np.arange(int(np.prod(s1))).reshape(s1), shape).ravel()
+        want2 = np.broadcast_to(np.arange(int(np.prod(s2))).reshape(s2), shape).ravel()
+        assert (got1 == want1).all() and (got2 == want2).all(), (s1, s2, plan)
+    assert kinds == {0, 1, 2, 3}
+
+
+def constant_model():
+    x = keras.Input(batch_shape=(1, 4, 4, 3))
+    return int8_tflite(keras.Model(x, ConstantOp([[[[0.5, -1.0, 2.0]]]])(x)))
+
+
+def branches_model():
+    keras.utils.set_random_seed(0)
+    x = keras.Input(batch_shape=(1, 8))
+    a = keras.layers.Dense(6)(x)
+    b = keras.layers.Dense(6, kernel_initializer=keras.initializers.RandomUniform(-2.0, 2.0))(x)
+    return int8_tflite(keras.Model(x, keras.layers.ReLU(6.0)(keras.layers.Add()([a, b]))), low=-3.0, high=3.0)
+
+
+@pytest.mark.parametrize("build", [constant_model, branches_model])
+def test_in_c_converter_models(tmp_path, build):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    check_c_bit_exact(build(), tmp_path, count=64)
+
+
+@pytest.mark.parametrize("in1, in2, out, act", SCALES)
+def test_in_c_hand_built_scales_and_activations(tmp_path, in1, in2, out, act):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    data = single_op_model(
+        "ADD",
+        [
+            T((1, 3, 5), scale=in1[0], zero_point=in1[1]),
+            T((1, 3, 5), scale=in2[0], zero_point=in2[1], data=constant((1, 3, 5))),
+        ],
+        T((1, 3, 5), scale=out[0], zero_point=out[1]),
+        {"fusedActivationFunction": {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}[act]},
+    )
+    check_c_bit_exact(data, tmp_path, count=64)
+
+
+@pytest.mark.parametrize("shape1, shape2", C_BROADCAST_SHAPES)
+def test_in_c_broadcast_shapes(tmp_path, shape1, shape2):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    data = single_op_model(
+        "ADD",
+        [T(shape1, scale=0.05, zero_point=3), T(shape2, scale=0.08, zero_point=-9, data=constant(shape2))],
+        T(np.broadcast_shapes(shape1, shape2), scale=0.09, zero_point=2),
+    )
+    check_c_bit_exact(data, tmp_path, inputs=probe_inputs(shape1, 16))
+
+
+@pytest.mark.parametrize("seed, layout", list(enumerate(PAIR_LAYOUTS)))
+def test_in_c_every_code_pair(tmp_path, seed, layout):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    rng = np.random.default_rng(100 + seed)
+    scales = [float(np.float32(v)) for v in 10.0 ** rng.uniform(-3, 0, 3)]
+    data, x = every_pair_model("ADD", layout, scales, [int(v) for v in rng.integers(-128, 128, 3)])
+    check_c_bit_exact(data, tmp_path, inputs=x)

@@ -6,7 +6,7 @@ import pytest
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite
 from edgenn.reference import interpreter
-from tests.kernels.harness import check_bit_exact, int8_tflite, probe_inputs, tflm_outputs
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite, probe_inputs, tflm_outputs
 from tests.kernels.op_models import T, single_op_model
 
 keras = pytest.importorskip("keras")
@@ -82,3 +82,87 @@ def test_refuses_inputs_quantized_unlike_the_output():
         tflm_outputs(data, np.zeros((1, 1, 3), np.int8))
     with pytest.raises(UnsupportedError, match="must share quantization"):
         interpreter.prepare(parse_tflite(data))
+
+
+# --- the generated C ---------------------------------------------------------------------------
+
+
+def test_in_c_branches_of_different_ranges(tmp_path):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    keras.utils.set_random_seed(0)
+    x = keras.Input(batch_shape=(1, 8))
+    a = keras.layers.Dense(4)(x)
+    b = keras.layers.Dense(3, activation="relu", kernel_initializer=keras.initializers.RandomUniform(-3.0, 3.0))(x)
+    c = keras.layers.Dense(5)(x)
+    check_c_bit_exact(int8_tflite(keras.Model(x, keras.layers.Concatenate()([a, b, c]))), tmp_path, count=64)
+
+
+@pytest.mark.parametrize("axis", [1, 2, 3])
+def test_in_c_model_input_with_itself(tmp_path, axis):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    x = keras.Input(batch_shape=(1, 4, 2, 3))
+    data = int8_tflite(keras.Model(x, keras.layers.Concatenate(axis=axis)([x, x])), low=0.0, high=2.0)
+    check_c_bit_exact(data, tmp_path)
+
+
+@pytest.mark.parametrize("axis", [1, 2, -1])
+def test_in_c_hand_built_with_constants(tmp_path, axis):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    shape = (1, 2, 3)
+    const_shapes = [tuple(n if i == axis % 3 else d for i, d in enumerate(shape)) for n in (4, 1)]
+    consts = [(np.arange(np.prod(s)).reshape(s) * 9 - 100).astype(np.int8) for s in const_shapes]
+    out_shape = tuple(d + 5 if i == axis % 3 else d for i, d in enumerate(shape))
+    q = {"scale": 0.05, "zero_point": -4}
+    data = single_op_model(
+        "CONCATENATION",
+        [T(const_shapes[0], **q, data=consts[0]), T(shape, **q), T(const_shapes[1], **q, data=consts[1])],
+        T(out_shape, **q),
+        {"axis": axis},
+    )
+    concat_ops(data)
+    check_c_bit_exact(data, tmp_path, inputs=probe_inputs(shape, 8))
+
+
+def test_in_c_ten_inputs(tmp_path):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    q = {"scale": 0.1, "zero_point": 7}
+    consts = [T((1, 1, i + 1), **q, data=np.full((1, 1, i + 1), 10 * i - 50, np.int8)) for i in range(9)]
+    data = single_op_model(
+        "CONCATENATION", [*consts[:4], T((1, 1, 2), **q), *consts[4:]], T((1, 1, 47), **q), {"axis": -1}
+    )
+    check_c_bit_exact(data, tmp_path, inputs=probe_inputs((1, 1, 2), 8))
+
+
+class AddMul(keras.layers.Layer):
+    """t * a + b for constant a per channel and b per row: a MUL and an ADD that broadcast differently."""
+
+    def call(self, t):
+        rows = np.linspace(-1.0, 1.0, t.shape[1], dtype=np.float32).reshape(-1, 1, 1)
+        return t * np.array([0.5, -1.5, 2.0], np.float32) + rows
+
+
+def add_mul_pad_concat_model() -> bytes:
+    keras.utils.set_random_seed(0)
+    x = keras.Input(batch_shape=(1, 5, 4, 3))
+    padded = keras.layers.ZeroPadding2D(((1, 0), (2, 1)))(x)
+    y = keras.layers.Concatenate()([padded, AddMul()(padded), keras.layers.Multiply()([padded, padded])])
+    return int8_tflite(keras.Model(x, keras.layers.Add()([y, keras.layers.Concatenate()([padded] * 3)])))
+
+
+def test_in_c_cortex_m4(tmp_path):
+    from tests.conftest import require_tool
+
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    data = add_mul_pad_concat_model()
+    names = parse_tflite(data).op_names
+    assert {"ADD", "MUL", "PAD", "CONCATENATION"} <= set(names), names
+    check_c_bit_exact(data, tmp_path, count=16, target="cortex-m4")

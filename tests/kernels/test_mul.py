@@ -5,8 +5,8 @@ from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite
 from edgenn.reference import interpreter
 from edgenn.reference.base import ACTIVATIONS
-from tests.kernels.harness import check_bit_exact, int8_tflite, probe_inputs
-from tests.kernels.op_models import T, single_op_model
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite, probe_inputs
+from tests.kernels.op_models import C_BROADCAST_SHAPES, PAIR_LAYOUTS, T, every_pair_model, single_op_model
 
 keras = pytest.importorskip("keras")
 
@@ -151,3 +151,81 @@ def test_every_code_pair(seed):
     )
     mul_ops(data)
     check_bit_exact(data, inputs=x)
+
+
+# --- the generated C ---------------------------------------------------------------------------
+
+
+def constant_model():
+    x = keras.Input(batch_shape=(1, 4, 4, 3))
+    return int8_tflite(keras.Model(x, Scale([[[[0.5, -1.0, 2.0]]]])(x)), low=-2.0, high=1.0)
+
+
+def branches_model():
+    keras.utils.set_random_seed(0)
+    x = keras.Input(batch_shape=(1, 8))
+    a = keras.layers.Dense(6)(x)
+    b = keras.layers.Dense(6, kernel_initializer=keras.initializers.RandomUniform(-2.0, 2.0))(x)
+    return int8_tflite(keras.Model(x, keras.layers.ReLU()(keras.layers.Multiply()([a, b]))), low=-3.0, high=3.0)
+
+
+@pytest.mark.parametrize("build", [constant_model, branches_model])
+def test_in_c_converter_models(tmp_path, build):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    check_c_bit_exact(build(), tmp_path, count=64)
+
+
+@pytest.mark.parametrize("in1, in2, out, act", SCALES)
+def test_in_c_hand_built_scales_and_activations(tmp_path, in1, in2, out, act):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    data = single_op_model(
+        "MUL",
+        [
+            T((1, 3, 5), scale=in1[0], zero_point=in1[1]),
+            T((1, 3, 5), scale=in2[0], zero_point=in2[1], data=constant((1, 3, 5))),
+        ],
+        T((1, 3, 5), scale=out[0], zero_point=out[1]),
+        {"fusedActivationFunction": {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}[act]},
+    )
+    check_c_bit_exact(data, tmp_path, count=64)
+
+
+@pytest.mark.parametrize("shape1, shape2", C_BROADCAST_SHAPES)
+def test_in_c_broadcast_shapes(tmp_path, shape1, shape2):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    data = single_op_model(
+        "MUL",
+        [T(shape1, scale=0.05, zero_point=3), T(shape2, scale=0.08, zero_point=-9, data=constant(shape2))],
+        T(np.broadcast_shapes(shape1, shape2), scale=0.2, zero_point=2),
+    )
+    check_c_bit_exact(data, tmp_path, inputs=probe_inputs(shape1, 16))
+
+
+@pytest.mark.parametrize("seed, layout", list(enumerate(PAIR_LAYOUTS)))
+def test_in_c_every_code_pair(tmp_path, seed, layout):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    rng = np.random.default_rng(200 + seed)
+    s1, s2 = (float(np.float32(v)) for v in 10.0 ** rng.uniform(-3, 0, 2))
+    so = float(np.float32(s1 * s2 * 10.0 ** rng.uniform(1, 4)))
+    data, x = every_pair_model("MUL", layout, (s1, s2, so), [int(v) for v in rng.integers(-128, 128, 3)])
+    check_c_bit_exact(data, tmp_path, inputs=x)
+
+
+def test_c_refuses_a_multiplier_of_two_to_the_31():
+    # TFLM's x * (1 << 32) is undefined; no C reproduces what its build happens to do there.
+    from edgenn.export.codegen import generate
+
+    data = single_op_model(
+        "MUL", [T((1, 4), scale=1000.0), T((1, 4), scale=1000.0, data=constant((1, 4)))], T((1, 4), scale=1e-4)
+    )
+    interpreter.prepare(parse_tflite(data))
+    with pytest.raises(UnsupportedError, match="real multiplier of 2"):
+        generate(parse_tflite(data), "net", "test")

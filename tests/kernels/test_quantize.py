@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from edgenn.graph.tflite import parse_tflite
-from tests.kernels.harness import check_bit_exact, int8_tflite
-from tests.kernels.op_models import T, check_bytes_exact, float_io_tflite, single_op_model
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite
+from tests.kernels.op_models import T, check_bytes_exact, check_c_bytes_exact, float_io_tflite, single_op_model
 
 keras = pytest.importorskip("keras")
 
@@ -81,3 +81,54 @@ def test_int8_to_int8_hand_built(inq, outq):
     )
     quantize_ops(data)
     check_bit_exact(data, inputs=np.arange(-128, 128, dtype=np.int8).reshape(2, 1, 128))
+
+
+# --- the generated C ---------------------------------------------------------------------------
+# Quotients beyond int32 and NaN convert as this host's TFLM does (see quantize.h); the probes
+# include them, so on another host these compare that host's C with that host's TFLM.
+
+
+def test_in_c_float_input_model(tmp_path):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    keras.utils.set_random_seed(0)
+    x = keras.Input(batch_shape=(1, 40))
+    data = float_io_tflite(keras.Model(x, keras.layers.ReLU()(x)), float_output=False, low=-2.0, high=1.0)
+    graph, (op,) = quantize_ops(data)
+    out = graph.tensors[op.outputs[0]]
+    check_c_bytes_exact(data, tmp_path, float_probes(out.scale[0], out.zero_point[0], 40)[:, None, :])
+
+
+@pytest.mark.parametrize("scale, zero_point", [(0.0123, -3), (1.0, -128), (0.5, 127), (3e-5, 0), (7.0, 50)])
+def test_in_c_float_to_int8_hand_built(tmp_path, scale, zero_point):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    data = single_op_model("QUANTIZE", [T((1, 64), "float32")], T((1, 64), scale=scale, zero_point=zero_point))
+    check_c_bytes_exact(data, tmp_path, float_probes(scale, zero_point, 64, seed=1)[:, None, :])
+
+
+def test_in_c_requantize_inserted_by_the_converter(tmp_path):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    keras.utils.set_random_seed(0)
+    x = keras.Input(batch_shape=(1, 8))
+    a = keras.layers.Dense(4)(x)
+    c1 = keras.layers.Concatenate()([a, keras.layers.Dense(3)(x) * 10.0])
+    c2 = keras.layers.Concatenate()([a, keras.layers.Dense(3)(x) * 0.1])
+    data = int8_tflite(keras.Model(x, keras.layers.Add()([c1, c2])))
+    quantize_ops(data)
+    check_c_bit_exact(data, tmp_path, count=64)
+
+
+@pytest.mark.parametrize("inq, outq", REQUANTIZE)
+def test_in_c_int8_to_int8_every_code(tmp_path, inq, outq):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    data = single_op_model(
+        "QUANTIZE", [T((1, 128), scale=inq[0], zero_point=inq[1])], T((1, 128), scale=outq[0], zero_point=outq[1])
+    )
+    check_c_bit_exact(data, tmp_path, inputs=np.arange(-128, 128, dtype=np.int8).reshape(2, 1, 128))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from edgenn.graph.tflite import parse_tflite
-from tests.kernels.harness import check_bit_exact, int8_tflite
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite
 from tests.kernels.op_models import T, single_op_model
 
 keras = pytest.importorskip("keras")
@@ -76,3 +76,43 @@ def test_relu6_hand_built_bounds(scale, zero_point):
     )
     only_op(data, "RELU6")
     check_bit_exact(data, inputs=ALL_CODES)
+
+
+# --- the generated C ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["RELU", "RELU6"])
+def test_in_c_on_the_model_input(tmp_path, name):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    x = keras.Input(batch_shape=(1, 4, 6))
+    layer = keras.layers.ReLU(6.0 if name == "RELU6" else None)
+    data = int8_tflite(keras.Model(x, layer(x)), low=-2.0, high=8.0)
+    only_op(data, name)
+    check_c_bit_exact(data, tmp_path, count=48)
+
+
+@pytest.mark.parametrize("inq, outq", RELU_SCALES)
+def test_in_c_relu_every_code(tmp_path, inq, outq):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    data = single_op_model(
+        "RELU", [T((1, 128), scale=inq[0], zero_point=inq[1])], T((1, 128), scale=outq[0], zero_point=outq[1])
+    )
+    check_c_bit_exact(data, tmp_path, inputs=ALL_CODES)
+
+
+@pytest.mark.parametrize(
+    "scale, zero_point",
+    [(12.0, -3), (halfway_scale(), 0), (0.0001, -100), (0.05, 127), (0.01, 200)],  # TFLM wraps 200 to int8
+)
+def test_in_c_relu6_every_code(tmp_path, scale, zero_point):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    data = single_op_model(
+        "RELU6", [T((1, 128), scale=scale, zero_point=zero_point)], T((1, 128), scale=scale * 0.5, zero_point=-128)
+    )
+    check_c_bit_exact(data, tmp_path, inputs=ALL_CODES)
