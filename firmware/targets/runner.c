@@ -5,7 +5,7 @@
  *   runner [INPUTS.bin [OUTPUTS.bin [REPEAT]]]     (defaults: inputs.bin outputs.bin 1)
  *
  * Built with -DEDGENN_NAME=<c name> -DEDGENN_PREFIX=<C NAME> -DEDGENN_IN_T=... -DEDGENN_OUT_T=...
- * On the host it prints the mean nanoseconds per inference to stderr when REPEAT > 1.
+ * On the host it prints the mean nanoseconds per inference to stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
         return 3;
     }
 #if defined(EDGENN_HOST_TIMING)
-    if (repeat > 1 && runs > 0) {
+    if (runs > 0) {
         fprintf(stderr, "ns_per_inference %.1f\n", 1e9 * seconds / (double)runs);
     }
 #endif

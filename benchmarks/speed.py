@@ -1,0 +1,123 @@
+"""Speed of the generated C against TFLM, measured side by side in one run.
+
+For each model: host time per inference of our compiled C (gcc -O2, one process, many
+invocations) against the tflite_micro interpreter (TFLM's reference kernels) on the same inputs,
+as a ratio; whether the outputs are bit-exact; and on the emulated Cortex-M4, executed
+instructions per inference (a QEMU plugin counts them: deterministic) and MACs per instruction.
+
+Usage: python benchmarks/speed.py [--inputs N] [--models digits_cnn,person_detect,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from edgenn import firmware, layout  # noqa: E402
+from edgenn.console import native_quiet  # noqa: E402
+from edgenn.export.codegen import codegen  # noqa: E402
+from edgenn.graph.stats import macs  # noqa: E402
+from edgenn.graph.tflite import read_tflite  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "models" / "tflm-examples"
+
+
+def models() -> dict[str, Path]:
+    digits = REPO / "build" / "digits_cnn"
+    if not (digits / layout.TFLITE_INT8).is_file():
+        subprocess.run(
+            [sys.executable, "-m", "edgenn", "run", str(REPO / "models" / "digits_cnn.toml"), "-o", str(digits)],
+            check=True,
+        )
+    found = {"digits_cnn": digits / layout.TFLITE_INT8}
+    for name in ("hello_world_int8", "micro_speech_quantized", "person_detect"):
+        if (SHARED / f"{name}.tflite").is_file():
+            found[name] = SHARED / f"{name}.tflite"
+    return found
+
+
+def tflm_time(data: bytes, x: np.ndarray, passes: int = 3) -> tuple[np.ndarray, float]:
+    from tflite_micro import runtime
+
+    with native_quiet():
+        it = runtime.Interpreter.from_bytes(data, arena_size=max(4 << 20, 16 * len(data)))
+    best, outs = float("inf"), []
+    for _ in range(passes):
+        outs = []
+        start = time.perf_counter()
+        for sample in x:
+            it.set_input(sample, 0)
+            it.invoke()
+            outs.append(it.get_output(0).copy())
+        best = min(best, time.perf_counter() - start)
+    return np.stack(outs), 1e9 * best / len(x)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--inputs", type=int, default=20, help="random int8 inputs per model")
+    ap.add_argument("--m4-inputs", type=int, default=2, help="inputs per model for the Cortex-M4 count")
+    ap.add_argument("--models", default="", help="comma-separated subset")
+    args = ap.parse_args()
+    chosen = models()
+    if args.models:
+        chosen = {k: v for k, v in chosen.items() if k in args.models.split(",")}
+
+    rows = []
+    for name, path in chosen.items():
+        graph = read_tflite(path)
+        shape = graph.input_tensor().shape
+        x = np.random.default_rng(0).integers(-128, 128, size=(args.inputs, *shape)).astype(np.int8)
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = codegen(path, Path(tmp) / "c", name=name)
+            firmware.build(folder, "host")
+            want, tflm_ns = tflm_time(path.read_bytes(), x)
+            got, _ = firmware.run(folder, x, "host")
+            repeat = max(3, int(1e8 // max(1, macs(graph))))  # enough work per input to time reliably
+            _, ours_ns = firmware.run(folder, x, "host", repeat=repeat)
+            exact = bool(np.array_equal(got.reshape(want.shape), want))
+            m4 = firmware.build(folder, "cortex-m4")
+            insns = firmware.count_instructions(folder, x[: args.m4_inputs])
+        n_macs = macs(graph)
+        rows.append(
+            (
+                name,
+                n_macs,
+                tflm_ns / 1e3,
+                ours_ns / 1e3,
+                tflm_ns / ours_ns,
+                exact,
+                insns,
+                n_macs / insns,
+                m4.flash_bytes,
+                m4.ram_bytes,
+            )
+        )
+
+    print(
+        f"host: gcc -O2, {args.inputs} random int8 inputs per model; Cortex-M4: arm-none-eabi-gcc -O2, "
+        f"QEMU mps2-an386, {args.m4_inputs} inputs"
+    )
+    print(
+        "| model | MACs | TFLM µs | edgenn C µs | speed-up | bit-exact | M4 instructions | MACs/instr | "
+        "M4 flash B | M4 RAM B |"
+    )
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r[0]} | {r[1]:,} | {r[2]:.1f} | {r[3]:.1f} | {r[4]:.1f}× | {'yes' if r[5] else 'NO'} | "
+            f"{r[6]:,.0f} | {r[7]:.3f} | {r[8]:,} | {r[9]:,} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
