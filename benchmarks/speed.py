@@ -2,8 +2,9 @@
 
 For each model: host time per inference of our compiled C (gcc -O2, one process, many
 invocations) against the tflite_micro interpreter (TFLM's reference kernels) on the same inputs,
-as a ratio; whether the outputs are bit-exact; and on the emulated Cortex-M4, executed
-instructions per inference (a QEMU plugin counts them: deterministic) and MACs per instruction.
+as a ratio; whether the outputs are bit-exact (host, and the Cortex-M4 build under QEMU); and on
+the emulated Cortex-M4, executed instructions per inference (a QEMU plugin counts them:
+deterministic) and MACs per instruction, for the plain-C kernels and with the DSP extension.
 
 Usage: python benchmarks/speed.py [--inputs N] [--models digits_cnn,person_detect,...]
 """

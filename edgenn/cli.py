@@ -127,11 +127,17 @@ target_option = click.option("--target", type=click.Choice(["host", "cortex-m4"]
 @firmware.command(name="build")
 @click.argument("folder", type=click.Path(path_type=Path))
 @target_option
-def firmware_build(folder, target):
+@click.option(
+    "--dsp/--no-dsp",
+    default=True,
+    show_default=True,
+    help="Use the Cortex-M4's SIMD multiply-accumulate instructions (same outputs either way).",
+)
+def firmware_build(folder, target, dsp):
     """Compile FOLDER (from `edgenn codegen`) with the test runner; print flash and RAM from the ELF."""
     from edgenn.firmware import build
 
-    b = build(folder, target)
+    b = build(folder, target, dsp=dsp)
     click.echo(
         f"{b.elf}  model text {b.text:,} B, data {b.data:,} B, bss {b.bss:,} B → "
         f"flash {b.flash_bytes:,} B, RAM {b.ram_bytes:,} B"

@@ -80,7 +80,8 @@ def build_dir(folder: Path, target: str) -> Path:
     return Path(folder) / f"build-{target}"
 
 
-def build(folder: Path, target: str = "host", extra_cflags: str = "") -> Build:
+def build(folder: Path, target: str = "host", extra_cflags: str = "", dsp: bool = True) -> Build:
+    """Compile the folder and the runner for `target`; `dsp` enables the Cortex-M4 SIMD paths."""
     folder = Path(folder)
     m = manifest(folder)
     require_tools(target)
@@ -215,11 +216,26 @@ def count_instructions(folder: Path, inputs: np.ndarray) -> float:
         tmp = Path(tmp)
         (tmp / "inputs.bin").write_bytes(np.ascontiguousarray(x).tobytes())
         args = f"begin={_marker(elf, 'edgenn_bench_begin')},end={_marker(elf, 'edgenn_bench_end')},out={tmp / 'n.txt'}"
-        cmd = ["qemu-system-arm", "-M", "mps2-an386", "-display", "none", "-monitor", "none", "-serial", "none",
-               "-semihosting-config", "enable=on,target=native", "-kernel", str(elf.resolve()),
-               "-plugin", f"{plugin.resolve()},{args}"]
-        proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              timeout=QEMU_TIMEOUT_S)
+        cmd = [
+            "qemu-system-arm",
+            "-M",
+            "mps2-an386",
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-serial",
+            "none",
+            "-semihosting-config",
+            "enable=on,target=native",
+            "-kernel",
+            str(elf.resolve()),
+            "-plugin",
+            f"{plugin.resolve()},{args}",
+        ]
+        proc = subprocess.run(
+            cmd, cwd=tmp, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=QEMU_TIMEOUT_S
+        )
         if proc.returncode != 0:
             raise EdgeNNError(elf, f"firmware exited with status {proc.returncode}: {proc.stderr.strip()[:200]}")
         return int((tmp / "n.txt").read_text()) / count

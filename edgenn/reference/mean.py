@@ -83,3 +83,45 @@ def run(p: Params, inputs) -> np.ndarray:
     shifted = fp.wrap_int32(total - p.input_zp * p.count)
     acc = fp.multiply_by_quantized_multiplier(shifted, p.multiplier, p.shift) + p.output_zp
     return np.clip(acc, -128, 127).astype(np.int8).reshape(p.output_shape)
+
+
+C_DEPENDS = ("conv_common",)
+
+
+def canonical_dims(shape: tuple[int, ...], axes: tuple[int, ...]) -> list[int]:
+    """[outer, reduce0, middle, reduce1, inner]: adjacent kept or reduced dimensions merged, size-1 ones dropped."""
+    groups: list[list] = []  # [reduced, size]
+    for i, d in enumerate(shape):
+        if d == 1:
+            continue
+        if groups and groups[-1][0] == (i in axes):
+            groups[-1][1] *= d
+        else:
+            groups.append([i in axes, d])
+    if not groups or groups[0][0]:
+        groups.insert(0, [False, 1])
+    if groups[-1][0]:
+        groups.append([False, 1])
+    while len(groups) < 5:
+        groups[:0] = [[False, 1], [True, 1]]
+    return [size for _, size in groups]
+
+
+def emit(p: Params, e) -> str:
+    shape = e.graph.tensors[e.op.inputs[0]].shape
+    outer, reduce0, middle, reduce1, inner = canonical_dims(shape, p.axes)
+    params = e.struct(
+        "edgenn_mean_params",
+        {
+            "outer": outer,
+            "reduce0": reduce0,
+            "middle": middle,
+            "reduce1": reduce1,
+            "inner": inner,
+            "zero_sum": int(fp.wrap_int32(p.input_zp * p.count)),
+            "output_zp": p.output_zp,
+            "multiplier": p.multiplier,
+            "shift": p.shift,
+        },
+    )
+    return f"edgenn_mean({params}, {e.input(0)}, {e.output()});"

@@ -99,7 +99,7 @@ def check_bit_exact(data: bytes, inputs: np.ndarray | None = None, count: int = 
     return want
 
 
-def c_outputs(data: bytes, inputs: np.ndarray, workdir, target: str = "host") -> np.ndarray:
+def c_outputs(data: bytes, inputs: np.ndarray, workdir, target: str = "host", dsp: bool = True) -> np.ndarray:
     """Generate C for the model, compile it warning-free for `target`, run it on `inputs`."""
     from pathlib import Path
 
@@ -111,20 +111,20 @@ def c_outputs(data: bytes, inputs: np.ndarray, workdir, target: str = "host") ->
     model = workdir / "model.tflite"
     model.write_bytes(data)
     folder = codegen(model, workdir / "c", name="net")
-    firmware.build(folder, target)
+    firmware.build(folder, target, dsp=dsp)
     out, _ = firmware.run(folder, inputs, target)
     return out
 
 
 def check_c_bit_exact(
-    data: bytes, workdir, inputs: np.ndarray | None = None, count: int = 24, target: str = "host"
+    data: bytes, workdir, inputs: np.ndarray | None = None, count: int = 24, target: str = "host", dsp: bool = True
 ) -> np.ndarray:
     """Assert 0 differing bytes between TFLM and the generated, compiled C; returns the outputs."""
     graph = parse_tflite(data)
     if inputs is None:
         inputs = probe_inputs(graph.input_tensor().shape, count)
     want = tflm_outputs(data, inputs)
-    got = c_outputs(data, inputs, workdir, target).reshape(want.shape)
+    got = c_outputs(data, inputs, workdir, target, dsp).reshape(want.shape)
     assert got.dtype == want.dtype, (got.dtype, want.dtype)
     diff = np.argwhere(got != want)
     assert len(diff) == 0, (

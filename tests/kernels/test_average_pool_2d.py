@@ -4,7 +4,7 @@ import pytest
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite
 from edgenn.reference import interpreter
-from tests.kernels.harness import check_bit_exact, int8_tflite
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite
 
 keras = pytest.importorskip("keras")
 
@@ -69,4 +69,39 @@ def test_rounding_of_exact_halves():
     rows = np.array([[1, 1, -1, -1, 3, 3, -3, -3], [0, 0, 0, 0, 0, 0, 0, 0]], np.int8)
     codes = np.stack([rows, -rows, rows * 20, rows - 1]).reshape(4, 1, 2, 8, 1)
     out = check_bit_exact(int8_tflite(pool_model((2, 8, 1), 2, 2)), inputs=codes)
+    assert out[0].ravel().tolist() == [1, -1, 2, -2]
+
+
+@pytest.mark.parametrize(
+    "shape, pool, strides, padding, activation",
+    [
+        ((7, 9, 3), 3, 2, "same", None),
+        ((7, 9, 3), (2, 3), (1, 2), "same", "relu"),
+        ((8, 9, 29), 2, 2, "valid", None),  # 16- and 8-wide channel blocks, then a tail of 5
+        ((9, 7, 16), 3, 1, "same", "relu6"),
+        ((7, 9, 3), (7, 9), 1, "valid", None),
+    ],
+)
+def test_geometry_in_c(tmp_path, shape, pool, strides, padding, activation):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    check_c_bit_exact(int8_tflite(pool_model(shape, pool, strides, padding, activation), low=-4.0, high=4.0), tmp_path)
+
+
+@pytest.mark.parametrize("low, high", [(0.0, 3.0), (-3.0, 0.0)])
+def test_extreme_zero_points_in_c(tmp_path, low, high):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    check_c_bit_exact(int8_tflite(pool_model((7, 9, 3), 3, 2, "same"), low=low, high=high), tmp_path)
+
+
+def test_rounding_of_exact_halves_in_c(tmp_path):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    rows = np.array([[1, 1, -1, -1, 3, 3, -3, -3], [0, 0, 0, 0, 0, 0, 0, 0]], np.int8)
+    codes = np.stack([rows, -rows, rows * 20, rows - 1]).reshape(4, 1, 2, 8, 1)
+    out = check_c_bit_exact(int8_tflite(pool_model((2, 8, 1), 2, 2)), tmp_path, inputs=codes)
     assert out[0].ravel().tolist() == [1, -1, 2, -2]

@@ -3,7 +3,7 @@ import pytest
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite
 from edgenn.reference import interpreter
-from tests.kernels.harness import check_bit_exact, int8_tflite
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite
 
 keras = pytest.importorskip("keras")
 
@@ -87,3 +87,93 @@ def test_float_conv_is_refused_with_a_clear_message():
         data = tensorflow().lite.TFLiteConverter.from_keras_model(conv_model((5, 5, 2), 2)).convert()
     with pytest.raises(UnsupportedError, match=r"CONV_2D.*float32; supported: int8"):
         interpreter.prepare(parse_tflite(data))
+
+
+# Generated C, compared byte for byte with TFLM: every path of the kernel (windows that see no
+# padding in pairs and alone, windows over the padding, 16- and 8-wide blocks and their tails).
+C_GEOMETRIES = [
+    # shape, filters, kernel, strides, dilation, padding, groups
+    ((7, 9, 3), 5, 3, 1, 1, "same", 1),
+    ((7, 9, 3), 4, 3, 2, 1, "valid", 1),
+    ((8, 9, 3), 4, 3, 2, 1, "same", 1),
+    ((7, 9, 3), 4, 3, 1, 2, "same", 1),  # dilated: taps of a padded window are not contiguous
+    ((7, 9, 3), 4, (2, 3), (2, 1), 1, "same", 1),
+    ((5, 5, 2), 3, 5, 2, 1, "same", 1),  # every window sees padding
+    ((7, 9, 4), 6, 3, 1, 1, "same", 2),
+    ((9, 7, 24), 17, 1, 1, 1, "valid", 1),  # pointwise over 63 pixels, odd channel count
+    ((9, 7, 40), 16, 1, 2, 1, "same", 1),  # strided pointwise
+    ((6, 7, 20), 9, 3, 1, 1, "same", 1),
+]
+
+
+@pytest.mark.parametrize("shape, filters, kernel, strides, dilation, padding, groups", C_GEOMETRIES)
+def test_geometry_in_c(tmp_path, shape, filters, kernel, strides, dilation, padding, groups):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    model = conv_model(shape, filters, kernel, strides, dilation, padding, "relu", groups=groups, seed=1)
+    check_c_bit_exact(int8_tflite(model), tmp_path)
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+@pytest.mark.parametrize("low, high", [(0.0, 3.0), (-3.0, 0.0)])
+def test_quantization_and_extreme_zero_points_in_c(tmp_path, per_channel, low, high):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    model = conv_model((7, 9, 3), 5, activation="relu6", use_bias=per_channel, seed=2)
+    check_c_bit_exact(int8_tflite(model, per_channel=per_channel, low=low, high=high), tmp_path)
+
+
+REQUANTIZE_CHECK = r"""
+#include <stdio.h>
+#include "conv_common.h"
+
+static uint64_t state = 0x9e3779b97f4a7c15u;
+static uint32_t next(void) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (uint32_t)(state >> 16);
+}
+
+int main(void) {
+    long i;
+    for (i = 0; i < 4000000; ++i) {
+        int32_t x = (int32_t)next();
+        int32_t m = (int32_t)(next() >> 1);
+        const int32_t shift = (int32_t)(next() % 40u) - 31;
+        if (i % 3 == 0) {
+            x >>= next() % 31u; /* small accumulators too */
+        }
+        if (i % 5 == 0) {
+            m = (int32_t)((next() >> 2) | 0x40000000u); /* QuantizeMultiplier's range */
+        }
+        if (shift > 0) {
+            x >>= shift; /* TFLM assumes the left shift does not overflow */
+        }
+        if (edgenn_conv_requantize(x, m, shift) != edgenn_requantize(x, m, shift)) {
+            printf("%ld %ld %ld\n", (long)x, (long)m, (long)shift);
+            return 1;
+        }
+    }
+    return 0;
+}
+"""
+
+
+def test_merged_requantization_matches_tflm_double_rounding(tmp_path):
+    # The kernels' one-step requantization is an algebraic rearrangement of TFLM's two roundings;
+    # compare it with the reference implementation over millions of random operands.
+    import subprocess
+
+    from edgenn.export.codegen import FIRMWARE
+    from tests.conftest import require_tool
+
+    gcc = require_tool("gcc")
+    (tmp_path / "check.c").write_text(REQUANTIZE_CHECK)
+    flags = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wconversion", "-Wshadow"]
+    include = f"-I{FIRMWARE / 'include' / 'edgenn'}"
+    subprocess.run([gcc, *flags, include, "check.c", "-o", "check"], cwd=tmp_path, check=True)
+    proc = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True)
+    assert proc.returncode == 0, f"x, multiplier, shift where the two differ: {proc.stdout}"

@@ -3,7 +3,7 @@ import pytest
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite
 from edgenn.reference import interpreter
-from tests.kernels.harness import check_bit_exact, int8_tflite
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite
 
 keras = pytest.importorskip("keras")
 
@@ -94,3 +94,62 @@ def test_float_depthwise_is_refused_with_a_clear_message():
         data = tensorflow().lite.TFLiteConverter.from_keras_model(dw_model((5, 5, 2))).convert()
     with pytest.raises(UnsupportedError, match=r"DEPTHWISE_CONV_2D.*float32; supported: int8"):
         interpreter.prepare(parse_tflite(data))
+
+
+C_GEOMETRIES = [
+    # shape, kernel, strides, dilation, padding, multiplier
+    ((7, 9, 3), 3, 1, 1, "same", 1),
+    ((7, 9, 3), 3, 2, 1, "valid", 1),
+    ((8, 9, 3), 3, 2, 1, "same", 1),
+    ((7, 9, 3), 3, 1, 2, "same", 1),
+    ((7, 9, 3), (2, 3), (2, 1), 1, "same", 1),
+    ((7, 9, 29), 3, 1, 1, "same", 1),  # 16- and 8-wide channel blocks, then a tail of 5
+    ((9, 7, 8), 5, 2, 1, "same", 1),
+    ((7, 9, 3), 3, 2, 1, "same", 2),
+    ((9, 9, 1), 3, 2, 1, "same", 8),  # one input channel feeding all outputs, as person detection starts
+    ((5, 5, 1), 3, 1, 1, "valid", 3),
+]
+
+
+@pytest.mark.parametrize("shape, kernel, strides, dilation, padding, multiplier", C_GEOMETRIES)
+def test_geometry_in_c(tmp_path, shape, kernel, strides, dilation, padding, multiplier):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    model = dw_model(shape, kernel, strides, dilation, padding, multiplier, activation="relu", seed=1)
+    check_c_bit_exact(int8_tflite(model), tmp_path)
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+@pytest.mark.parametrize("low, high", [(0.0, 3.0), (-3.0, 0.0)])
+def test_quantization_and_extreme_zero_points_in_c(tmp_path, per_channel, low, high):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    model = dw_model((7, 9, 20), multiplier=1 if per_channel else 2, activation="relu6", use_bias=per_channel)
+    check_c_bit_exact(int8_tflite(model, per_channel=per_channel, low=low, high=high), tmp_path)
+
+
+def small_mobilenet():
+    keras.utils.set_random_seed(5)
+    x = keras.Input(batch_shape=(1, 11, 13, 3))
+    y = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu6")(x)
+    y = keras.layers.DepthwiseConv2D(3, padding="same", activation="relu6")(y)
+    y = keras.layers.Conv2D(20, 1, activation="relu6")(y)
+    y = keras.layers.DepthwiseConv2D(3, strides=2, padding="valid", depth_multiplier=2)(y)
+    y = keras.layers.Conv2D(6, 2, padding="same")(y)
+    return keras.Model(x, y)
+
+
+@pytest.mark.parametrize("dsp", [False, True])
+def test_conv_and_depthwise_on_cortex_m4(tmp_path, dsp):
+    # Built as for the board (Thumb-2, one multiply-accumulate per product) and with the DSP
+    # extension's paired multiplies; both must match TFLM to the byte under QEMU.
+    from tests.conftest import require_tool
+    from tests.kernels.harness import check_c_bit_exact
+
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    data = int8_tflite(small_mobilenet(), low=0.0, high=1.0)
+    assert [op.name for op in parse_tflite(data).ops].count("DEPTHWISE_CONV_2D") == 2
+    check_c_bit_exact(data, tmp_path, count=12, target="cortex-m4", dsp=dsp)

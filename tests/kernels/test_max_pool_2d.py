@@ -3,7 +3,7 @@ import pytest
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite
 from edgenn.reference import interpreter
-from tests.kernels.harness import check_bit_exact, int8_tflite
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite
 
 keras = pytest.importorskip("keras")
 
@@ -61,3 +61,28 @@ def test_float_pool_is_refused_with_a_clear_message():
         data = tensorflow().lite.TFLiteConverter.from_keras_model(pool_model((5, 5, 2))).convert()
     with pytest.raises(UnsupportedError, match=r"MAX_POOL_2D.*float32; supported: int8"):
         interpreter.prepare(parse_tflite(data))
+
+
+@pytest.mark.parametrize(
+    "shape, pool, strides, padding, activation",
+    [
+        ((7, 9, 3), 3, 2, "same", None),
+        ((7, 9, 3), (2, 3), (1, 2), "same", "relu"),
+        ((8, 9, 29), 2, 2, "valid", None),  # 16- and 8-wide channel blocks, then a tail of 5
+        ((9, 7, 16), 3, 1, "same", "relu6"),
+        ((7, 9, 3), (7, 9), 1, "valid", None),
+    ],
+)
+def test_geometry_in_c(tmp_path, shape, pool, strides, padding, activation):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    check_c_bit_exact(int8_tflite(pool_model(shape, pool, strides, padding, activation), low=-4.0, high=4.0), tmp_path)
+
+
+@pytest.mark.parametrize("low, high", [(0.0, 3.0), (-3.0, 0.0)])
+def test_extreme_zero_points_in_c(tmp_path, low, high):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    check_c_bit_exact(int8_tflite(pool_model((7, 9, 3), 3, 2, "same"), low=low, high=high), tmp_path)

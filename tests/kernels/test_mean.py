@@ -5,7 +5,7 @@ import pytest
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite, schema
 from edgenn.reference import interpreter
-from tests.kernels.harness import check_bit_exact, int8_tflite
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite
 
 keras = pytest.importorskip("keras")
 
@@ -91,3 +91,43 @@ def test_float_mean_is_refused_with_a_clear_message():
         data = tensorflow().lite.TFLiteConverter.from_keras_model(gap_model((5, 5, 2), False)).convert()
     with pytest.raises(UnsupportedError, match=r"MEAN.*float32; supported: int8"):
         interpreter.prepare(parse_tflite(data))
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: gap_model((7, 9, 3), True),
+        lambda: gap_model((6, 5, 29), False),  # 16- and 8-wide blocks, then a tail of 5
+        lambda: mean_model((7, 9, 3), 2),
+        lambda: mean_model((7, 9, 3), -1, True),  # the reduced axis is the contiguous one
+        lambda: mean_model((7, 9, 3), (1, 3)),  # two reduced axes with a kept one between
+        lambda: mean_model((4, 5, 6, 3), (2, 3)),
+    ],
+)
+def test_mean_in_c(tmp_path, build):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    check_c_bit_exact(int8_tflite(build()), tmp_path, count=40)
+
+
+@pytest.mark.parametrize("low, high", [(0.0, 3.0), (-3.0, 0.0)])
+def test_extreme_zero_points_in_c(tmp_path, low, high):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    check_c_bit_exact(int8_tflite(gap_model((7, 9, 3), False), low=low, high=high), tmp_path, count=40)
+
+
+def test_identical_quantization_rounds_in_c(tmp_path):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    shape = (5, 5, 8)
+    data = with_input_quantization_on_output(int8_tflite(gap_model(shape, True)))
+    codes = np.zeros((3, 1, *shape), np.int8)
+    codes[0, 0, 0, 0, :] = 2 * shape[0] * shape[1] - 1
+    codes[1] = -codes[0]
+    codes[2, 0, 0, :2, :] = 1
+    out = check_c_bit_exact(data, tmp_path, inputs=codes)
+    assert out.reshape(3, -1)[:, 0].tolist() == [2, -2, 0]

@@ -45,8 +45,12 @@ EDGENN_INLINE void edgenn_copy_bytes(void *dst, const void *src, size_t n) {
     }
 }
 
+/* Clamp to [lo, hi] (lo <= hi) as TFLM does, max then min: compilers emit conditional moves for
+ * this form, where a nested conditional becomes branches that mispredict under ReLU. */
 EDGENN_INLINE int8_t edgenn_clamp_int8(int32_t v, int32_t lo, int32_t hi) {
-    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+    v = v > lo ? v : lo;
+    v = v < hi ? v : hi;
+    return (int8_t)v;
 }
 
 #endif /* EDGENN_EDGENN_H */

@@ -1,0 +1,45 @@
+#ifndef EDGENN_DEPTHWISE_CONV_2D_H
+#define EDGENN_DEPTHWISE_CONV_2D_H
+
+#include "edgenn.h"
+
+typedef struct {
+    int32_t batches;
+    int32_t in_h;
+    int32_t in_w;
+    int32_t in_c;
+    int32_t out_h;
+    int32_t out_w;
+    int32_t out_c; /* in_c * depth_multiplier: output channel c reads input channel c / depth_multiplier */
+    int32_t depth_multiplier;
+    int32_t filter_h;
+    int32_t filter_w;
+    int32_t stride_h;
+    int32_t stride_w;
+    int32_t dilation_h;
+    int32_t dilation_w;
+    int32_t pad_top;
+    int32_t pad_left;
+    /* Output rows [inner_y0, inner_y1) and columns [inner_x0, inner_x1) see no padding. */
+    int32_t inner_y0;
+    int32_t inner_y1;
+    int32_t inner_x0;
+    int32_t inner_x1;
+    int32_t input_offset;
+    int32_t output_offset;
+    int32_t act_min;
+    int32_t act_max;
+    /* Per output channel: bias + input_offset * sum(weights), for windows that see no padding. */
+    const int32_t *bias;
+    /* Per output channel: the bias alone, for the others (NULL when there are none). */
+    const int32_t *bias_raw;
+    const int32_t *multiplier;
+    const int32_t *shift;
+} edgenn_depthwise_conv_2d_params;
+
+/* input [batches, in_h, in_w, in_c], weights [1, filter_h, filter_w, out_c], output [batches, out_h, out_w,
+ * out_c]. */
+void edgenn_depthwise_conv_2d(const edgenn_depthwise_conv_2d_params *p, const int8_t *input, const int8_t *weights,
+                              int8_t *output);
+
+#endif /* EDGENN_DEPTHWISE_CONV_2D_H */

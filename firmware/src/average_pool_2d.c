@@ -1,0 +1,70 @@
+/* AVERAGE_POOL_2D, int8: twin of edgenn/reference/average_pool_2d.py. */
+#include "average_pool_2d.h"
+
+#include "conv_common.h"
+
+/*
+ * Channels [0, width) of one window: the sum of its taps inside the input divided by their count,
+ * rounding halves away from zero as TFLM's two truncating divisions do.
+ */
+EDGENN_CONV_INLINE void avg_block(const edgenn_average_pool_2d_params *p, const int8_t *x, int32_t rows, int32_t cols,
+                                  int32_t count, int32_t width, int8_t *out) {
+    int32_t acc[EDGENN_CONV_BLOCK];
+    int32_t r;
+    int32_t s;
+    int32_t j;
+    for (j = 0; j < width; ++j) {
+        acc[j] = 0;
+    }
+    for (r = 0; r < rows; ++r) {
+        const int8_t *xr = x + r * p->in_w * p->channels;
+        for (s = 0; s < cols; ++s) {
+            const int8_t *xt = xr + s * p->channels;
+            for (j = 0; j < width; ++j) {
+                acc[j] += xt[j];
+            }
+        }
+    }
+    for (j = 0; j < width; ++j) {
+        const int32_t a = acc[j];
+        const int32_t mean = a > 0 ? (a + count / 2) / count : (a - count / 2) / count;
+        out[j] = edgenn_clamp_int8(mean, p->act_min, p->act_max);
+    }
+}
+
+void edgenn_average_pool_2d(const edgenn_average_pool_2d_params *p, const int8_t *input, int8_t *output) {
+    int32_t b;
+    int32_t oy;
+    int32_t ox;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + b * p->in_h * p->in_w * p->channels;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy = oy * p->stride_h - p->pad_top;
+            int32_t ky0;
+            int32_t ky1;
+            int8_t *out = output + (b * p->out_h + oy) * p->out_w * p->channels;
+            edgenn_conv_taps(iy, p->in_h, p->filter_h, 1, &ky0, &ky1);
+            for (ox = 0; ox < p->out_w; ++ox, out += p->channels) {
+                const int32_t ix = ox * p->stride_w - p->pad_left;
+                const int8_t *x;
+                int32_t kx0;
+                int32_t kx1;
+                int32_t count;
+                int32_t c = 0;
+                edgenn_conv_taps(ix, p->in_w, p->filter_w, 1, &kx0, &kx1);
+                x = in_b + ((iy + ky0) * p->in_w + ix + kx0) * p->channels;
+                count = (ky1 - ky0) * (kx1 - kx0);
+                for (; c + EDGENN_CONV_BLOCK <= p->channels; c += EDGENN_CONV_BLOCK) {
+                    avg_block(p, x + c, ky1 - ky0, kx1 - kx0, count, EDGENN_CONV_BLOCK, out + c);
+                }
+                if (c + EDGENN_CONV_BLOCK / 2 <= p->channels) {
+                    avg_block(p, x + c, ky1 - ky0, kx1 - kx0, count, EDGENN_CONV_BLOCK / 2, out + c);
+                    c += EDGENN_CONV_BLOCK / 2;
+                }
+                if (c < p->channels) {
+                    avg_block(p, x + c, ky1 - ky0, kx1 - kx0, count, p->channels - c, out + c);
+                }
+            }
+        }
+    }
+}

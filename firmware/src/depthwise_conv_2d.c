@@ -1,0 +1,233 @@
+/* DEPTHWISE_CONV_2D, int8: twin of edgenn/reference/depthwise_conv_2d.py. */
+#include "depthwise_conv_2d.h"
+
+#include "conv_common.h"
+
+/* How output channels map to input channels. */
+#define DW_SAME 0      /* depth multiplier 1: channel c reads channel c */
+#define DW_BROADCAST 1 /* one input channel feeds every output channel */
+#define DW_GENERAL 2
+
+/*
+ * One window: taps [ky0, ky1) x [kx0, kx1), `first` indexing its first tap (maybe in the padding)
+ * in the batch's input. Windows that see padding start from the raw bias and add the input offset
+ * tap by tap (the kernels' `offset`); the others start from the folded bias with offset 0.
+ */
+typedef struct {
+    int32_t first;
+    int32_t ky0;
+    int32_t ky1;
+    int32_t kx0;
+    int32_t kx1;
+    const int32_t *bias;
+} dw_window;
+
+EDGENN_CONV_INLINE int8_t dw_output(const edgenn_depthwise_conv_2d_params *p, int32_t acc, int32_t c) {
+    return edgenn_conv_output(acc, p->multiplier[c], p->shift[c], p->output_offset, p->act_min, p->act_max);
+}
+
+/*
+ * Output channels [c, c + width), accumulated a block at a time with the channels innermost: the
+ * form compilers vectorize. Products are narrowed (|x + offset| <= 255, |w| <= 128 fits int16),
+ * which lets 8-wide blocks vectorize in 16-bit lanes.
+ */
+EDGENN_CONV_INLINE void dw_block(const edgenn_depthwise_conv_2d_params *p, const int8_t *input,
+                                 const int8_t *weights, const dw_window *win, int32_t offset, int32_t c,
+                                 int32_t width, int mode, int8_t *out) {
+    const int32_t row_step = p->dilation_h * p->in_w * p->in_c;
+    const int32_t tap_step = p->dilation_w * p->in_c;
+    int32_t acc[EDGENN_CONV_BLOCK];
+    int32_t ky;
+    int32_t kx;
+    int32_t j;
+    for (j = 0; j < width; ++j) {
+        acc[j] = win->bias[c + j];
+    }
+    for (ky = win->ky0; ky < win->ky1; ++ky) {
+        for (kx = win->kx0; kx < win->kx1; ++kx) {
+            const int32_t at = win->first + ky * row_step + kx * tap_step;
+            const int8_t *w = weights + (ky * p->filter_w + kx) * p->out_c + c;
+            if (mode == DW_SAME) {
+                const int8_t *x = input + at + c;
+                for (j = 0; j < width; ++j) {
+                    acc[j] += (int16_t)((int16_t)(x[j] + offset) * w[j]);
+                }
+            } else {
+                const int16_t x = (int16_t)(input[at] + offset);
+                for (j = 0; j < width; ++j) {
+                    acc[j] += (int16_t)(x * w[j]);
+                }
+            }
+        }
+    }
+    for (j = 0; j < width; ++j) {
+        out[c + j] = dw_output(p, acc[j], c + j);
+    }
+}
+
+/* Every output channel of one window, in blocks of channels. */
+EDGENN_CONV_INLINE void dw_blocks(const edgenn_depthwise_conv_2d_params *p, const int8_t *input,
+                                  const int8_t *weights, const dw_window *win, int32_t offset, int mode,
+                                  int8_t *out) {
+    int32_t c = 0;
+    for (; c + EDGENN_CONV_BLOCK <= p->out_c; c += EDGENN_CONV_BLOCK) {
+        dw_block(p, input, weights, win, offset, c, EDGENN_CONV_BLOCK, mode, out);
+    }
+    if (c + EDGENN_CONV_BLOCK / 2 <= p->out_c) {
+        dw_block(p, input, weights, win, offset, c, EDGENN_CONV_BLOCK / 2, mode, out);
+        c += EDGENN_CONV_BLOCK / 2;
+    }
+    if (c < p->out_c) {
+        dw_block(p, input, weights, win, offset, c, p->out_c - c, mode, out);
+    }
+}
+
+/*
+ * Four output channels of one window's tap: a[k] += (x[k] + offset) * w[k], or with x[0] for every
+ * k when one input channel feeds them all.
+ */
+EDGENN_CONV_INLINE void dw_tap4(const int8_t *x, const int8_t *w, int32_t offset, int mode, int32_t *a) {
+#if EDGENN_CONV_DSP
+    /* SXTB16 yields channels (0, 2) and (1, 3) as int16 pairs; SMLAxy multiplies chosen halves. */
+    const uint32_t wv = edgenn_load4(w);
+    const int32_t we = edgenn_even16(wv);
+    const int32_t wo = edgenn_odd16(wv);
+    if (mode == DW_SAME) {
+        const uint32_t xv = edgenn_load4(x);
+        int32_t xe = edgenn_even16(xv);
+        int32_t xo = edgenn_odd16(xv);
+        if (offset != 0) {
+            const int32_t pair = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
+            xe = __sadd16(xe, pair);
+            xo = __sadd16(xo, pair);
+        }
+        a[0] = __smlabb(xe, we, a[0]);
+        a[1] = __smlabb(xo, wo, a[1]);
+        a[2] = __smlatt(xe, we, a[2]);
+        a[3] = __smlatt(xo, wo, a[3]);
+    } else {
+        const int32_t xv = (int32_t)x[0] + offset;
+        a[0] = __smlabb(xv, we, a[0]);
+        a[1] = __smlabb(xv, wo, a[1]);
+        a[2] = __smlabt(xv, we, a[2]);
+        a[3] = __smlabt(xv, wo, a[3]);
+    }
+#else
+    if (mode == DW_SAME) {
+        a[0] += ((int32_t)x[0] + offset) * (int32_t)w[0];
+        a[1] += ((int32_t)x[1] + offset) * (int32_t)w[1];
+        a[2] += ((int32_t)x[2] + offset) * (int32_t)w[2];
+        a[3] += ((int32_t)x[3] + offset) * (int32_t)w[3];
+    } else {
+        const int32_t xv = (int32_t)x[0] + offset;
+        a[0] += xv * (int32_t)w[0];
+        a[1] += xv * (int32_t)w[1];
+        a[2] += xv * (int32_t)w[2];
+        a[3] += xv * (int32_t)w[3];
+    }
+#endif
+}
+
+/*
+ * Every output channel of one window with register accumulators and the taps innermost, for cores
+ * without a vector unit; four channels at a time share each tap's address arithmetic unless the
+ * depth multiplier spreads them over several input channels.
+ */
+EDGENN_CONV_INLINE void dw_channels(const edgenn_depthwise_conv_2d_params *p, const int8_t *input,
+                                    const int8_t *weights, const dw_window *win, int32_t offset, int mode,
+                                    int8_t *out) {
+    const int32_t row_step = p->dilation_h * p->in_w * p->in_c;
+    const int32_t tap_step = p->dilation_w * p->in_c;
+    int32_t c = 0;
+    int32_t ky;
+    int32_t kx;
+    if (mode != DW_GENERAL) {
+        for (; c + 4 <= p->out_c; c += 4) {
+            int32_t a[4];
+            a[0] = win->bias[c];
+            a[1] = win->bias[c + 1];
+            a[2] = win->bias[c + 2];
+            a[3] = win->bias[c + 3];
+            for (ky = win->ky0; ky < win->ky1; ++ky) {
+                const int8_t *x =
+                    input + (win->first + ky * row_step + win->kx0 * tap_step + (mode == DW_SAME ? c : 0));
+                const int8_t *w = weights + (ky * p->filter_w + win->kx0) * p->out_c + c;
+                for (kx = win->kx0; kx < win->kx1; ++kx) {
+                    dw_tap4(x, w, offset, mode, a);
+                    x += tap_step;
+                    w += p->out_c;
+                }
+            }
+            out[c] = dw_output(p, a[0], c);
+            out[c + 1] = dw_output(p, a[1], c + 1);
+            out[c + 2] = dw_output(p, a[2], c + 2);
+            out[c + 3] = dw_output(p, a[3], c + 3);
+        }
+    }
+    for (; c < p->out_c; ++c) {
+        const int32_t ic = mode == DW_SAME ? c : (mode == DW_BROADCAST ? 0 : c / p->depth_multiplier);
+        int32_t acc = win->bias[c];
+        for (ky = win->ky0; ky < win->ky1; ++ky) {
+            const int8_t *x = input + (win->first + ky * row_step + win->kx0 * tap_step + ic);
+            const int8_t *w = weights + (ky * p->filter_w + win->kx0) * p->out_c + c;
+            for (kx = win->kx0; kx < win->kx1; ++kx) {
+                acc += ((int32_t)*x + offset) * (int32_t)*w;
+                x += tap_step;
+                w += p->out_c;
+            }
+        }
+        out[c] = dw_output(p, acc, c);
+    }
+}
+
+EDGENN_CONV_INLINE void dw_window_all(const edgenn_depthwise_conv_2d_params *p, const int8_t *input,
+                                      const int8_t *weights, const dw_window *win, int32_t offset, int mode,
+                                      int8_t *out) {
+    if (EDGENN_CONV_SCALAR || mode == DW_GENERAL) {
+        dw_channels(p, input, weights, win, offset, mode, out);
+    } else {
+        dw_blocks(p, input, weights, win, offset, mode, out);
+    }
+}
+
+EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const int8_t *input, const int8_t *weights,
+                               int8_t *output, int mode) {
+    int32_t b;
+    int32_t oy;
+    int32_t ox;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy = oy * p->stride_h - p->pad_top;
+            const int inner_row = oy >= p->inner_y0 && oy < p->inner_y1;
+            int8_t *out = output + (b * p->out_h + oy) * p->out_w * p->out_c;
+            dw_window win;
+            edgenn_conv_taps(iy, p->in_h, p->filter_h, p->dilation_h, &win.ky0, &win.ky1);
+            for (ox = 0; ox < p->out_w; ++ox, out += p->out_c) {
+                const int32_t ix = ox * p->stride_w - p->pad_left;
+                win.first = (iy * p->in_w + ix) * p->in_c;
+                if (inner_row && ox >= p->inner_x0 && ox < p->inner_x1) {
+                    win.kx0 = 0;
+                    win.kx1 = p->filter_w;
+                    win.bias = p->bias;
+                    dw_window_all(p, in_b, weights, &win, 0, mode, out);
+                } else {
+                    edgenn_conv_taps(ix, p->in_w, p->filter_w, p->dilation_w, &win.kx0, &win.kx1);
+                    win.bias = p->bias_raw;
+                    dw_window_all(p, in_b, weights, &win, p->input_offset, mode, out);
+                }
+            }
+        }
+    }
+}
+
+void edgenn_depthwise_conv_2d(const edgenn_depthwise_conv_2d_params *p, const int8_t *input, const int8_t *weights,
+                              int8_t *restrict output) {
+    if (p->depth_multiplier == 1) {
+        dw_run(p, input, weights, output, DW_SAME);
+    } else if (p->in_c == 1) {
+        dw_run(p, input, weights, output, DW_BROADCAST);
+    } else {
+        dw_run(p, input, weights, output, DW_GENERAL);
+    }
+}
