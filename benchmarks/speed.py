@@ -86,38 +86,40 @@ def main() -> None:
             repeat = max(3, int(1e8 // max(1, macs(graph))))  # enough work per input to time reliably
             _, ours_ns = firmware.run(folder, x, "host", repeat=repeat)
             exact = bool(np.array_equal(got.reshape(want.shape), want))
-            m4 = firmware.build(folder, "cortex-m4")
-            insns = firmware.count_instructions(folder, x[: args.m4_inputs])
+            firmware.build(folder, "cortex-m4", dsp=False)
+            plain = firmware.count_instructions(folder, x[: args.m4_inputs])
+            m4 = firmware.build(folder, "cortex-m4", dsp=True)
+            dsp = firmware.count_instructions(folder, x[: args.m4_inputs])
+            m4_out, _ = firmware.run(folder, x[: args.m4_inputs], "cortex-m4")
+            m4_want = want[: args.m4_inputs]
+            exact = exact and bool(np.array_equal(m4_out.reshape(m4_want.shape), m4_want))
         n_macs = macs(graph)
         rows.append(
-            (
-                name,
-                n_macs,
-                tflm_ns / 1e3,
-                ours_ns / 1e3,
-                tflm_ns / ours_ns,
-                exact,
-                insns,
-                n_macs / insns,
-                m4.flash_bytes,
-                m4.ram_bytes,
-            )
+            {
+                "model": name,
+                "MACs": f"{n_macs:,}",
+                "TFLM µs": f"{tflm_ns / 1e3:.1f}",
+                "edgenn C µs": f"{ours_ns / 1e3:.1f}",
+                "speed-up": f"{tflm_ns / ours_ns:.1f}×",
+                "bit-exact": "yes" if exact else "NO",
+                "M4 instr, plain C": f"{plain:,.0f}",
+                "MACs/instr, plain": f"{n_macs / plain:.3f}",
+                "M4 instr, DSP": f"{dsp:,.0f}",
+                "MACs/instr, DSP": f"{n_macs / dsp:.3f}",
+                "M4 flash B": f"{m4.flash_bytes:,}",
+                "M4 RAM B": f"{m4.ram_bytes:,}",
+            }
         )
 
     print(
         f"host: gcc -O2, {args.inputs} random int8 inputs per model; Cortex-M4: arm-none-eabi-gcc -O2, "
         f"QEMU mps2-an386, {args.m4_inputs} inputs"
     )
-    print(
-        "| model | MACs | TFLM µs | edgenn C µs | speed-up | bit-exact | M4 instructions | MACs/instr | "
-        "M4 flash B | M4 RAM B |"
-    )
-    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    cols = list(rows[0])
+    print("| " + " | ".join(cols) + " |")
+    print("|---|" + "---:|" * (len(cols) - 1))
     for r in rows:
-        print(
-            f"| {r[0]} | {r[1]:,} | {r[2]:.1f} | {r[3]:.1f} | {r[4]:.1f}× | {'yes' if r[5] else 'NO'} | "
-            f"{r[6]:,.0f} | {r[7]:.3f} | {r[8]:,} | {r[9]:,} |"
-        )
+        print("| " + " | ".join(r[c] for c in cols) + " |")
 
 
 if __name__ == "__main__":
