@@ -1,0 +1,35 @@
+"""The kernel library's own rules, checked on its sources: no heap, no stdio, no float in int8 kernels."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from edgenn.reference import OPS
+
+FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
+SOURCES = sorted((FIRMWARE / "src").glob("*.c")) + sorted((FIRMWARE / "include" / "edgenn").glob("*.h"))
+FLOAT_BOUNDARY = {"quantize", "dequantize"}  # the ops that convert between float and int8
+
+
+def code_of(path: Path) -> str:
+    text = path.read_text()
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    return re.sub(r"//[^\n]*", "", text)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_no_heap_no_stdio(path):
+    code = code_of(path)
+    assert not re.search(r"\b(malloc|calloc|realloc|free|printf|fprintf|FILE)\b|<stdio\.h>|<stdlib\.h>", code)
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if p.stem not in FLOAT_BOUNDARY], ids=lambda p: p.name)
+def test_no_float_in_the_int8_path(path):
+    assert not re.search(r"\b(float|double)\b", code_of(path))
+
+
+def test_every_op_has_a_c_kernel_of_the_same_name():
+    for module in OPS.values():
+        assert (FIRMWARE / "src" / f"{module}.c").is_file(), module
+        assert (FIRMWARE / "include" / "edgenn" / f"{module}.h").is_file(), module
