@@ -125,9 +125,12 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
     ident = c_identifier(name)
     prefix = ident.upper()
     unit = Unit()
-    unit.names.update({f"{ident}_arena", f"{ident}_invoke"})
+    unit.names.update({f"{ident}_arena", f"{ident}_invoke", f"{ident}_run", f"{ident}_input", f"{ident}_output"})
     for p in prepared:
         op = graph.ops[p.op_index]
+        if op.index in plan.views:
+            unit.calls.append(f"    /* op {op.index}: {op.name}: a view of the same arena bytes, no code */")
+            continue
         module_name = OPS[op.name]
         e = OpEmitter(graph, plan, unit, op, ident)
         unit.calls.append(f"    /* op {op.index}: {op.name} */\n    " + p.module.emit(p.params, e))
@@ -169,8 +172,15 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
             'extern "C" {',
             "#endif",
             "",
-            f"/* Runs the model on {prefix}_INPUT_SIZE values; writes {prefix}_OUTPUT_SIZE values.",
-            " * Returns EDGENN_OK (0) or an edgenn_status error code. Not reentrant: one static arena. */",
+            "/* Zero-copy use: write the input where _input() points, call _run(), read the output",
+            " * where _output() points (valid until the next run). Both point into the one static arena,",
+            f" * so {prefix}_ARENA_BYTES is all the RAM the model needs. Not reentrant. */",
+            f"{in_type} *{ident}_input(void);",
+            f"const {out_type} *{ident}_output(void);",
+            f"int {ident}_run(void);",
+            "",
+            f"/* Copying use: runs the model on {prefix}_INPUT_SIZE values from `input` and writes",
+            f" * {prefix}_OUTPUT_SIZE values to `output`. Returns EDGENN_OK (0) or an edgenn_status code. */",
             f"int {ident}_invoke(const {in_type} *input, {out_type} *output);",
             "",
             "#ifdef __cplusplus",
@@ -200,14 +210,28 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
             "",
             *unit.structs,
             "",
+            f"{in_type} *{ident}_input(void) {{",
+            f"    return ({in_type} *)(void *)&{ident}_arena[{in_off}];",
+            "}",
+            "",
+            f"const {out_type} *{ident}_output(void) {{",
+            f"    return (const {out_type} *)(const void *)&{ident}_arena[{out_off}];",
+            "}",
+            "",
+            f"int {ident}_run(void) {{",
+            *unit.calls,
+            "    return EDGENN_OK;",
+            "}",
+            "",
             f"int {ident}_invoke(const {in_type} *input, {out_type} *output) {{",
+            "    int status;",
             "    if (input == NULL || output == NULL) {",
             "        return EDGENN_ERROR_NULL_ARGUMENT;",
             "    }",
             f"    edgenn_copy_bytes(&{ident}_arena[{in_off}], input, {inp.nbytes}u);",
-            *unit.calls,
+            f"    status = {ident}_run();",
             f"    edgenn_copy_bytes(output, &{ident}_arena[{out_off}], {out.nbytes}u);",
-            "    return EDGENN_OK;",
+            "    return status;",
             "}",
             "",
         ]
@@ -231,6 +255,7 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
             "zero_point": list(out.zero_point),
         },
         "arena_bytes": plan.arena_bytes,
+        "lower_bound_bytes": plan.lower_bound_bytes,
         "const_bytes": unit.const_bytes,
         "ops": list(graph.op_names),
         "command": command,
