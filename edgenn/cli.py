@@ -116,6 +116,52 @@ def codegen(target, output, name):
     click.echo(f"{folder}  ops {', '.join(m['ops'])}; arena {m['arena_bytes']:,} B, constants {m['const_bytes']:,} B")
 
 
+@cli.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON (schema 1) instead of tables.")
+def analyze(target, as_json):
+    """Flash, RAM and MACs of TARGET (a build dir or a .tflite), layer by layer, against TFLM's arena."""
+    import json
+
+    from rich.table import Table
+
+    from edgenn.analyze import analyze as do_analyze
+    from edgenn.console import out
+
+    r = do_analyze(target)
+    if as_json:
+        click.echo(json.dumps(r, indent=2))
+        return
+    table = Table(title=f"{r['model']}: layers (RAM: bytes live at each step, in the planned arena)")
+    for col in ("#", "op", "output", "params", "MACs", "act. B", "live B", "const B", "in place"):
+        table.add_column(col, justify="left" if col in ("op", "output") else "right")
+    for layer in r["layers"]:
+        table.add_row(
+            str(layer["index"]),
+            layer["op"],
+            "x".join(map(str, layer["output_shape"])),
+            f"{layer['params']:,}",
+            f"{layer['macs']:,}",
+            f"{layer['activation_bytes']:,}",
+            f"{layer['live_bytes']:,}",
+            f"{layer['const_bytes']:,}",
+            "yes" if layer["shares_input_bytes"] else "",
+        )
+    out.print(table)
+    f = r["flash"]
+    out.print(
+        f"flash {r['flash_bytes']:,} B on {r['measured_on']}: weights {f['weights']:,}, biases {f['biases']:,}, "
+        f"quantization {f['quantization']:,}, tables {f['tables']:,}, code {f['code']:,}",
+        soft_wrap=True,
+    )
+    out.print(
+        f"RAM {r['ram_bytes']:,} B (arena {r['ram']['arena']:,}, other {r['ram']['other']:,}); lower bound "
+        f"{r['ram_lower_bound_bytes']:,} B; TFLM arena {r['tflm_arena_bytes']:,} B "
+        f"({r['ram_bytes'] / r['tflm_arena_bytes']:.2f}×); MACs {r['macs']:,}",
+        soft_wrap=True,
+    )
+
+
 @cli.group()
 def firmware():
     """Build and run a generated C folder on the host or an emulated Cortex-M4."""

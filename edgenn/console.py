@@ -16,7 +16,8 @@ import warnings
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-out = Console(highlight=False)
+# Piped output (CI logs, files) gets a wide fixed width so that tables are not truncated.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 
 
 def _own_stderr():

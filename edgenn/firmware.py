@@ -80,7 +80,9 @@ def build_dir(folder: Path, target: str) -> Path:
     return Path(folder) / f"build-{target}"
 
 
-def build(folder: Path, target: str = "host", extra_cflags: str = "", dsp: bool = True) -> Build:
+def build(
+    folder: Path, target: str = "host", extra_cflags: str = "", dsp: bool = True, extra_ldflags: str = ""
+) -> Build:
     """Compile the folder and the runner for `target`; `dsp` enables the Cortex-M4 SIMD paths."""
     folder = Path(folder)
     m = manifest(folder)
@@ -99,6 +101,8 @@ def build(folder: Path, target: str = "host", extra_cflags: str = "", dsp: bool 
         f"IN_T={C_TYPES[m['input']['dtype']]}",
         f"OUT_T={C_TYPES[m['output']['dtype']]}",
         f"EXTRA_CFLAGS={extra_cflags}",
+        f"EXTRA_LDFLAGS={extra_ldflags}",
+        f"DSP={int(dsp)}",
         "-B",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -38,6 +38,7 @@ class Unit:
     calls: list[str] = field(default_factory=list)
     modules: dict[str, None] = field(default_factory=dict)
     const_bytes: int = 0
+    const_items: list[tuple[int, str, int]] = field(default_factory=list)  # (op index, what, bytes)
     names: set[str] = field(default_factory=set)
 
 
@@ -72,7 +73,9 @@ class OpEmitter:
         self.unit.arrays.append(
             c_const_array(ctype, name, values, comment=f"{self.op.name} op {self.op.index}: {what} [{shape}]")
         )
-        self.unit.const_bytes += values.size * {"int8_t": 1, "uint8_t": 1, "int16_t": 2}.get(ctype, 4)
+        nbytes = values.size * {"int8_t": 1, "uint8_t": 1, "int16_t": 2}.get(ctype, 4)
+        self.unit.const_bytes += nbytes
+        self.unit.const_items.append((self.op.index, what, nbytes))
         return name
 
     def tensor(self, index: int, ctype: str | None = None) -> str:
@@ -104,6 +107,8 @@ class Generated:
     arena_bytes: int
     const_bytes: int
     modules: tuple[str, ...]
+    plan: Plan
+    const_items: tuple[tuple[int, str, int], ...]
 
 
 def _io_macros(prefix: str, which: str, t) -> list[str]:
@@ -270,7 +275,9 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
         ):
             if path.is_file():
                 files[rel] = path.read_text()
-    return Generated(ident, files, plan.arena_bytes, unit.const_bytes, tuple(unit.modules))
+    return Generated(
+        ident, files, plan.arena_bytes, unit.const_bytes, tuple(unit.modules), plan, tuple(unit.const_items)
+    )
 
 
 def resolve_model(target: Path) -> tuple[Path, str]:

@@ -159,3 +159,15 @@ def test_generated_c_compiles_with_strict_warnings(digits_c, person_c, tmp_path,
             cmd = [compiler, *STRICT, *arch, "-O2", "-c", str(src), "-o", str(tmp_path / f"{i}.o")]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             assert proc.returncode == 0 and not proc.stderr, proc.stderr
+
+
+def test_dsp_switch_changes_the_code_not_the_bytes(digits_build, digits_c):
+    require_m4()
+    x = random_int8_inputs(read_tflite(digits_build / layout.TFLITE_INT8), 3).astype(np.float32)
+    counts, outs = {}, {}
+    for dsp in (False, True):
+        firmware.build(digits_c, "cortex-m4", dsp=dsp)
+        counts[dsp] = firmware.count_instructions(digits_c, x)
+        outs[dsp], _ = firmware.run(digits_c, x, "cortex-m4")
+    assert np.array_equal(outs[False], outs[True])
+    assert counts[True] < counts[False]  # the SIMD multiply-accumulates do more per instruction

@@ -1,0 +1,100 @@
+"""`edgenn analyze`: where a model's flash, RAM and MACs go, layer by layer.
+
+RAM is the planned arena of the generated C (the input and output live inside it) plus anything
+else the model's objects keep in .data/.bss; flash is the compiled model objects' text + data
+(weights, biases, per-channel quantization constants, kernel code), measured by compiling the
+generated C. TFLM's arena for the same model is measured with its recording allocator.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from edgenn import firmware
+from edgenn.evaluate.runners import TFLMRunner
+from edgenn.export.codegen import generate, resolve_model
+from edgenn.graph.stats import op_macs
+from edgenn.graph.tflite import parse_tflite
+
+SCHEMA = 1
+WEIGHTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")  # their int32 constants are biases
+
+
+def _category(what: str) -> str:
+    if "multiplier" in what or "shift" in what or "requant" in what:
+        return "quantization"
+    if "bias" in what:
+        return "biases"
+    if what.startswith("t") and what[1:].isdigit():
+        return "weights"
+    return "tables"
+
+
+def analyze(target: Path, build_target: str | None = None) -> dict:
+    """Per-layer and total footprint of `target` (a build directory or a .tflite)."""
+    tflite, name = resolve_model(target)
+    data = tflite.read_bytes()
+    graph = parse_tflite(data, tflite)
+    gen = generate(graph, name, "edgenn analyze")
+    plan = gen.plan
+
+    consts: dict[int, dict[str, int]] = {}
+    for op_index, what, nbytes in gen.const_items:
+        by = consts.setdefault(op_index, {})
+        by[_category(what)] = by.get(_category(what), 0) + nbytes
+    totals = {k: sum(c.get(k, 0) for c in consts.values()) for k in ("weights", "biases", "quantization", "tables")}
+
+    layers = []
+    for step, op in enumerate(graph.ops):
+        out = graph.tensors[op.outputs[0]]
+        params = sum(
+            int(np.prod(graph.tensors[t].shape))
+            for t in op.inputs
+            if t >= 0
+            and graph.tensors[t].data is not None
+            and (graph.tensors[t].dtype == "int8" or op.name in WEIGHTED_OPS)
+        )
+        layers.append(
+            {
+                "index": op.index,
+                "op": op.name,
+                "output_shape": list(out.shape),
+                "params": params,
+                "macs": op_macs(graph, op),
+                "activation_bytes": out.nbytes,
+                "live_bytes": plan.live_bytes(step),
+                "const_bytes": sum(consts.get(op.index, {}).values()),
+                "shares_input_bytes": any(
+                    plan.buffer_of.get(t) == plan.buffer_of.get(op.outputs[0]) for t in op.inputs if t >= 0
+                ),
+            }
+        )
+
+    measured_on = build_target or ("cortex-m4" if shutil.which("arm-none-eabi-gcc") else "host")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "c"
+        for rel, text in gen.files.items():
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_text(text)
+        built = firmware.build(folder, measured_on)
+    tflm = TFLMRunner(tflite).arena_bytes()
+    return {
+        "schema": SCHEMA,
+        "model": name,
+        "source_sha256": graph.sha256,
+        "tflite_bytes": len(data),
+        "measured_on": measured_on,
+        "flash_bytes": built.flash_bytes,
+        "flash": {**totals, "code": built.flash_bytes - gen.const_bytes},
+        "ram_bytes": built.ram_bytes,
+        "ram": {"arena": plan.arena_bytes, "other": built.ram_bytes - plan.arena_bytes},
+        "ram_lower_bound_bytes": plan.lower_bound_bytes,
+        "tflm_arena_bytes": tflm,
+        "macs": sum(layer["macs"] for layer in layers),
+        "planner": plan.heuristic,
+        "layers": layers,
+    }

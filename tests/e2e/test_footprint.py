@@ -1,0 +1,65 @@
+"""The planned arena on real models: no overlapping live bytes, close to the lower bound, and the
+generated C bit-exact under AddressSanitizer and UndefinedBehaviorSanitizer with that arena."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from edgenn import firmware, layout
+from edgenn.export.codegen import codegen
+from edgenn.export.plan import overlapping_pairs, plan_arena
+from edgenn.graph.tflite import read_tflite
+from tests.conftest import require_tool, run_cli
+from tests.kernels.harness import probe_inputs, tflm_outputs
+
+EXAMPLES = ["hello_world_int8", "micro_speech_quantized", "person_detect"]
+
+
+def models(tflm_examples, digits_build):
+    return [digits_build / layout.TFLITE_INT8] + [tflm_examples / f"{m}.tflite" for m in EXAMPLES]
+
+
+def test_no_two_live_tensors_share_bytes(tflm_examples, digits_build):
+    for path in models(tflm_examples, digits_build):
+        plan = plan_arena(read_tflite(path))
+        assert overlapping_pairs(plan) == [], path.name
+        # Every tensor of every buffer fits inside the arena.
+        for b in plan.buffers.values():
+            assert 0 <= b.offset and b.offset + b.size <= plan.arena_bytes
+        # These models are sequential: the plan is within 5% of the bound.
+        assert plan.arena_bytes <= 1.05 * plan.lower_bound_bytes + 16, path.name
+
+
+@pytest.mark.parametrize("name", ["digits", "person_detect"])
+def test_c_is_bit_exact_under_sanitizers(tflm_examples, digits_build, tmp_path, name):
+    require_tool("gcc")
+    model = digits_build / layout.TFLITE_INT8 if name == "digits" else tflm_examples / "person_detect.tflite"
+    folder = codegen(model, tmp_path / "c")
+    flags = "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
+    firmware.build(folder, "host", extra_cflags=flags, extra_ldflags=flags)
+    x = probe_inputs(read_tflite(model).input_tensor().shape, 40 if name == "digits" else 4)
+    got, _ = firmware.run(folder, x, "host")
+    want = tflm_outputs(model.read_bytes(), x)
+    assert np.array_equal(got.reshape(want.shape), want)
+
+
+def test_analyze_json(tflm_examples):
+    proc = run_cli("analyze", str(tflm_examples / "micro_speech_quantized.tflite"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout)
+    assert r["schema"] == 1
+    assert {"flash_bytes", "ram_bytes", "ram_lower_bound_bytes", "tflm_arena_bytes", "macs", "layers"} <= set(r)
+    assert r["tflm_arena_bytes"] == 7584  # TFLM's recording allocator on this model
+    assert r["macs"] == sum(layer["macs"] for layer in r["layers"]) == 336_000
+    assert r["ram_lower_bound_bytes"] <= r["ram"]["arena"] <= r["ram_bytes"]
+    assert r["flash_bytes"] == sum(r["flash"].values())
+    assert [layer["op"] for layer in r["layers"]] == ["RESHAPE", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "SOFTMAX"]
+
+
+def test_analyze_table(tflm_examples):
+    proc = run_cli("analyze", str(tflm_examples / "hello_world_int8.tflite"))
+    assert proc.returncode == 0, proc.stderr
+    assert "FULLY_CONNECTED" in proc.stdout and "TFLM arena 1,504 B" in proc.stdout
