@@ -104,7 +104,10 @@ def _in_place(graph: Graph, owner: dict[int, int], buffers: dict[int, Buffer]) -
             if not _is_activation(graph, t):
                 continue
             b = buffers[owner[t]]
-            same = graph.tensors[t].shape == graph.tensors[out_t].shape and graph.tensors[t].dtype == graph.tensors[out_t].dtype
+            same = (
+                graph.tensors[t].shape == graph.tensors[out_t].shape
+                and graph.tensors[t].dtype == graph.tensors[out_t].dtype
+            )
             if same and b.last == step and b.id not in outputs and b.size == out_b.size:
                 b.last = out_b.last
                 for moved in out_b.tensors:

@@ -140,6 +140,32 @@ def window_runs(w: _spatial.Window, in_w: int, in_c: int, group_c: int) -> tuple
     return [at for at, _ in runs], runs[0][1]
 
 
+def requant_constants(p, raw_bias: np.ndarray, weight_abs_sums: np.ndarray) -> np.ndarray | None:
+    """{multiplier, addend, right shift} per output channel for the kernels' one-multiply requantization
+    (edgenn_conv_rq), or None where it would not be exact: it needs every accumulator below 2^30 in
+    magnitude (bounded here by |bias| + 255 * sum|w|, as |input + input_offset| <= 255) and right
+    shifts in [1, 21], which keep the addend below 2^29 in magnitude."""
+    shift = np.asarray(p.shift, np.int64)
+    right = -shift
+    bound = np.abs(np.asarray(raw_bias, np.int64)) + 255 * np.asarray(weight_abs_sums, np.int64)
+    if shift.size == 0 or (right < 1).any() or (right > 21).any() or (bound >= 1 << 30).any():
+        return None
+    addend = (np.int64(1) << (right - 1)) + np.int64(p.output_offset) * (np.int64(1) << right)
+    return np.stack([np.asarray(p.multiplier, np.int64), addend, right], axis=1)
+
+
+def requant_fields(p, e, raw_bias: np.ndarray, weight_abs_sums: np.ndarray) -> dict[str, str]:
+    """The params' multiplier, shift and requant fields: only the constants the kernel will read."""
+    q = requant_constants(p, raw_bias, weight_abs_sums)
+    if q is None:
+        return {
+            "multiplier": e.array("int32_t", p.multiplier, "multiplier"),
+            "shift": e.array("int32_t", p.shift, "shift"),
+            "requant": "NULL",
+        }
+    return {"multiplier": "NULL", "shift": "NULL", "requant": e.array("int32_t", q, "requant")}
+
+
 def emit(p: Params, e) -> str:
     w = p.window
     batches, in_h, in_w, in_c = e.graph.tensors[e.op.inputs[0]].shape
@@ -187,8 +213,7 @@ def emit(p: Params, e) -> str:
             "act_max": p.act_max,
             "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded"),
             "bias_raw": "NULL" if everywhere else e.array("int32_t", fp.wrap_int32(raw), "bias"),
-            "multiplier": e.array("int32_t", p.multiplier, "multiplier"),
-            "shift": e.array("int32_t", p.shift, "shift"),
+            **requant_fields(p, e, raw, np.abs(weights).reshape(out_c, -1).sum(1)),
         },
     )
     return f"edgenn_conv_2d({params}, {e.input(0)}, {e.input(1)}, {e.output()});"

@@ -74,7 +74,7 @@ C_DEPENDS = ("conv_common",)
 
 
 def emit(p: Params, e) -> str:
-    from edgenn.reference.conv_2d import inner_box
+    from edgenn.reference.conv_2d import inner_box, requant_fields
 
     w = p.window
     batches, in_h, in_w, in_c = e.graph.tensors[e.op.inputs[0]].shape
@@ -111,8 +111,7 @@ def emit(p: Params, e) -> str:
             "act_max": p.act_max,
             "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded"),
             "bias_raw": "NULL" if everywhere else e.array("int32_t", fp.wrap_int32(raw), "bias"),
-            "multiplier": e.array("int32_t", p.multiplier, "multiplier"),
-            "shift": e.array("int32_t", p.shift, "shift"),
+            **requant_fields(p, e, raw, np.abs(weights).reshape(-1, out_c).sum(0)),
         },
     )
     return f"edgenn_depthwise_conv_2d({params}, {e.input(0)}, {e.input(1)}, {e.output()});"

@@ -3,6 +3,10 @@
 
 #include "conv_common.h"
 
+EDGENN_CONV_INLINE int8_t conv_out(const edgenn_conv_2d_params *p, int32_t acc, int32_t c) {
+    return edgenn_conv_out(acc, c, p->requant, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
+}
+
 /*
  * The same sums out of line, for long runs: inside the kernel's loops a 13-register core spills
  * the multiply-accumulate loop's pointers; alone, it keeps them in registers, which outweighs the
@@ -51,14 +55,10 @@ static void conv_inner_pair(const edgenn_conv_2d_params *p, const int8_t *x0, co
                     conv_dot_pair(a0 + at, a1 + at, w0 + wat, w1 + wat, p->run_len, acc);
                 }
             }
-            out0[c] = edgenn_conv_output(acc[0], p->multiplier[c], p->shift[c], p->output_offset, p->act_min,
-                                         p->act_max);
-            out0[c + 1] = edgenn_conv_output(acc[1], p->multiplier[c + 1], p->shift[c + 1], p->output_offset,
-                                             p->act_min, p->act_max);
-            out1[c] = edgenn_conv_output(acc[2], p->multiplier[c], p->shift[c], p->output_offset, p->act_min,
-                                         p->act_max);
-            out1[c + 1] = edgenn_conv_output(acc[3], p->multiplier[c + 1], p->shift[c + 1], p->output_offset,
-                                             p->act_min, p->act_max);
+            out0[c] = conv_out(p, acc[0], c);
+            out0[c + 1] = conv_out(p, acc[1], c + 1);
+            out1[c] = conv_out(p, acc[2], c);
+            out1[c + 1] = conv_out(p, acc[3], c + 1);
         }
         if (c < end) {
             const int8_t *w0 = weights + c * depth;
@@ -70,10 +70,8 @@ static void conv_inner_pair(const edgenn_conv_2d_params *p, const int8_t *x0, co
                 acc0 += edgenn_dot_s8(a0 + at, w0 + wat, p->run_len);
                 acc1 += edgenn_dot_s8(a1 + at, w0 + wat, p->run_len);
             }
-            out0[c] = edgenn_conv_output(acc0, p->multiplier[c], p->shift[c], p->output_offset, p->act_min,
-                                         p->act_max);
-            out1[c] = edgenn_conv_output(acc1, p->multiplier[c], p->shift[c], p->output_offset, p->act_min,
-                                         p->act_max);
+            out0[c] = conv_out(p, acc0, c);
+            out1[c] = conv_out(p, acc1, c);
         }
     }
 }
@@ -90,7 +88,7 @@ static void conv_inner_one(const edgenn_conv_2d_params *p, const int8_t *x, cons
         for (r = 0; r < p->runs; ++r) {
             acc += edgenn_dot_s8(a + p->run_offset[r], w + r * p->run_len, p->run_len);
         }
-        out[c] = edgenn_conv_output(acc, p->multiplier[c], p->shift[c], p->output_offset, p->act_min, p->act_max);
+        out[c] = conv_out(p, acc, c);
     }
 }
 
@@ -143,10 +141,8 @@ static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int
                 const int32_t at = (ky * p->filter_w + kx0) * p->group_c;
                 conv_dot_offset_1x2(input + row, w + at, w + depth + at, (kx1 - kx0) * p->in_c, offset, acc);
             }
-            out[c] = edgenn_conv_output(acc[0], p->multiplier[c], p->shift[c], p->output_offset, p->act_min,
-                                        p->act_max);
-            out[c + 1] = edgenn_conv_output(acc[1], p->multiplier[c + 1], p->shift[c + 1], p->output_offset,
-                                            p->act_min, p->act_max);
+            out[c] = conv_out(p, acc[0], c);
+            out[c + 1] = conv_out(p, acc[1], c + 1);
         }
     }
     for (; c < p->out_c; ++c) {
@@ -167,7 +163,7 @@ static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int
                 }
             }
         }
-        out[c] = edgenn_conv_output(acc, p->multiplier[c], p->shift[c], p->output_offset, p->act_min, p->act_max);
+        out[c] = conv_out(p, acc, c);
     }
 }
 

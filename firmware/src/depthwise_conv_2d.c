@@ -23,7 +23,7 @@ typedef struct {
 } dw_window;
 
 EDGENN_CONV_INLINE int8_t dw_output(const edgenn_depthwise_conv_2d_params *p, int32_t acc, int32_t c) {
-    return edgenn_conv_output(acc, p->multiplier[c], p->shift[c], p->output_offset, p->act_min, p->act_max);
+    return edgenn_conv_out(acc, c, p->requant, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
 }
 
 /*
@@ -180,6 +180,122 @@ EDGENN_CONV_INLINE void dw_channels(const edgenn_depthwise_conv_2d_params *p, co
     }
 }
 
+/*
+ * A 3x3 window that sees no padding, depth multiplier 1, on cores without a vector unit: the nine
+ * taps unrolled, four channels at a time, requantized in one multiply (p->requant). The parameters
+ * live in locals because every int8 store could alias the params struct and force reloads; `full`
+ * (a constant at each call) says the activation range is all of int8, which one saturation clamps.
+ */
+/* One tap of four channels, then both pointers stepped (dx, dw in bytes). */
+#if EDGENN_CONV_DSP
+#define DW_TAP(x, w, dx, dw, a)                                                                                \
+    do {                                                                                                       \
+        int32_t xv_, wv_, xe_, we_;                                                                            \
+        __asm__("ldr %[xv], [%[xp]]\n\t"                                                                       \
+                "ldr %[wv], [%[wp]]\n\t"                                                                       \
+                "add %[xp], %[xp], %[sx]\n\t"                                                                  \
+                "add %[wp], %[wp], %[sw]\n\t"                                                                  \
+                "sxtb16 %[xe], %[xv]\n\t"                                                                      \
+                "sxtb16 %[we], %[wv]\n\t"                                                                      \
+                "sxtb16 %[xv], %[xv], ror #8\n\t"                                                              \
+                "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
+                "smlabb %[a0], %[xe], %[we], %[a0]\n\t"                                                        \
+                "smlatt %[a2], %[xe], %[we], %[a2]\n\t"                                                        \
+                "smlabb %[a1], %[xv], %[wv], %[a1]\n\t"                                                        \
+                "smlatt %[a3], %[xv], %[wv], %[a3]"                                                            \
+                : [a0] "+r"((a)[0]), [a1] "+r"((a)[1]), [a2] "+r"((a)[2]), [a3] "+r"((a)[3]), [xp] "+r"(x),   \
+                  [wp] "+r"(w), [xv] "=&r"(xv_), [wv] "=&r"(wv_), [xe] "=&r"(xe_), [we] "=&r"(we_)             \
+                : [sx] "r"(dx), [sw] "r"(dw)                                                                   \
+                : "memory");                                                                                   \
+    } while (0)
+#else
+#define DW_TAP(x, w, dx, dw, a)            \
+    do {                                   \
+        dw_tap4((x), (w), 0, DW_SAME, (a)); \
+        (x) += (dx);                       \
+        (w) += (dw);                       \
+    } while (0)
+#endif
+
+EDGENN_CONV_INLINE void dw_3x3_same(const edgenn_depthwise_conv_2d_params *p, const int8_t *x, const int8_t *weights,
+                                    int8_t *out, int full) {
+    const int32_t tap = p->dilation_w * p->in_c;
+    const int32_t row = p->dilation_h * p->in_w * p->in_c - 2 * tap;
+    const int32_t oc = p->out_c;
+    const int32_t *bias = p->bias;
+    const int32_t *q = p->requant;
+    const int32_t lo = p->act_min;
+    const int32_t hi = p->act_max;
+    int32_t c;
+    for (c = 0; c + 4 <= oc; c += 4, q += 12) {
+        const int8_t *xr = x + c;
+        const int8_t *w = weights + c;
+        int32_t a[4];
+        a[0] = bias[c];
+        a[1] = bias[c + 1];
+        a[2] = bias[c + 2];
+        a[3] = bias[c + 3];
+        /*
+         * Written out, with each tap's loads, pointer steps and products in one piece: left alone,
+         * compilers hoist every tap's loads and address arithmetic ahead and spill them.
+         */
+        DW_TAP(xr, w, tap, oc, a);
+        DW_TAP(xr, w, tap, oc, a);
+        DW_TAP(xr, w, row, oc, a);
+        DW_TAP(xr, w, tap, oc, a);
+        DW_TAP(xr, w, tap, oc, a);
+        DW_TAP(xr, w, row, oc, a);
+        DW_TAP(xr, w, tap, oc, a);
+        DW_TAP(xr, w, tap, oc, a);
+        DW_TAP(xr, w, tap, oc, a);
+        if (full) {
+            out[c] = edgenn_conv_sat8(edgenn_conv_rq(a[0], q));
+            out[c + 1] = edgenn_conv_sat8(edgenn_conv_rq(a[1], q + 3));
+            out[c + 2] = edgenn_conv_sat8(edgenn_conv_rq(a[2], q + 6));
+            out[c + 3] = edgenn_conv_sat8(edgenn_conv_rq(a[3], q + 9));
+        } else {
+            out[c] = edgenn_clamp_int8(edgenn_conv_rq(a[0], q), lo, hi);
+            out[c + 1] = edgenn_clamp_int8(edgenn_conv_rq(a[1], q + 3), lo, hi);
+            out[c + 2] = edgenn_clamp_int8(edgenn_conv_rq(a[2], q + 6), lo, hi);
+            out[c + 3] = edgenn_clamp_int8(edgenn_conv_rq(a[3], q + 9), lo, hi);
+        }
+    }
+    for (; c < oc; ++c, q += 3) {
+        const int8_t *xr = x + c;
+        const int8_t *w = weights + c;
+        int32_t acc = bias[c];
+        int32_t k;
+        for (k = 0; k < 3; ++k) {
+            acc += (int32_t)xr[0] * w[0] + (int32_t)xr[tap] * w[oc] + (int32_t)xr[2 * tap] * w[2 * oc];
+            xr += row + 2 * tap;
+            w += 3 * oc;
+        }
+        out[c] = edgenn_clamp_int8(edgenn_conv_rq(acc, q), lo, hi);
+    }
+}
+
+/*
+ * `count` windows of one output row through dw_3x3_same, out of line: alone, the unrolled taps keep
+ * their pointers and accumulators in registers.
+ */
+static EDGENN_NOINLINE void dw_3x3_row_full(const edgenn_depthwise_conv_2d_params *p, const int8_t *x,
+                                            const int8_t *weights, int8_t *out, int32_t count) {
+    const int32_t step = p->stride_w * p->in_c;
+    int32_t i;
+    for (i = 0; i < count; ++i, x += step, out += p->out_c) {
+        dw_3x3_same(p, x, weights, out, 1);
+    }
+}
+
+static EDGENN_NOINLINE void dw_3x3_row_act(const edgenn_depthwise_conv_2d_params *p, const int8_t *x,
+                                           const int8_t *weights, int8_t *out, int32_t count) {
+    const int32_t step = p->stride_w * p->in_c;
+    int32_t i;
+    for (i = 0; i < count; ++i, x += step, out += p->out_c) {
+        dw_3x3_same(p, x, weights, out, 0);
+    }
+}
+
 EDGENN_CONV_INLINE void dw_window_all(const edgenn_depthwise_conv_2d_params *p, const int8_t *input,
                                       const int8_t *weights, const dw_window *win, int32_t offset, int mode,
                                       int8_t *out) {
@@ -195,6 +311,9 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
     int32_t b;
     int32_t oy;
     int32_t ox;
+    const int fast3x3 = EDGENN_CONV_SCALAR && mode == DW_SAME && p->filter_h == 3 && p->filter_w == 3 &&
+                        p->requant != NULL;
+    const int full = p->act_min == -128 && p->act_max == 127;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
         for (oy = 0; oy < p->out_h; ++oy) {
@@ -207,6 +326,18 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
                 const int32_t ix = ox * p->stride_w - p->pad_left;
                 win.first = (iy * p->in_w + ix) * p->in_c;
                 if (inner_row && ox >= p->inner_x0 && ox < p->inner_x1) {
+                    if (fast3x3) {
+                        /* The row's remaining unpadded windows in one call. */
+                        const int32_t count = p->inner_x1 - ox;
+                        if (full) {
+                            dw_3x3_row_full(p, in_b + win.first, weights, out, count);
+                        } else {
+                            dw_3x3_row_act(p, in_b + win.first, weights, out, count);
+                        }
+                        ox += count - 1;
+                        out += (count - 1) * p->out_c;
+                        continue;
+                    }
                     win.kx0 = 0;
                     win.kx1 = p->filter_w;
                     win.bias = p->bias;

@@ -177,3 +177,85 @@ def test_merged_requantization_matches_tflm_double_rounding(tmp_path):
     subprocess.run([gcc, *flags, include, "check.c", "-o", "check"], cwd=tmp_path, check=True)
     proc = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True)
     assert proc.returncode == 0, f"x, multiplier, shift where the two differ: {proc.stdout}"
+
+
+ONE_MULTIPLY_CHECK = r"""
+#include <stdio.h>
+#include "conv_common.h"
+
+static uint64_t state = 0x2545f4914f6cdd1du;
+static uint32_t next(void) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (uint32_t)(state >> 16);
+}
+
+int main(void) {
+    long i;
+    for (i = 0; i < 4000000; ++i) {
+        int32_t x = (int32_t)next() >> 2; /* |x| < 2^30, as export requires */
+        int32_t m = (int32_t)(next() >> 1);
+        const int32_t r = (int32_t)(next() % 21u) + 1;
+        const int32_t offset = (int32_t)(next() % 256u) - 128;
+        int32_t q[3];
+        if (i % 3 == 0) {
+            x >>= next() % 30u; /* small accumulators too */
+        }
+        if (i % 5 == 0) {
+            m = (int32_t)((next() >> 2) | 0x40000000u); /* QuantizeMultiplier's range */
+        }
+        if (i % 7 == 0) {
+            x = ((x >> r) << r) | (1 << (r - 1)); /* ties of the second rounding, near enough */
+        }
+        q[0] = m;
+        q[1] = (1 << (r - 1)) + offset * (1 << r);
+        q[2] = r;
+        if (edgenn_conv_rq(x, q) != edgenn_requantize(x, m, -r) + offset) {
+            printf("%ld %ld %ld %ld\n", (long)x, (long)m, (long)r, (long)offset);
+            return 1;
+        }
+    }
+    return 0;
+}
+"""
+
+
+def test_one_multiply_requantization_matches_tflm(tmp_path):
+    # The kernels' SMMLAR form of requantization plus output offset (constants precomputed at export)
+    # against TFLM's two roundings over millions of operands in the range export allows. The portable
+    # edgenn_smmlar is the instruction's definition, so this covers the DSP build's arithmetic too.
+    import subprocess
+
+    from edgenn.export.codegen import FIRMWARE
+    from tests.conftest import require_tool
+
+    gcc = require_tool("gcc")
+    (tmp_path / "check.c").write_text(ONE_MULTIPLY_CHECK)
+    flags = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wconversion", "-Wshadow"]
+    include = f"-I{FIRMWARE / 'include' / 'edgenn'}"
+    subprocess.run([gcc, *flags, include, "check.c", "-o", "check"], cwd=tmp_path, check=True)
+    proc = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True)
+    assert proc.returncode == 0, f"x, multiplier, r, offset where the two differ: {proc.stdout}"
+
+
+@pytest.mark.parametrize("one_multiply", [True, False])
+@pytest.mark.parametrize("dsp", [False, True])
+def test_requantization_paths_on_cortex_m4(tmp_path, monkeypatch, dsp, one_multiply):
+    # Both requantizations in the kernels: the one-multiply form, and TFLM's two steps, which layers
+    # get when export cannot bound their accumulators (forced here).
+    import edgenn.reference.conv_2d as conv_module
+    from tests.conftest import require_tool
+
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    if not one_multiply:
+        monkeypatch.setattr(conv_module, "requant_constants", lambda *args: None)
+    keras.utils.set_random_seed(6)
+    x = keras.Input(batch_shape=(1, 6, 7, 12))
+    y = keras.layers.Conv2D(10, 3, padding="same", activation="relu6")(x)
+    y = keras.layers.DepthwiseConv2D(3, padding="same")(y)
+    y = keras.layers.Conv2D(16, 1)(y)
+    data = int8_tflite(keras.Model(x, y))
+    check_c_bit_exact(data, tmp_path, count=8, target="cortex-m4", dsp=dsp)
+    assert ("op0_requant" in (tmp_path / "c" / "model.c").read_text()) == one_multiply

@@ -153,3 +153,47 @@ def test_conv_and_depthwise_on_cortex_m4(tmp_path, dsp):
     data = int8_tflite(small_mobilenet(), low=0.0, high=1.0)
     assert [op.name for op in parse_tflite(data).ops].count("DEPTHWISE_CONV_2D") == 2
     check_c_bit_exact(data, tmp_path, count=12, target="cortex-m4", dsp=dsp)
+
+
+# The unrolled 3x3 path for windows that see no padding (cores without a vector unit): stride 1 and 2,
+# dilation, four-channel blocks with a tail, int8's full activation range (one saturation) and a
+# narrower one (relu6); the host runs the same models through its vectorized blocks.
+DW3X3_CASES = [
+    # shape, strides, dilation, padding, activation
+    ((9, 10, 6), 1, 1, "same", None),
+    ((9, 10, 8), 2, 1, "same", "relu6"),
+    ((11, 9, 12), 1, 2, "valid", "relu"),
+    ((8, 8, 3), 2, 1, "valid", None),
+]
+
+
+@pytest.mark.parametrize("shape, strides, dilation, padding, activation", DW3X3_CASES)
+@pytest.mark.parametrize("target, dsp", [("host", True), ("cortex-m4", False), ("cortex-m4", True)])
+def test_unrolled_3x3_interior(tmp_path, shape, strides, dilation, padding, activation, target, dsp):
+    from tests.conftest import require_tool
+
+    if target == "host":
+        require_tool("gcc")
+    else:
+        require_tool("arm-none-eabi-gcc")
+        require_tool("qemu-system-arm")
+    model = dw_model(shape, 3, strides, dilation, padding, activation=activation, seed=4)
+    check_c_bit_exact(int8_tflite(model, low=-2.0, high=2.0), tmp_path, count=8, target=target, dsp=dsp)
+
+
+def test_one_multiply_requantization_is_chosen_only_when_exact():
+    import numpy as np
+
+    from edgenn.reference.conv_2d import requant_constants
+
+    class P:
+        multiplier = np.array([1 << 30, (1 << 31) - 1], np.int32)
+        shift = np.array([-1, -21], np.int32)
+        output_offset = -5
+
+    q = requant_constants(P, np.array([7, -9]), np.array([10, 20]))
+    assert q.tolist() == [[1 << 30, 1 - 5 * 2, 1], [(1 << 31) - 1, (1 << 20) - 5 * (1 << 21), 21]]
+    P.shift = np.array([0, -3], np.int32)  # a left shift (or none): TFLM's two steps
+    assert requant_constants(P, np.array([7, -9]), np.array([10, 20])) is None
+    P.shift = np.array([-2, -3], np.int32)
+    assert requant_constants(P, np.array([1 << 29, 0]), np.array([(1 << 29) // 255 + 1, 0])) is None

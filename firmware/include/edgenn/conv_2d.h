@@ -44,6 +44,12 @@ typedef struct {
     const int32_t *bias_raw;
     const int32_t *multiplier;
     const int32_t *shift;
+    /*
+     * Per output channel, {multiplier, addend, right shift} of the one-multiply requantization
+     * (edgenn_conv_rq in conv_common.h); NULL where export cannot bound the layer's accumulators
+     * or its shifts are out of range, and `multiplier` and `shift` apply instead.
+     */
+    const int32_t *requant;
 } edgenn_conv_2d_params;
 
 /* input [batches, in_h, in_w, in_c], weights [out_c, filter_h, filter_w, group_c], output [batches, out_h,

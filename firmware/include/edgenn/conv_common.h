@@ -103,6 +103,61 @@ EDGENN_CONV_INLINE int32_t edgenn_odd16(uint32_t v) {
 #endif
 
 /*
+ * (acc * 2^32 + a * b + 2^31) >> 32, what SMMLAR computes: the high word of a rounded product plus
+ * an addend. The portable form is exact while the sum fits int64, which every caller guarantees.
+ */
+EDGENN_CONV_INLINE int32_t edgenn_smmlar(int32_t a, int32_t b, int32_t acc) {
+#if EDGENN_CONV_DSP
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+#else
+    return (int32_t)(((int64_t)acc * ((int64_t)1 << 32) + (int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
+/*
+ * edgenn_conv_requantize plus the output offset in one multiply, from constants export computes per
+ * output channel: q = {multiplier, 2^(r-1) + output_offset * 2^r, r} for a right shift r in
+ * [1, 21], given |acc| < 2^30 (export bounds every accumulator from the weights and bias).
+ *
+ * TFLM's first rounding is floor((acc * m + 2^30) / 2^31) = floor((2 acc * m + 2^31) / 2^32), the
+ * high word SMMLAR rounds (2 acc fits int32). Its second rounds half away from zero:
+ * floor((high + 2^(r-1) - [high < 0]) / 2^r). With m >= 0, high < 0 implies acc < 0, and acc < 0
+ * with high = 0 rounds to 0 either way, so [acc < 0] serves; every addend joins the high word exactly,
+ * through SMMLAR's accumulator, and adding output_offset * 2^r before the shift adds output_offset
+ * after it.
+ */
+EDGENN_CONV_INLINE int32_t edgenn_conv_rq(int32_t acc, const int32_t *q) {
+    const int32_t addend = q[1] - (int32_t)((uint32_t)acc >> 31);
+    return edgenn_smmlar((int32_t)((uint32_t)acc << 1), q[0], addend) >> q[2];
+}
+
+/* Clamp to int8's own range, the activation range of layers without a fused activation. */
+EDGENN_CONV_INLINE int8_t edgenn_conv_sat8(int32_t v) {
+#if EDGENN_CONV_DSP
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+    return (int8_t)r;
+#else
+    return edgenn_clamp_int8(v, -128, 127);
+#endif
+}
+
+/*
+ * Output channel c's value: the one-multiply form when export provides its constants (`requant`,
+ * else NULL), TFLM's two steps otherwise.
+ */
+EDGENN_CONV_INLINE int8_t edgenn_conv_out(int32_t acc, int32_t c, const int32_t *requant, const int32_t *multiplier,
+                                          const int32_t *shift, int32_t output_offset, int32_t act_min,
+                                          int32_t act_max) {
+    if (requant != NULL) {
+        return edgenn_clamp_int8(edgenn_conv_rq(acc, requant + 3 * c), act_min, act_max);
+    }
+    return edgenn_conv_output(acc, multiplier[c], shift[c], output_offset, act_min, act_max);
+}
+
+/*
  * The dot products below come in three forms: SMLAD pairs with the DSP extension; one
  * multiply-accumulate per product on other scalar cores; and elsewhere loops that compilers
  * vectorize at -O2, where only loops that need no scalar epilogue are vectorized: the main loop
