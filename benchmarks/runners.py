@@ -55,13 +55,15 @@ def main() -> None:
             start = time.perf_counter()
             out = runner.predict(x)
             best = min(best, time.perf_counter() - start)
-        rows.append(
-            (v.name, v.runner, accuracy(out, y), (args.build_dir / v.artifact).stat().st_size, 1e6 * best / len(x))
-        )
+        rows.append((v.name, v.runner, accuracy(out, y), v.size_bytes(args.build_dir), 1e6 * best / len(x)))
 
     tflm_us = next(r[4] for r in rows if r[1] == "tflm")
     float_size = next(r[3] for r in rows if r[0] == "tflite_float")
     print(f"model: {args.build_dir.name}, {len(x)} test samples, best of {args.repeat} passes, batch 1, one process")
+    print(
+        "(c_int8 runs the compiled runner as a child process per pass, start-up included; "
+        "benchmarks/speed.py times it per inference)"
+    )
     print("| variant | runner | accuracy | size (B) | size vs float .tflite | µs/inference | time vs TFLM |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for name, runner, acc, size, us in rows:

@@ -257,7 +257,9 @@ def _print_variants(report: dict) -> None:
         )
     foot = report["footprint"]
     out.print(
-        f"flash {foot['flash_bytes']:,} B (int8 .tflite), RAM {foot['ram_bytes']:,} B (TFLM arena, measured)",
+        f"flash {foot['flash_bytes']:,} B: {foot['definitions']['flash_bytes']}\nRAM {foot['ram_bytes']:,} B: "
+        f"{foot['definitions']['ram_bytes']} (TFLM would need a {foot['tflm_arena_bytes']:,} B arena and "
+        f"{foot['tflite_bytes']:,} B of .tflite)",
         soft_wrap=True,
     )
 
@@ -336,6 +338,8 @@ def _codegen_and_build(build_dir: Path) -> None:
         err.print("[yellow]gcc or make not found: the C variant is not built or evaluated")
         return
     build(folder, "host")
+    if shutil.which("arm-none-eabi-gcc"):  # flash and RAM as a Cortex-M4 holds them
+        build(folder, "cortex-m4")
 
 
 @cli.command()

@@ -7,6 +7,12 @@ from pathlib import Path
 from edgenn import layout
 from edgenn.fileio import atomic_path, write_json, write_text
 
+TFLM_ROUTE = {
+    "tflite_bytes": "the int8 .tflite, which TFLM firmware keeps in flash (plus TFLM's own code)",
+    "tflm_arena_bytes": "TFLM's tensor arena for the model, measured by the tflite_micro interpreter's "
+    "RecordingMicroAllocator after one invoke",
+}
+
 
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.2f}%"
@@ -59,9 +65,11 @@ def markdown(report: dict) -> str:
             lines.append(f"| {name} | {_pct(a['top1_agreement'])} | {a['max_abs_diff']:.2e} |")
     foot = report["footprint"]
     lines += ["", "## Footprint", "", "| figure | bytes | definition |", "|---|---:|---|"]
-    for key in ("flash_bytes", "ram_bytes"):
-        value = foot.get(key)
-        lines.append(f"| {key} | {'n/a' if value is None else f'{value:,}'} | {foot['definitions'][key]} |")
+    definitions = {**TFLM_ROUTE, **foot["definitions"]}
+    for key in ("flash_bytes", "ram_bytes", "tflite_bytes", "tflm_arena_bytes"):
+        if key in foot:
+            value = foot[key]
+            lines.append(f"| {key} | {'n/a' if value is None else f'{value:,}'} | {definitions[key]} |")
     if report["gates"]:
         lines += ["", "## Gates", "", "| check | value | limit | result |", "|---|---:|---:|---|"]
         for g in report["gates"]:

@@ -154,7 +154,15 @@ def test_report_contract(report, digits_build):
             assert v["size_bytes"] == (digits_build / v["artifact"]).stat().st_size
     assert report["agreement"]["int8"]["tflite_int8_ref"]["mismatched_bytes"] == 0
     assert {"flash_bytes", "ram_bytes"} <= set(report["footprint"]["definitions"])
-    assert report["footprint"]["flash_bytes"] == (digits_build / layout.TFLITE_INT8).stat().st_size
+    foot = report["footprint"]
+    assert foot["tflite_bytes"] == (digits_build / layout.TFLITE_INT8).stat().st_size
+    # With the C built (edgenn run builds it), flash and RAM are the compiled model objects'.
+    target = "cortex-m4" if (digits_build / "c" / "build-cortex-m4").is_dir() else "host"
+    from edgenn import firmware
+
+    built = firmware.built(digits_build / "c", target)
+    assert (foot["flash_bytes"], foot["ram_bytes"]) == (built.flash_bytes, built.ram_bytes)
+    assert target in foot["definitions"]["ram_bytes"]
     gates = {g["name"]: g for g in report["gates"]}
     assert set(gates) == {"flash_bytes", "ram_bytes", "int8_accuracy", "accuracy_drop_pp"}
     assert all(set(g) >= {"name", "value", "limit", "passed"} for g in gates.values())
@@ -165,7 +173,7 @@ def test_ram_is_tflms_recorded_arena(report, digits_build):
     # that many bytes and fails with noticeably fewer.
     from tflite_micro import runtime
 
-    need = report["footprint"]["ram_bytes"]
+    need = report["footprint"]["tflm_arena_bytes"]
     data = (digits_build / layout.TFLITE_INT8).read_bytes()
     runtime.Interpreter.from_bytes(data, arena_size=need + 16)
     with pytest.raises(RuntimeError):
