@@ -3,6 +3,8 @@
 - RESHAPE and SQUEEZE outputs are views of their inputs: no bytes, no code.
 - Elementwise ops (ADD, MUL, activations, SOFTMAX, int8 requantize) write over an input of the same
   size that dies at that op, when the kernel reads each element before writing it.
+- A depthwise convolution writes its output over input rows it has already read: its input starts
+  a few rows' worth of bytes after its output (a line buffer), instead of beside it.
 - Buffers whose lifetimes (in op order) overlap never share bytes. Offsets come from first-fit
   placement under several orderings; the smallest arena wins.
 - The lower bound is the most bytes live at any one step under the same rules: no placement can
@@ -36,14 +38,16 @@ class Buffer:
 @dataclass(frozen=True)
 class Plan:
     buffer_of: dict[int, int]  # tensor → buffer id
+    sub_offset: dict[int, int]  # tensor → offset inside its buffer
     buffers: dict[int, Buffer]
     arena_bytes: int
     lower_bound_bytes: int
     views: frozenset[int]  # op indices that need no code (their output is a view of the input)
     heuristic: str
+    streaming: frozenset[int] = frozenset()  # depthwise ops whose output overlaps their consumed input
 
     def offset(self, tensor: int) -> int:
-        return self.buffers[self.buffer_of[tensor]].offset
+        return self.buffers[self.buffer_of[tensor]].offset + self.sub_offset[tensor]
 
     def live_bytes(self, step: int) -> int:
         return sum(b.size for b in self.buffers.values() if b.first <= step <= b.last)
@@ -57,11 +61,13 @@ def _is_activation(graph: Graph, t: int) -> bool:
     return t >= 0 and graph.tensors[t].data is None
 
 
-def _buffers(graph: Graph) -> tuple[dict[int, int], dict[int, Buffer], set[int]]:
+def _buffers(graph: Graph) -> tuple[dict[int, int], dict[int, int], dict[int, Buffer], set[int]]:
     owner: dict[int, int] = {}
+    sub: dict[int, int] = {}  # tensor → offset inside its buffer
     buffers: dict[int, Buffer] = {}
 
     def new(t: int, step: int) -> None:
+        sub[t] = 0
         owner[t] = len(buffers)
         buffers[owner[t]] = Buffer(owner[t], graph.tensors[t].nbytes, step, step, [t])
 
@@ -79,6 +85,7 @@ def _buffers(graph: Graph) -> tuple[dict[int, int], dict[int, Buffer], set[int]]
         out = op.outputs[0]
         if op.name in ALIAS_OPS and ins and len(op.outputs) == 1:
             owner[out] = owner[op.inputs[0]]
+            sub[out] = sub[op.inputs[0]]
             buffers[owner[out]].tensors.append(out)
             views.add(op.index)
             continue
@@ -87,33 +94,82 @@ def _buffers(graph: Graph) -> tuple[dict[int, int], dict[int, Buffer], set[int]]
     end = len(graph.ops)
     for t in graph.outputs:
         use(t, end)
-    return owner, buffers, views
+    return owner, sub, buffers, views
 
 
-def _in_place(graph: Graph, owner: dict[int, int], buffers: dict[int, Buffer]) -> None:
-    """Merge an elementwise op's output into an input buffer that dies at that op."""
+def _absorb(
+    buffers: dict[int, Buffer],
+    owner: dict[int, int],
+    sub: dict[int, int],
+    keep: Buffer,
+    gone: Buffer,
+    shift_kept: int,
+    gone_at: int,
+    size: int,
+) -> None:
+    """Fold buffer `gone` into `keep`: keep's tensors move up by shift_kept, gone's sit at gone_at."""
+    for t in keep.tensors:
+        sub[t] += shift_kept
+    for t in gone.tensors:
+        owner[t] = keep.id
+        sub[t] += gone_at
+    keep.tensors += gone.tensors
+    keep.size = size
+    keep.first, keep.last = min(keep.first, gone.first), max(keep.last, gone.last)
+    del buffers[gone.id]
+
+
+def streaming_gap(graph: Graph, op) -> int | None:
+    """Bytes by which a DEPTHWISE_CONV_2D input must start after its output so that writing the output
+    in row-major order never overwrites input rows still to be read; None when not applicable.
+
+    Output row y goes to [y*Ro, (y+1)*Ro) from the output's start, while rows from
+    max(0, y*stride - pad_top) on are still to be read: the gap is the largest difference.
+    """
+    if op.name != "DEPTHWISE_CONV_2D" or op.options is None:
+        return None
+    inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if len(inp.shape) != 4 or inp.shape[0] != 1 or inp.dtype != "int8" or out.dtype != "int8":
+        return None
+    _, in_h, in_w, in_c = inp.shape
+    _, out_h, out_w, out_c = out.shape
+    from edgenn.reference.base import compute_padding
+
+    filt_h = graph.tensors[op.inputs[1]].shape[1]
+    padding = "SAME" if op.options.padding == 0 else "VALID"
+    _, pad_top = compute_padding(padding, in_h, filt_h, op.options.strideH, op.options.dilationHFactor)
+    row_in, row_out = in_w * in_c, out_w * out_c
+    return max((y + 1) * row_out - max(0, y * op.options.strideH - pad_top) * row_in for y in range(out_h))
+
+
+def _merge(
+    graph: Graph, owner: dict[int, int], sub: dict[int, int], buffers: dict[int, Buffer], streaming: frozenset[int]
+) -> None:
+    """Let an op's output share bytes with an input buffer that dies at that op, where it is safe:
+    elementwise ops write over an input of the same shape; a depthwise convolution writes its
+    output rows over input rows it has already read."""
     outputs = {owner[t] for t in graph.outputs}
     for step, op in enumerate(graph.ops):
-        if op.name not in INPLACE_OPS or len(op.outputs) != 1:
+        if len(op.outputs) != 1 or op.outputs[0] not in owner:
             continue
         out_t = op.outputs[0]
-        out_b = buffers.get(owner.get(out_t, -1))
-        if out_b is None or out_b.first != step:
+        out_b = buffers[owner[out_t]]
+        if out_b.first != step or len(out_b.tensors) != 1:
             continue
+        gap = streaming_gap(graph, op) if op.index in streaming else None
         for t in op.inputs:
             if not _is_activation(graph, t):
                 continue
             b = buffers[owner[t]]
-            same = (
-                graph.tensors[t].shape == graph.tensors[out_t].shape
-                and graph.tensors[t].dtype == graph.tensors[out_t].dtype
-            )
-            if same and b.last == step and b.id not in outputs and b.size == out_b.size:
-                b.last = out_b.last
-                for moved in out_b.tensors:
-                    owner[moved] = b.id
-                b.tensors += out_b.tensors
-                del buffers[out_b.id]
+            if b.id == out_b.id or b.last != step or b.id in outputs:
+                continue
+            src, dst = graph.tensors[t], graph.tensors[out_t]
+            if op.name in INPLACE_OPS and src.shape == dst.shape and src.dtype == dst.dtype:
+                _absorb(buffers, owner, sub, b, out_b, 0, sub[t], b.size)
+                break
+            if gap is not None and t == op.inputs[0]:
+                shift = max(0, gap - sub[t])  # the input tensor must start `gap` bytes after the output
+                _absorb(buffers, owner, sub, b, out_b, shift, 0, max(out_b.size, shift + b.size))
                 break
 
 
@@ -139,9 +195,9 @@ HEURISTICS = {
 }
 
 
-def plan_arena(graph: Graph) -> Plan:
-    owner, buffers, views = _buffers(graph)
-    _in_place(graph, owner, buffers)
+def _plan(graph: Graph, streaming: frozenset[int]) -> Plan:
+    owner, sub, buffers, views = _buffers(graph)
+    _merge(graph, owner, sub, buffers, streaming)
     best: tuple[int, str, dict[int, int]] | None = None
     for name, key in HEURISTICS.items():
         arena = _first_fit(sorted(buffers.values(), key=key))
@@ -152,7 +208,19 @@ def plan_arena(graph: Graph) -> Plan:
         b.offset = offsets[b.id]
     steps = range(-1, len(graph.ops) + 1)
     bound = max((sum(b.size for b in buffers.values() if b.first <= s <= b.last) for s in steps), default=0)
-    return Plan(owner, buffers, arena, bound, frozenset(views), name)
+    return Plan(owner, sub, buffers, arena, bound, frozenset(views), name, streaming)
+
+
+def plan_arena(graph: Graph) -> Plan:
+    """The smallest arena found. A line-buffered depthwise output makes one buffer of its input and
+    output for both lifetimes, which can cost more elsewhere, so each is kept only where it helps."""
+    best = _plan(graph, frozenset())
+    for op in graph.ops:
+        if streaming_gap(graph, op) is not None:
+            trial = _plan(graph, best.streaming | {op.index})
+            if trial.arena_bytes < best.arena_bytes:
+                best = trial
+    return best
 
 
 def overlapping_pairs(plan: Plan) -> list[tuple[int, int]]:
@@ -163,4 +231,56 @@ def overlapping_pairs(plan: Plan) -> list[tuple[int, int]]:
         for b in bs[i + 1 :]:
             if a.overlaps(b) and a.offset < b.offset + b.size and b.offset < a.offset + a.size:
                 bad.append((a.id, b.id))
+    return bad
+
+
+def violations(graph: Graph, plan: Plan) -> list[str]:
+    """Tensor pairs that are live at the same step and share arena bytes without a rule allowing it.
+
+    Allowed: a view and its source (same bytes); an in-place op's output over the input that dies
+    there (same offset); a line-buffered depthwise output over its input when the input starts at
+    least `streaming_gap` bytes after the output.
+    """
+    spans: dict[int, list[int]] = {t: [-1, -1] for t in graph.inputs}
+    for step, op in enumerate(graph.ops):
+        for t in op.inputs:
+            if _is_activation(graph, t):
+                spans[t][1] = step
+        for t in op.outputs:
+            spans.setdefault(t, [step, step])
+    for t in graph.outputs:
+        spans[t][1] = len(graph.ops)
+    allowed: set[tuple[int, int]] = set()
+    for op in graph.ops:
+        outs = [t for t in op.outputs if t in spans]
+        for o in outs:
+            for i in op.inputs:
+                if not _is_activation(graph, i):
+                    continue
+                if op.index in plan.views or (op.name in INPLACE_OPS and plan.offset(i) == plan.offset(o)):
+                    allowed |= {(i, o), (o, i)}
+                elif op.index in plan.streaming and i == op.inputs[0]:
+                    if plan.offset(i) - plan.offset(o) >= streaming_gap(graph, op):
+                        allowed |= {(i, o), (o, i)}
+    # Views share a buffer for their whole life: treat view chains as one tensor.
+    bad = []
+    tensors = sorted(spans)
+    for n, a in enumerate(tensors):
+        for b in tensors[n + 1 :]:
+            (a0, a1), (b0, b1) = spans[a], spans[b]
+            if a1 < b0 or b1 < a0 or (a, b) in allowed:
+                continue
+            if (
+                plan.buffer_of[a] == plan.buffer_of[b]
+                and plan.offset(a) == plan.offset(b)
+                and any(
+                    op.index in plan.views and a in op.inputs + op.outputs and b in op.inputs + op.outputs
+                    for op in graph.ops
+                )
+            ):
+                continue
+            sa, sb = graph.tensors[a].nbytes, graph.tensors[b].nbytes
+            oa, ob = plan.offset(a), plan.offset(b)
+            if oa < ob + sb and ob < oa + sa:
+                bad.append(f"tensors {a} [{oa}, {oa + sa}) and {b} [{ob}, {ob + sb}) overlap while both live")
     return bad

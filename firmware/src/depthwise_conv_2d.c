@@ -353,7 +353,7 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
 }
 
 void edgenn_depthwise_conv_2d(const edgenn_depthwise_conv_2d_params *p, const int8_t *input, const int8_t *weights,
-                              int8_t *restrict output) {
+                              int8_t *output) {
     if (p->depth_multiplier == 1) {
         dw_run(p, input, weights, output, DW_SAME);
     } else if (p->in_c == 1) {

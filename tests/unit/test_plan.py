@@ -71,3 +71,19 @@ def test_branches_share_bytes_only_when_lifetimes_do_not_overlap():
         plan = plan_arena(graph(tensors, ops, (0,), (n - 1,)))
         assert overlapping_pairs(plan) == []
         assert plan.arena_bytes >= plan.lower_bound_bytes
+
+
+def test_checker_finds_overlapping_live_tensors():
+    from dataclasses import replace
+
+    from edgenn.export.plan import violations
+
+    g = chain()
+    plan = plan_arena(g)
+    assert violations(g, plan) == []
+    # Put the conv output over the input it is computed from: both are live at step 0.
+    bad = dict(plan.sub_offset)
+    conv_out_buffer = plan.buffers[plan.buffer_of[1]]
+    input_offset = plan.offset(0)
+    bad.update({t: input_offset - conv_out_buffer.offset for t in conv_out_buffer.tensors})
+    assert violations(g, replace(plan, sub_offset=bad))
