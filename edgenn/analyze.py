@@ -40,7 +40,7 @@ def analyze(target: Path, build_target: str | None = None) -> dict:
     data = tflite.read_bytes()
     graph = parse_tflite(data, tflite)
     gen = generate(graph, name, "edgenn analyze")
-    plan = gen.plan
+    plan, graph = gen.plan, gen.graph  # layers in the order the generated code runs them
 
     consts: dict[int, dict[str, int]] = {}
     for op_index, what, nbytes in gen.const_items:

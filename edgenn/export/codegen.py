@@ -19,7 +19,7 @@ import numpy as np
 from edgenn import __version__, layout
 from edgenn.errors import BuildDirError, ModelFileError
 from edgenn.export.cgen import C_TYPES, c_brace, c_const_array, c_float, c_identifier, c_int, comment_block
-from edgenn.export.plan import Plan, plan_arena
+from edgenn.export.plan import Plan, plan_schedule
 from edgenn.graph.tflite import Graph, Op, parse_tflite
 from edgenn.reference import OPS, interpreter
 
@@ -109,6 +109,7 @@ class Generated:
     modules: tuple[str, ...]
     plan: Plan
     const_items: tuple[tuple[int, str, int], ...]
+    graph: Graph  # in the order the generated code runs it
 
 
 def _io_macros(prefix: str, which: str, t) -> list[str]:
@@ -125,14 +126,15 @@ def _io_macros(prefix: str, which: str, t) -> list[str]:
 
 def generate(graph: Graph, name: str, command: str) -> Generated:
     """Render the folder's text files for `graph` (validated op by op first)."""
-    prepared = interpreter.prepare(graph, need_c=True)
-    plan = plan_arena(graph)
+    by_op = {p.op.index: p for p in interpreter.prepare(graph, need_c=True)}  # every op checked first
+    graph, plan = plan_schedule(graph)
+    prepared = [by_op[op.index] for op in graph.ops]  # in the planned order
     ident = c_identifier(name)
     prefix = ident.upper()
     unit = Unit()
     unit.names.update({f"{ident}_arena", f"{ident}_invoke", f"{ident}_run", f"{ident}_input", f"{ident}_output"})
     for p in prepared:
-        op = graph.ops[p.op_index]
+        op = p.op
         if op.index in plan.views:
             unit.calls.append(f"    /* op {op.index}: {op.name}: a view of the same arena bytes, no code */")
             continue
@@ -276,7 +278,7 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
             if path.is_file():
                 files[rel] = path.read_text()
     return Generated(
-        ident, files, plan.arena_bytes, unit.const_bytes, tuple(unit.modules), plan, tuple(unit.const_items)
+        ident, files, plan.arena_bytes, unit.const_bytes, tuple(unit.modules), plan, tuple(unit.const_items), graph
     )
 
 

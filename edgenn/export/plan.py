@@ -284,3 +284,52 @@ def violations(graph: Graph, plan: Plan) -> list[str]:
             if oa < ob + sb and ob < oa + sa:
                 bad.append(f"tensors {a} [{oa}, {oa + sa}) and {b} [{ob}, {ob + sb}) overlap while both live")
     return bad
+
+
+def memory_order(graph: Graph) -> tuple:
+    """A topological op order that keeps live bytes low: among the ops ready to run, the one that
+    allocates least net of what it frees goes first (file order breaks ties)."""
+    produced = set(graph.inputs) | {t.index for t in graph.tensors if t.data is not None}
+    readers: dict[int, int] = {}
+    for op in graph.ops:
+        for t in set(op.inputs):
+            if _is_activation(graph, t):
+                readers[t] = readers.get(t, 0) + 1
+    keep = set(graph.outputs)
+    pending = list(graph.ops)
+    order = []
+    while pending:
+        ready = [op for op in pending if all(t < 0 or t in produced for t in op.inputs)]
+        if not ready:
+            return tuple(graph.ops)  # not a DAG in file order terms: leave it as it is
+
+        def net(op):
+            freed = sum(
+                graph.tensors[t].nbytes
+                for t in set(op.inputs)
+                if _is_activation(graph, t) and readers.get(t) == 1 and t not in keep
+            )
+            return sum(graph.tensors[t].nbytes for t in op.outputs) - freed
+
+        op = min(ready, key=lambda o: (net(o), o.index))
+        order.append(op)
+        pending.remove(op)
+        produced.update(op.outputs)
+        for t in set(op.inputs):
+            if t in readers:
+                readers[t] -= 1
+    return tuple(order)
+
+
+def plan_schedule(graph: Graph) -> tuple[Graph, Plan]:
+    """The op order (file order or memory-aware) and plan with the smaller arena."""
+    from dataclasses import replace
+
+    best = (graph, plan_arena(graph))
+    order = memory_order(graph)
+    if order != graph.ops:
+        reordered = replace(graph, ops=order)
+        plan = plan_arena(reordered)
+        if plan.arena_bytes < best[1].arena_bytes:
+            best = (reordered, plan)
+    return best

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgenn.errors import UnsupportedError
-from edgenn.graph.tflite import NUMPY_DTYPES, Graph
+from edgenn.graph.tflite import NUMPY_DTYPES, Graph, Op
 from edgenn.reference import kernel
 from edgenn.reference.base import OpContext
 
 
 @dataclass(frozen=True)
 class Prepared:
-    op_index: int
+    op: Op
     module: object
     params: object
 
@@ -41,7 +41,7 @@ def prepare(graph: Graph, need_c: bool = False) -> list[Prepared]:
     where = graph.path or "<model>"
     modules = [kernel(op.name, where, need_c) for op in graph.ops]
     check_graph(graph)
-    return [Prepared(op.index, m, m.prepare(OpContext(graph, op))) for op, m in zip(graph.ops, modules, strict=True)]
+    return [Prepared(op, m, m.prepare(OpContext(graph, op))) for op, m in zip(graph.ops, modules, strict=True)]
 
 
 def run(graph: Graph, x: np.ndarray, prepared: list[Prepared] | None = None) -> np.ndarray:
@@ -50,7 +50,7 @@ def run(graph: Graph, x: np.ndarray, prepared: list[Prepared] | None = None) -> 
     values: dict[int, np.ndarray] = {t.index: t.data for t in graph.tensors if t.data is not None}
     values[graph.inputs[0]] = np.asarray(x).reshape(graph.input_tensor().shape)
     for p in prepared:
-        op = graph.ops[p.op_index]
+        op = p.op
         inputs = [values.get(i) if i >= 0 else None for i in op.inputs]
         out = p.module.run(p.params, inputs)
         t = graph.tensors[op.outputs[0]]
