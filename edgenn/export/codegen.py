@@ -65,13 +65,20 @@ class OpEmitter:
             return None
         return self.graph.tensors[self.op.inputs[i]].data
 
-    def array(self, ctype: str, values, what: str) -> str:
-        """Declare a const array in flash; returns its symbol."""
+    def array(self, ctype: str, values, what: str, tensor: bool = False) -> str:
+        """Declare a const array in flash; returns its symbol. Weights (`tensor`) are 16-byte aligned,
+        other constants only to the 4 bytes that word loads need, which saves padding."""
         values = np.asarray(values)
         name = self._unique(f"{self.tag}_{what}")
         shape = "x".join(str(d) for d in values.shape) or "1"
         self.unit.arrays.append(
-            c_const_array(ctype, name, values, comment=f"{self.op.name} op {self.op.index}: {what} [{shape}]")
+            c_const_array(
+                ctype,
+                name,
+                values,
+                align=16 if tensor else 4,
+                comment=f"{self.op.name} op {self.op.index}: {what} [{shape}]",
+            )
         )
         nbytes = values.size * {"int8_t": 1, "uint8_t": 1, "int16_t": 2}.get(ctype, 4)
         self.unit.const_bytes += nbytes
@@ -83,7 +90,7 @@ class OpEmitter:
         t = self.graph.tensors[index]
         ctype = ctype or C_TYPES[t.dtype]
         if t.data is not None:
-            return self.array(C_TYPES[t.dtype], t.data, f"t{index}")
+            return self.array(C_TYPES[t.dtype], t.data, f"t{index}", tensor=True)
         return f"(({ctype} *)&{self.prefix}_arena[{self.plan.offset(index)}])"
 
     def input(self, i: int, ctype: str | None = None) -> str:

@@ -141,29 +141,34 @@ def window_runs(w: _spatial.Window, in_w: int, in_c: int, group_c: int) -> tuple
 
 
 def requant_constants(p, raw_bias: np.ndarray, weight_abs_sums: np.ndarray) -> np.ndarray | None:
-    """{multiplier, addend, right shift} per output channel for the kernels' one-multiply requantization
+    """{multiplier, right shift - 1} per output channel for the kernels' one-multiply requantization
     (edgenn_conv_rq), or None where it would not be exact: it needs every accumulator below 2^30 in
-    magnitude (bounded here by |bias| + 255 * sum|w|, as |input + input_offset| <= 255) and right
-    shifts in [1, 21], which keep the addend below 2^29 in magnitude."""
+    magnitude (bounded here by |bias| + 255 * sum|w|, as |input + input_offset| <= 255), non-negative
+    multipliers and right shifts in [1, 31]."""
     shift = np.asarray(p.shift, np.int64)
+    multiplier = np.asarray(p.multiplier, np.int64)
     right = -shift
     bound = np.abs(np.asarray(raw_bias, np.int64)) + 255 * np.asarray(weight_abs_sums, np.int64)
-    if shift.size == 0 or (right < 1).any() or (right > 21).any() or (bound >= 1 << 30).any():
+    if shift.size == 0 or (right < 1).any() or (right > 31).any() or (multiplier < 0).any() or (bound >= 1 << 30).any():
         return None
-    addend = (np.int64(1) << (right - 1)) + np.int64(p.output_offset) * (np.int64(1) << right)
-    return np.stack([np.asarray(p.multiplier, np.int64), addend, right], axis=1)
+    return np.stack([multiplier, right - 1], axis=1)
 
 
-def requant_fields(p, e, raw_bias: np.ndarray, weight_abs_sums: np.ndarray) -> dict[str, str]:
-    """The params' multiplier, shift and requant fields: only the constants the kernel will read."""
+def requant_fields(p, e, raw_bias: np.ndarray, weight_abs_sums: np.ndarray) -> dict[str, object]:
+    """The params' multiplier, shift and rq_k fields: one int32 multiplier and one int8 shift per
+    output channel; the one-multiply form's remaining constant, 2 * output_offset + 1, is the layer's."""
     q = requant_constants(p, raw_bias, weight_abs_sums)
     if q is None:
         return {
             "multiplier": e.array("int32_t", p.multiplier, "multiplier"),
-            "shift": e.array("int32_t", p.shift, "shift"),
-            "requant": "NULL",
+            "shift": e.array("int8_t", p.shift, "shift"),
+            "rq_k": 0,
         }
-    return {"multiplier": "NULL", "shift": "NULL", "requant": e.array("int32_t", q, "requant")}
+    return {
+        "multiplier": e.array("int32_t", q[:, 0], "requant_multiplier"),
+        "shift": e.array("int8_t", q[:, 1], "requant_shift"),
+        "rq_k": 2 * p.output_offset + 1,
+    }
 
 
 def emit(p: Params, e) -> str:
@@ -206,7 +211,9 @@ def emit(p: Params, e) -> str:
             **box,
             "runs": len(offsets),
             "run_len": run_len,
-            "run_offset": e.array("int32_t", np.array(offsets, np.int64), "run_offset"),
+            "run_offset": "NULL"
+            if len(offsets) == 1
+            else e.array("int32_t", np.array(offsets, np.int64), "run_offset"),
             "input_offset": p.input_offset,
             "output_offset": p.output_offset,
             "act_min": p.act_min,

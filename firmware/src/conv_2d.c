@@ -3,8 +3,13 @@
 
 #include "conv_common.h"
 
+/* Where run r of a window starts; a single run starts at the window's first value. */
+EDGENN_CONV_INLINE int32_t conv_run_at(const edgenn_conv_2d_params *p, int32_t r) {
+    return p->runs == 1 ? 0 : p->run_offset[r];
+}
+
 EDGENN_CONV_INLINE int8_t conv_out(const edgenn_conv_2d_params *p, int32_t acc, int32_t c) {
-    return edgenn_conv_out(acc, c, p->requant, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
+    return edgenn_conv_out(acc, c, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
 }
 
 /*
@@ -50,22 +55,29 @@ static void conv_inner_pair(const edgenn_conv_2d_params *p, const int8_t *x0, co
                 conv_dot_pair(a0, a1, w0, w1, p->run_len, acc);
             } else {
                 for (r = 0; r < p->runs; ++r) {
-                    const int32_t at = p->run_offset[r];
+                    const int32_t at = conv_run_at(p, r);
                     const int32_t wat = r * p->run_len;
                     conv_dot_pair(a0 + at, a1 + at, w0 + wat, w1 + wat, p->run_len, acc);
                 }
             }
-            out0[c] = conv_out(p, acc[0], c);
-            out0[c + 1] = conv_out(p, acc[1], c + 1);
-            out1[c] = conv_out(p, acc[2], c);
-            out1[c + 1] = conv_out(p, acc[3], c + 1);
+            {
+                /* All four before any store: an int8 store may alias the constants and force reloads. */
+                const int8_t v00 = conv_out(p, acc[0], c);
+                const int8_t v10 = conv_out(p, acc[2], c);
+                const int8_t v01 = conv_out(p, acc[1], c + 1);
+                const int8_t v11 = conv_out(p, acc[3], c + 1);
+                out0[c] = v00;
+                out0[c + 1] = v01;
+                out1[c] = v10;
+                out1[c + 1] = v11;
+            }
         }
         if (c < end) {
             const int8_t *w0 = weights + c * depth;
             int32_t acc0 = p->bias[c];
             int32_t acc1 = acc0;
             for (r = 0; r < p->runs; ++r) {
-                const int32_t at = p->run_offset[r];
+                const int32_t at = conv_run_at(p, r);
                 const int32_t wat = r * p->run_len;
                 acc0 += edgenn_dot_s8(a0 + at, w0 + wat, p->run_len);
                 acc1 += edgenn_dot_s8(a1 + at, w0 + wat, p->run_len);
@@ -86,7 +98,7 @@ static void conv_inner_one(const edgenn_conv_2d_params *p, const int8_t *x, cons
         const int8_t *w = weights + c * depth;
         int32_t acc = p->bias[c];
         for (r = 0; r < p->runs; ++r) {
-            acc += edgenn_dot_s8(a + p->run_offset[r], w + r * p->run_len, p->run_len);
+            acc += edgenn_dot_s8(a + conv_run_at(p, r), w + r * p->run_len, p->run_len);
         }
         out[c] = conv_out(p, acc, c);
     }

@@ -23,7 +23,7 @@ typedef struct {
 } dw_window;
 
 EDGENN_CONV_INLINE int8_t dw_output(const edgenn_depthwise_conv_2d_params *p, int32_t acc, int32_t c) {
-    return edgenn_conv_out(acc, c, p->requant, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
+    return edgenn_conv_out(acc, c, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
 }
 
 /*
@@ -158,10 +158,17 @@ EDGENN_CONV_INLINE void dw_channels(const edgenn_depthwise_conv_2d_params *p, co
                     w += p->out_c;
                 }
             }
-            out[c] = dw_output(p, a[0], c);
-            out[c + 1] = dw_output(p, a[1], c + 1);
-            out[c + 2] = dw_output(p, a[2], c + 2);
-            out[c + 3] = dw_output(p, a[3], c + 3);
+            {
+                /* All four before any store: stores through `out` would force the constants' reloads. */
+                const int8_t v0 = dw_output(p, a[0], c);
+                const int8_t v1 = dw_output(p, a[1], c + 1);
+                const int8_t v2 = dw_output(p, a[2], c + 2);
+                const int8_t v3 = dw_output(p, a[3], c + 3);
+                out[c] = v0;
+                out[c + 1] = v1;
+                out[c + 2] = v2;
+                out[c + 3] = v3;
+            }
         }
     }
     for (; c < p->out_c; ++c) {
@@ -182,7 +189,7 @@ EDGENN_CONV_INLINE void dw_channels(const edgenn_depthwise_conv_2d_params *p, co
 
 /*
  * A 3x3 window that sees no padding, depth multiplier 1, on cores without a vector unit: the nine
- * taps unrolled, four channels at a time, requantized in one multiply (p->requant). The parameters
+ * taps unrolled, four channels at a time, requantized in one multiply (p->rq_k != 0). The parameters
  * live in locals because every int8 store could alias the params struct and force reloads; `full`
  * (a constant at each call) says the activation range is all of int8, which one saturation clamps.
  */
@@ -223,11 +230,13 @@ EDGENN_CONV_INLINE void dw_3x3_same(const edgenn_depthwise_conv_2d_params *p, co
     const int32_t row = p->dilation_h * p->in_w * p->in_c - 2 * tap;
     const int32_t oc = p->out_c;
     const int32_t *bias = p->bias;
-    const int32_t *q = p->requant;
+    const int32_t *m = p->multiplier;
+    const int8_t *s = p->shift;
+    const int32_t rk = p->rq_k;
     const int32_t lo = p->act_min;
     const int32_t hi = p->act_max;
     int32_t c;
-    for (c = 0; c + 4 <= oc; c += 4, q += 12) {
+    for (c = 0; c + 4 <= oc; c += 4) {
         const int8_t *xr = x + c;
         const int8_t *w = weights + c;
         int32_t a[4];
@@ -249,18 +258,27 @@ EDGENN_CONV_INLINE void dw_3x3_same(const edgenn_depthwise_conv_2d_params *p, co
         DW_TAP(xr, w, tap, oc, a);
         DW_TAP(xr, w, tap, oc, a);
         if (full) {
-            out[c] = edgenn_conv_sat8(edgenn_conv_rq(a[0], q));
-            out[c + 1] = edgenn_conv_sat8(edgenn_conv_rq(a[1], q + 3));
-            out[c + 2] = edgenn_conv_sat8(edgenn_conv_rq(a[2], q + 6));
-            out[c + 3] = edgenn_conv_sat8(edgenn_conv_rq(a[3], q + 9));
+            /* All four before any store: stores through `out` would force the constants' reloads. */
+            const int8_t v0 = edgenn_conv_rq_sat8(a[0], m[c], s[c], rk);
+            const int8_t v1 = edgenn_conv_rq_sat8(a[1], m[c + 1], s[c + 1], rk);
+            const int8_t v2 = edgenn_conv_rq_sat8(a[2], m[c + 2], s[c + 2], rk);
+            const int8_t v3 = edgenn_conv_rq_sat8(a[3], m[c + 3], s[c + 3], rk);
+            out[c] = v0;
+            out[c + 1] = v1;
+            out[c + 2] = v2;
+            out[c + 3] = v3;
         } else {
-            out[c] = edgenn_clamp_int8(edgenn_conv_rq(a[0], q), lo, hi);
-            out[c + 1] = edgenn_clamp_int8(edgenn_conv_rq(a[1], q + 3), lo, hi);
-            out[c + 2] = edgenn_clamp_int8(edgenn_conv_rq(a[2], q + 6), lo, hi);
-            out[c + 3] = edgenn_clamp_int8(edgenn_conv_rq(a[3], q + 9), lo, hi);
+            const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[c], s[c], rk), lo, hi);
+            const int8_t v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[c + 1], s[c + 1], rk), lo, hi);
+            const int8_t v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[c + 2], s[c + 2], rk), lo, hi);
+            const int8_t v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[c + 3], s[c + 3], rk), lo, hi);
+            out[c] = v0;
+            out[c + 1] = v1;
+            out[c + 2] = v2;
+            out[c + 3] = v3;
         }
     }
-    for (; c < oc; ++c, q += 3) {
+    for (; c < oc; ++c) {
         const int8_t *xr = x + c;
         const int8_t *w = weights + c;
         int32_t acc = bias[c];
@@ -270,7 +288,7 @@ EDGENN_CONV_INLINE void dw_3x3_same(const edgenn_depthwise_conv_2d_params *p, co
             xr += row + 2 * tap;
             w += 3 * oc;
         }
-        out[c] = edgenn_clamp_int8(edgenn_conv_rq(acc, q), lo, hi);
+        out[c] = edgenn_clamp_int8(edgenn_conv_rq(acc, m[c], s[c], rk), lo, hi);
     }
 }
 
@@ -312,7 +330,7 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
     int32_t oy;
     int32_t ox;
     const int fast3x3 = EDGENN_CONV_SCALAR && mode == DW_SAME && p->filter_h == 3 && p->filter_w == 3 &&
-                        p->requant != NULL;
+                        p->rq_k != 0;
     const int full = p->act_min == -128 && p->act_max == 127;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
@@ -352,6 +370,11 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
     }
 }
 
+/*
+ * `output` may overlap input rows that earlier windows have consumed (the arena planner places some
+ * outputs so), hence no `restrict`: every path writes output pixels in ascending row-major order,
+ * each only after reading its own window.
+ */
 void edgenn_depthwise_conv_2d(const edgenn_depthwise_conv_2d_params *p, const int8_t *input, const int8_t *weights,
                               int8_t *output) {
     if (p->depth_multiplier == 1) {

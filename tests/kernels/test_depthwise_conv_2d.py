@@ -192,7 +192,9 @@ def test_one_multiply_requantization_is_chosen_only_when_exact():
         output_offset = -5
 
     q = requant_constants(P, np.array([7, -9]), np.array([10, 20]))
-    assert q.tolist() == [[1 << 30, 1 - 5 * 2, 1], [(1 << 31) - 1, (1 << 20) - 5 * (1 << 21), 21]]
+    assert q.tolist() == [[1 << 30, 0], [(1 << 31) - 1, 20]]  # the multiplier, the right shift less one
+    P.shift = np.array([-1, -31], np.int32)
+    assert requant_constants(P, np.array([7, -9]), np.array([10, 20])).tolist() == [[1 << 30, 0], [(1 << 31) - 1, 30]]
     P.shift = np.array([0, -3], np.int32)  # a left shift (or none): TFLM's two steps
     assert requant_constants(P, np.array([7, -9]), np.array([10, 20])) is None
     P.shift = np.array([-2, -3], np.int32)

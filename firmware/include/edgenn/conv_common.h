@@ -117,42 +117,51 @@ EDGENN_CONV_INLINE int32_t edgenn_smmlar(int32_t a, int32_t b, int32_t acc) {
 }
 
 /*
- * edgenn_conv_requantize plus the output offset in one multiply, from constants export computes per
- * output channel: q = {multiplier, 2^(r-1) + output_offset * 2^r, r} for a right shift r in
- * [1, 21], given |acc| < 2^30 (export bounds every accumulator from the weights and bias).
+ * edgenn_conv_requantize plus the output offset in one multiply, from per output channel constants
+ * m (the multiplier, >= 0) and s = r - 1 for a right shift r in [1, 31], and the layer's
+ * k = 2 * output_offset + 1, given |acc| < 2^30 (export bounds every accumulator from the weights
+ * and bias).
  *
  * TFLM's first rounding is floor((acc * m + 2^30) / 2^31) = floor((2 acc * m + 2^31) / 2^32), the
  * high word SMMLAR rounds (2 acc fits int32). Its second rounds half away from zero:
  * floor((high + 2^(r-1) - [high < 0]) / 2^r). With m >= 0, high < 0 implies acc < 0, and acc < 0
- * with high = 0 rounds to 0 either way, so [acc < 0] serves; every addend joins the high word exactly,
- * through SMMLAR's accumulator, and adding output_offset * 2^r before the shift adds output_offset
- * after it.
+ * with high = 0 rounds to 0 either way, so [acc < 0] serves; it joins the high word exactly, as
+ * SMMLAR's accumulator (acc >> 31 is -[acc < 0]). Adding output_offset after the shift equals adding
+ * output_offset * 2^r before it, so with h = high - [acc < 0] and d = 2^s the result is
+ * floor((h + k * d) / (2 d)) = floor((floor(h / d) + k) / 2): two arithmetic shifts around one add,
+ * from constants small enough to store one byte of shift per channel.
+ *
+ * edgenn_conv_rq2 stops before the last halving, which the callers fold into their clamp.
  */
-EDGENN_CONV_INLINE int32_t edgenn_conv_rq(int32_t acc, const int32_t *q) {
-    const int32_t addend = q[1] - (int32_t)((uint32_t)acc >> 31);
-    return edgenn_smmlar((int32_t)((uint32_t)acc << 1), q[0], addend) >> q[2];
+EDGENN_CONV_INLINE int32_t edgenn_conv_rq2(int32_t acc, int32_t m, int32_t s, int32_t k) {
+    return (edgenn_smmlar((int32_t)((uint32_t)acc << 1), m, acc >> 31) >> s) + k;
 }
 
-/* Clamp to int8's own range, the activation range of layers without a fused activation. */
-EDGENN_CONV_INLINE int8_t edgenn_conv_sat8(int32_t v) {
+EDGENN_CONV_INLINE int32_t edgenn_conv_rq(int32_t acc, int32_t m, int32_t s, int32_t k) {
+    return edgenn_conv_rq2(acc, m, s, k) >> 1;
+}
+
+/* edgenn_conv_rq clamped to int8's own range, the activation range of layers without a fused one. */
+EDGENN_CONV_INLINE int8_t edgenn_conv_rq_sat8(int32_t acc, int32_t m, int32_t s, int32_t k) {
 #if EDGENN_CONV_DSP
     int32_t r;
-    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+    __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"(edgenn_conv_rq2(acc, m, s, k)));
     return (int8_t)r;
 #else
-    return edgenn_clamp_int8(v, -128, 127);
+    return edgenn_clamp_int8(edgenn_conv_rq(acc, m, s, k), -128, 127);
 #endif
 }
 
 /*
- * Output channel c's value: the one-multiply form when export provides its constants (`requant`,
- * else NULL), TFLM's two steps otherwise.
+ * Output channel c's value: the one-multiply form where export chose it (rq_k = 2 * output_offset
+ * + 1, odd, hence never 0; shift[c] then holds r - 1), TFLM's two steps otherwise (rq_k = 0,
+ * shift[c] TFLM's own).
  */
-EDGENN_CONV_INLINE int8_t edgenn_conv_out(int32_t acc, int32_t c, const int32_t *requant, const int32_t *multiplier,
-                                          const int32_t *shift, int32_t output_offset, int32_t act_min,
+EDGENN_CONV_INLINE int8_t edgenn_conv_out(int32_t acc, int32_t c, int32_t rq_k, const int32_t *multiplier,
+                                          const int8_t *shift, int32_t output_offset, int32_t act_min,
                                           int32_t act_max) {
-    if (requant != NULL) {
-        return edgenn_clamp_int8(edgenn_conv_rq(acc, requant + 3 * c), act_min, act_max);
+    if (rq_k != 0) {
+        return edgenn_clamp_int8(edgenn_conv_rq(acc, multiplier[c], shift[c], rq_k), act_min, act_max);
     }
     return edgenn_conv_output(acc, multiplier[c], shift[c], output_offset, act_min, act_max);
 }

@@ -33,14 +33,15 @@ typedef struct {
     const int32_t *bias;
     /* Per output channel: the bias alone, for the others (NULL when there are none). */
     const int32_t *bias_raw;
+    /* Per output channel, requantization (edgenn_conv_out in conv_common.h). */
     const int32_t *multiplier;
-    const int32_t *shift;
+    const int8_t *shift;
     /*
-     * Per output channel, {multiplier, addend, right shift} of the one-multiply requantization
-     * (edgenn_conv_rq in conv_common.h); NULL where export cannot bound the layer's accumulators
-     * or its shifts are out of range, and `multiplier` and `shift` apply instead.
+     * 2 * output_offset + 1 where export bounds the layer's accumulators and its right shifts r lie
+     * in [1, 31]: the one-multiply requantization (edgenn_conv_rq), with shift[c] = r - 1. Else 0:
+     * TFLM's two steps, with TFLM's shift.
      */
-    const int32_t *requant;
+    int32_t rq_k;
 } edgenn_depthwise_conv_2d_params;
 
 /* input [batches, in_h, in_w, in_c], weights [1, filter_h, filter_w, out_c], output [batches, out_h, out_w,
