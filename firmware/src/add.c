@@ -12,7 +12,7 @@ EDGENN_INLINE int32_t add_wrap(int32_t a, int32_t b) {
 }
 
 EDGENN_INLINE int8_t add_output(const edgenn_add_params *p, int32_t sum) {
-    return edgenn_ew_clamp(edgenn_requantize(sum, p->output_multiplier, p->output_shift) + p->output_offset,
+    return edgenn_clamp_int8(edgenn_requantize(sum, p->output_multiplier, p->output_shift) + p->output_offset,
                            p->act_min, p->act_max);
 }
 

@@ -4,7 +4,7 @@
 /* With int8 zero points the product is at most 255 * 255 in magnitude; it goes through uint32 so
  * that other zero points wrap as TFLM's int32 arithmetic does, not UB. */
 EDGENN_INLINE int8_t mul_output(const edgenn_mul_params *p, int32_t a, int32_t b) {
-    return edgenn_ew_clamp(edgenn_requantize((int32_t)((uint32_t)a * (uint32_t)b), p->multiplier, p->shift) + p->output_offset, p->act_min,
+    return edgenn_clamp_int8(edgenn_requantize((int32_t)((uint32_t)a * (uint32_t)b), p->multiplier, p->shift) + p->output_offset, p->act_min,
                            p->act_max);
 }
 

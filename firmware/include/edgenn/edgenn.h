@@ -45,8 +45,9 @@ EDGENN_INLINE void edgenn_copy_bytes(void *dst, const void *src, size_t n) {
     }
 }
 
-/* Clamp to [lo, hi] (lo <= hi) as TFLM does, max then min: compilers emit conditional moves for
- * this form, where a nested conditional becomes branches that mispredict under ReLU. */
+/* std::min(hi, std::max(lo, v)), TFLM's order: if a zero point outside int8 makes the bounds cross,
+ * the upper one wins, as it does there. Compilers emit conditional moves for this form, where a
+ * nested conditional becomes branches that mispredict under ReLU. */
 EDGENN_INLINE int8_t edgenn_clamp_int8(int32_t v, int32_t lo, int32_t hi) {
     v = v > lo ? v : lo;
     v = v < hi ? v : hi;

@@ -26,15 +26,6 @@ typedef struct {
 } edgenn_ew_broadcast;
 
 /*
- * std::min(hi, std::max(lo, v)), TFLM's order: when a zero point outside int8 makes the bounds
- * cross, the upper one wins, as it does there.
- */
-EDGENN_INLINE int8_t edgenn_ew_clamp(int32_t v, int32_t lo, int32_t hi) {
-    const int32_t up = v > lo ? v : lo;
-    return (int8_t)(up < hi ? up : hi);
-}
-
-/*
  * One contiguous run of n outputs; step1/step2 are 1 for an operand that advances with the output
  * and 0 for one held at its first element (both are never 0).
  */
