@@ -1,0 +1,1 @@
+"""Model optimizations applied before conversion: magnitude pruning (edgenn.optimize.prune)."""
