@@ -41,26 +41,47 @@ def input_rescaling(ctx: OpContext, input_scale: float) -> tuple[int, int, int]:
     return multiplier, left_shift, gl.calculate_input_radius(INPUT_INTEGER_BITS, left_shift)
 
 
-def prepare(ctx: OpContext) -> Params:
+def prepare_saturating(ctx: OpContext, params_type, out_scale: float, out_zero_point: int, why: str):
+    """Checks and Prepare arithmetic shared by int8 LOGISTIC and TANH, for a fixed output quantization."""
     inp = ctx.input(0)
     out = ctx.output()
     for t in (inp, out):
         if t is not None and t.dtype == "int16":
             raise ctx.fail(
                 f"tensor '{t.name}' is int16: int16 activations (16x8 quantization) are not supported; "
-                "LOGISTIC runs int8 → int8 only"
+                f"{ctx.op.name} runs int8 → int8 only"
             )
     ctx.require_dtype(inp, "int8")
     ctx.require_dtype(out, "int8")
     if int(np.prod(inp.shape)) != int(np.prod(out.shape)):
         raise ctx.fail(f"input shape {inp.shape} and output shape {out.shape} differ in size")
     in_scale, in_zp = ctx.per_tensor(inp)
-    out_scale, out_zp = ctx.per_tensor(out)
-    # TFLM checks the zero point; the kernel's arithmetic also assumes the 1/256 scale.
-    if out_zp != OUTPUT_ZERO_POINT or np.float32(out_scale) != np.float32(OUTPUT_SCALE):
-        raise ctx.fail(f"int8 LOGISTIC output must have scale 1/256 and zero point -128, has {out_scale} and {out_zp}")
+    scale, zp = ctx.per_tensor(out)
+    # `why`: what TFLM checks of the output quantization, and what its arithmetic assumes.
+    if zp != out_zero_point or np.float32(scale) != np.float32(out_scale):
+        raise ctx.fail(
+            f"int8 {ctx.op.name} output must have scale 1/{round(1 / out_scale)} and zero point {out_zero_point} "
+            f"({why}), has {scale} and {zp}"
+        )
     multiplier, left_shift, radius = input_rescaling(ctx, in_scale)
-    return Params(int(in_zp), radius, multiplier, left_shift, tuple(out.shape))
+    return params_type(int(in_zp), radius, multiplier, left_shift, tuple(out.shape))
+
+
+def emit_table(p, e, run_fn, c_name: str) -> str:
+    """A 256-entry table, one output per input code, computed by the reference itself: bit-exact by
+    construction, and one load per element on the device."""
+    table = run_fn(replace(p, output_shape=(256,)), [np.arange(-128, 128, dtype=np.int8)])
+    params = e.struct(
+        f"edgenn_{c_name}_params",
+        {"size": int(np.prod(p.output_shape, dtype=np.int64)), "table": e.array("int8_t", table, "table")},
+    )
+    return f"edgenn_{c_name}({params}, {e.input(0)}, {e.output()});"
+
+
+def prepare(ctx: OpContext) -> Params:
+    return prepare_saturating(
+        ctx, Params, OUTPUT_SCALE, OUTPUT_ZERO_POINT, "TFLM checks the zero point; the arithmetic assumes the scale"
+    )
 
 
 def run(p: Params, inputs) -> np.ndarray:
@@ -75,10 +96,4 @@ def run(p: Params, inputs) -> np.ndarray:
 
 
 def emit(p: Params, e) -> str:
-    # One output per input code, by the reference itself: the table is bit-exact by construction.
-    table = run(replace(p, output_shape=(256,)), [np.arange(-128, 128, dtype=np.int8)])
-    params = e.struct(
-        "edgenn_logistic_params",
-        {"size": int(np.prod(p.output_shape, dtype=np.int64)), "table": e.array("int8_t", table, "table")},
-    )
-    return f"edgenn_logistic({params}, {e.input(0)}, {e.output()});"
+    return emit_table(p, e, run, "logistic")

@@ -7,14 +7,14 @@ zero point 0).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from edgenn.reference import fixedpoint as fp
 from edgenn.reference import gemmlowp as gl
 from edgenn.reference.base import OpContext
-from edgenn.reference.logistic import INPUT_INTEGER_BITS, input_rescaling
+from edgenn.reference.logistic import INPUT_INTEGER_BITS, emit_table, prepare_saturating
 
 NAME = "TANH"
 
@@ -33,25 +33,13 @@ class Params:
 
 
 def prepare(ctx: OpContext) -> Params:
-    inp = ctx.input(0)
-    out = ctx.output()
-    for t in (inp, out):
-        if t is not None and t.dtype == "int16":
-            raise ctx.fail(
-                f"tensor '{t.name}' is int16: int16 activations (16x8 quantization) are not supported; "
-                "TANH runs int8 → int8 only"
-            )
-    ctx.require_dtype(inp, "int8")
-    ctx.require_dtype(out, "int8")
-    if int(np.prod(inp.shape)) != int(np.prod(out.shape)):
-        raise ctx.fail(f"input shape {inp.shape} and output shape {out.shape} differ in size")
-    in_scale, in_zp = ctx.per_tensor(inp)
-    out_scale, out_zp = ctx.per_tensor(out)
-    # TFLM does not check the output quantization, but its arithmetic only means tanh for this one.
-    if out_zp != OUTPUT_ZERO_POINT or np.float32(out_scale) != np.float32(OUTPUT_SCALE):
-        raise ctx.fail(f"int8 TANH output must have scale 1/128 and zero point 0, has {out_scale} and {out_zp}")
-    multiplier, left_shift, radius = input_rescaling(ctx, in_scale)
-    return Params(int(in_zp), radius, multiplier, left_shift, tuple(out.shape))
+    return prepare_saturating(
+        ctx,
+        Params,
+        OUTPUT_SCALE,
+        OUTPUT_ZERO_POINT,
+        "TFLM does not check it, but its arithmetic only means tanh for this one",
+    )
 
 
 def run(p: Params, inputs) -> np.ndarray:
@@ -66,10 +54,4 @@ def run(p: Params, inputs) -> np.ndarray:
 
 
 def emit(p: Params, e) -> str:
-    # One output per input code, by the reference itself: the table is bit-exact by construction.
-    table = run(replace(p, output_shape=(256,)), [np.arange(-128, 128, dtype=np.int8)])
-    params = e.struct(
-        "edgenn_tanh_params",
-        {"size": int(np.prod(p.output_shape, dtype=np.int64)), "table": e.array("int8_t", table, "table")},
-    )
-    return f"edgenn_tanh({params}, {e.input(0)}, {e.output()});"
+    return emit_table(p, e, run, "tanh")
