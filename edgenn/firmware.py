@@ -124,6 +124,38 @@ def _io(m: dict, which: str) -> tuple[tuple[int, ...], np.dtype]:
     return tuple(m[which]["shape"]), np.dtype(NUMPY_DTYPES[m[which]["dtype"]])
 
 
+def qemu_command(elf: Path) -> list[str]:
+    """qemu-system-arm on the MPS2 AN386 board, semihosting to the host's files, no display or serial."""
+    return [
+        "qemu-system-arm",
+        "-M",
+        "mps2-an386",
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-serial",
+        "none",
+        "-semihosting-config",
+        "enable=on,target=native",
+        "-kernel",
+        str(elf.resolve()),
+    ]
+
+
+def execute(cmd: list[str], cwd: Path, elf: Path) -> subprocess.CompletedProcess:
+    """Run the firmware (natively or in QEMU) with a time limit: a hung guest never returns by itself."""
+    try:
+        proc = subprocess.run(
+            cmd, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=QEMU_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        raise EdgeNNError(elf, f"no answer within {QEMU_TIMEOUT_S} s (the firmware hangs)") from None
+    if proc.returncode != 0:
+        raise EdgeNNError(elf, f"firmware exited with status {proc.returncode}: {proc.stderr.strip()[:200]}")
+    return proc
+
+
 def prepare_inputs(folder: Path, x: np.ndarray, where: Path | None = None) -> np.ndarray:
     """Samples as the firmware takes them: floats for an int8 model are quantized with its input scale."""
     m = manifest(folder)
@@ -156,29 +188,8 @@ def run(folder: Path, inputs: np.ndarray, target: str = "host", repeat: int = 1)
         if target == "host":
             cmd = [str(elf.resolve()), "inputs.bin", "outputs.bin", str(repeat)]
         else:
-            cmd = [
-                "qemu-system-arm",
-                "-M",
-                "mps2-an386",
-                "-display",
-                "none",
-                "-monitor",
-                "none",
-                "-serial",
-                "none",
-                "-semihosting-config",
-                "enable=on,target=native",
-                "-kernel",
-                str(elf.resolve()),
-            ]
-        try:
-            proc = subprocess.run(
-                cmd, cwd=tmp, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=QEMU_TIMEOUT_S
-            )
-        except subprocess.TimeoutExpired:
-            raise EdgeNNError(elf, f"no answer within {QEMU_TIMEOUT_S} s (the firmware hangs)") from None
-        if proc.returncode != 0:
-            raise EdgeNNError(elf, f"firmware exited with status {proc.returncode}: {proc.stderr.strip()[:200]}")
+            cmd = qemu_command(elf)
+        proc = execute(cmd, tmp, elf)
         raw = (tmp / "outputs.bin").read_bytes()
         ns = None
         for line in proc.stderr.splitlines():
@@ -220,26 +231,5 @@ def count_instructions(folder: Path, inputs: np.ndarray) -> float:
         tmp = Path(tmp)
         (tmp / "inputs.bin").write_bytes(np.ascontiguousarray(x).tobytes())
         args = f"begin={_marker(elf, 'edgenn_bench_begin')},end={_marker(elf, 'edgenn_bench_end')},out={tmp / 'n.txt'}"
-        cmd = [
-            "qemu-system-arm",
-            "-M",
-            "mps2-an386",
-            "-display",
-            "none",
-            "-monitor",
-            "none",
-            "-serial",
-            "none",
-            "-semihosting-config",
-            "enable=on,target=native",
-            "-kernel",
-            str(elf.resolve()),
-            "-plugin",
-            f"{plugin.resolve()},{args}",
-        ]
-        proc = subprocess.run(
-            cmd, cwd=tmp, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=QEMU_TIMEOUT_S
-        )
-        if proc.returncode != 0:
-            raise EdgeNNError(elf, f"firmware exited with status {proc.returncode}: {proc.stderr.strip()[:200]}")
+        execute(qemu_command(elf) + ["-plugin", f"{plugin.resolve()},{args}"], tmp, elf)
         return int((tmp / "n.txt").read_text()) / count

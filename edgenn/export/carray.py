@@ -10,22 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from edgenn import __version__, layout
 from edgenn.errors import BuildDirError, ModelFileError
 from edgenn.export.cgen import (
     ALIGN_MACRO,
     c_brace,
     c_byte_rows,
-    c_float,
     c_identifier,
-    c_int,
     c_string,
     comment_block,
+    io_macros,
 )
 from edgenn.fileio import write_text
-from edgenn.graph.tflite import Graph, Tensor, parse_tflite
+from edgenn.graph.tflite import Graph, parse_tflite
 
 # TFLM's MicroMutableOpResolver method for each builtin op we know how to name.
 TFLM_RESOLVER_METHODS = {
@@ -58,19 +55,6 @@ class CArray:
     header_name: str
     header: str
     source: str
-
-
-def _io_macros(prefix: str, which: str, t: Tensor) -> list[str]:
-    p = f"{prefix}_{which}"
-    lines = [
-        f"#define {p}_DIMS {len(t.shape)}",
-        f"#define {p}_SHAPE {c_brace(t.shape)}",
-        f"#define {p}_SIZE {int(np.prod(t.shape))}",
-        f"#define {p}_DTYPE {c_string(t.dtype)}",
-    ]
-    if t.scale:
-        lines += [f"#define {p}_SCALE {c_float(t.scale[0])}", f"#define {p}_ZERO_POINT {c_int(t.zero_point[0])}"]
-    return lines
 
 
 def render(
@@ -111,9 +95,9 @@ def render(
         f"#define {prefix}_MODEL_DATA_LEN {len(data)}u",
         f"#define {prefix}_MODEL_DATA_ALIGNMENT {ALIGNMENT}",
         "",
-        *_io_macros(prefix, "INPUT", graph.input_tensor()),
+        *io_macros(prefix, "INPUT", graph.input_tensor()),
         "",
-        *_io_macros(prefix, "OUTPUT", graph.output_tensor()),
+        *io_macros(prefix, "OUTPUT", graph.output_tensor()),
         "",
         "/* TFLite ops the model needs; size a MicroMutableOpResolver<NUM_OPS> with the count. */",
         f"#define {prefix}_NUM_OPS {len(graph.op_names)}",

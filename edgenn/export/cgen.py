@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 C_KEYWORDS = frozenset(
     "auto break case char const continue default do double else enum extern float for goto if inline int "
     "long register restrict return short signed sizeof static struct switch typedef union unsigned void "
@@ -92,10 +94,27 @@ def c_values(values, ctype: str) -> list[str]:
 
 def c_const_array(ctype: str, name: str, values, per_line: int = 16, align: int = 16, comment: str = "") -> str:
     """`static const` array, aligned, `per_line` values a line, with an optional comment line above."""
-    import numpy as np
-
     flat = np.asarray(values).reshape(-1)
     items = c_values(flat, ctype)
     rows = ["    " + ", ".join(items[i : i + per_line]) + "," for i in range(0, len(items), per_line)]
     head = f"/* {comment} */\n" if comment else ""
     return f"{head}static const EDGENN_ALIGN({align}) {ctype} {name}[{len(items)}] = {{\n" + "\n".join(rows) + "\n};"
+
+
+def io_macros(prefix: str, which: str, tensor) -> list[str]:
+    """#defines for a model input or output: element count, rank, shape, dtype and quantization, so
+    that firmware can size buffers and quantize sensor data without reading the model."""
+    p = f"{prefix}_{which}"
+    shape = tensor.shape
+    lines = [
+        f"#define {p}_SIZE {int(np.prod(shape))}",
+        f"#define {p}_DIMS {len(shape)}",
+        f"#define {p}_SHAPE {c_brace(shape)}",
+        f"#define {p}_DTYPE {c_string(tensor.dtype)}",
+    ]
+    if tensor.scale:
+        lines += [
+            f"#define {p}_SCALE {c_float(tensor.scale[0])}",
+            f"#define {p}_ZERO_POINT {c_int(tensor.zero_point[0])}",
+        ]
+    return lines

@@ -18,7 +18,7 @@ import numpy as np
 
 from edgenn import __version__, layout
 from edgenn.errors import BuildDirError, ModelFileError
-from edgenn.export.cgen import C_TYPES, c_brace, c_const_array, c_float, c_identifier, c_int, comment_block
+from edgenn.export.cgen import C_TYPES, c_const_array, c_identifier, comment_block, io_macros
 from edgenn.export.plan import Plan, plan_schedule
 from edgenn.graph.tflite import Graph, Op, parse_tflite
 from edgenn.reference import OPS, interpreter
@@ -119,18 +119,6 @@ class Generated:
     graph: Graph  # in the order the generated code runs it
 
 
-def _io_macros(prefix: str, which: str, t) -> list[str]:
-    p = f"{prefix}_{which}"
-    lines = [
-        f"#define {p}_SIZE {int(np.prod(t.shape))}",
-        f"#define {p}_DIMS {len(t.shape)}",
-        f"#define {p}_SHAPE {c_brace(t.shape)}",
-    ]
-    if t.scale:
-        lines += [f"#define {p}_SCALE {c_float(t.scale[0])}", f"#define {p}_ZERO_POINT {c_int(t.zero_point[0])}"]
-    return lines
-
-
 def generate(graph: Graph, name: str, command: str) -> Generated:
     """Render the folder's text files for `graph` (validated op by op first)."""
     by_op = {p.op.index: p for p in interpreter.prepare(graph, need_c=True)}  # every op checked first
@@ -178,9 +166,9 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
             f"#define {prefix}_ARENA_BYTES {plan.arena_bytes}",
             f"#define {prefix}_CONST_BYTES {unit.const_bytes}",
             "",
-            *_io_macros(prefix, "INPUT", inp),
+            *io_macros(prefix, "INPUT", inp),
             "",
-            *_io_macros(prefix, "OUTPUT", out),
+            *io_macros(prefix, "OUTPUT", out),
             "",
             "#ifdef __cplusplus",
             'extern "C" {',
