@@ -134,8 +134,12 @@ def tree_c(model, name: str) -> str:
     """emlearn's inline float C for a tree or forest (hard voting), split exactly where scikit-learn splits."""
     from unittest import mock
 
-    import emlearn
-    from emlearn import cgen
+    saved = np.geterr()
+    try:
+        import emlearn
+        from emlearn import cgen
+    finally:
+        np.seterr(**saved)  # emlearn.bayes sets numpy to raise on every floating-point warning at import
 
     # 'loadable' takes int16 features only; 'inline' keeps float features.
     wrapper = emlearn.convert(model, method="inline", dtype="float", leaf_bits=0)

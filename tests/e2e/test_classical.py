@@ -74,3 +74,22 @@ def test_baseline_points(digits):
         assert p["flash_target"] in ("cortex-m4", "host")
         assert p["flash_bytes"] > 0 and p["ram_bytes"] >= 0
         assert p["accuracy"] >= FLOORS[p["name"]], p
+
+
+def test_exporting_a_tree_leaves_numpy_error_handling_alone():
+    # emlearn's import switches numpy to raising on any floating-point warning; that must not leak.
+    # A fresh interpreter, so that emlearn is imported for the first time inside tree_c.
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from sklearn.tree import DecisionTreeClassifier\n"
+        "from edgenn.optimize import classical\n"
+        "before = np.geterr()\n"
+        "tree = DecisionTreeClassifier(max_depth=2).fit(np.eye(4, dtype=np.float32), [0, 1, 0, 1])\n"
+        "classical.tree_c(tree, 't')\n"
+        "assert np.geterr() == before, np.geterr()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
