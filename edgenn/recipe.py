@@ -88,6 +88,16 @@ class QuantizeSpec:
 
 
 @dataclass(frozen=True)
+class OptimizeSpec:
+    """Fine-tuning after pruning (`edgenn sweep`); the defaults were chosen on the validation split of digits."""
+
+    fine_tune_epochs: int = 15
+    learning_rate: float = 1e-3
+    batch_size: int = 32
+    prune_share: float = 0.6  # share of fine-tuning over which sparsity rises; the rest recovers at the target
+
+
+@dataclass(frozen=True)
 class Budgets:
     max_flash_bytes: int | None = None
     max_ram_bytes: int | None = None
@@ -105,9 +115,10 @@ class Recipe:
     quantize: QuantizeSpec
     budgets: Budgets
     path: Path
+    optimize: OptimizeSpec = OptimizeSpec()
 
 
-_TOP_KEYS = {"name", "description", "data", "model", "train", "quantize", "budgets"}
+_TOP_KEYS = {"name", "description", "data", "model", "train", "quantize", "budgets", "optimize"}
 
 
 def _type_name(types: tuple[type, ...]) -> str:
@@ -253,4 +264,11 @@ def load_recipe(path: str | Path) -> Recipe:
     if budgets.min_int8_accuracy is not None and not 0.0 <= budgets.min_int8_accuracy <= 1.0:
         raise RecipeError(path, f"'budgets.min_int8_accuracy' must be in [0, 1], got {budgets.min_int8_accuracy}")
 
-    return Recipe(name, description, data, model, train, quantize, budgets, path)
+    optimize = _section(path, raw, "optimize", OptimizeSpec)
+    _positive(path, "optimize.fine_tune_epochs", optimize.fine_tune_epochs)
+    _positive(path, "optimize.learning_rate", optimize.learning_rate)
+    _positive(path, "optimize.batch_size", optimize.batch_size)
+    if not 0.0 < optimize.prune_share <= 1.0:
+        raise RecipeError(path, f"'optimize.prune_share' must be in (0, 1], got {optimize.prune_share}")
+
+    return Recipe(name, description, data, model, train, quantize, budgets, path, optimize)

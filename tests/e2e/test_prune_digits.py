@@ -1,13 +1,10 @@
 """Pruning the digits model to 80% zeros: int8 accuracy holds under TFLM and the .tflite compresses.
 
-The fine-tuning settings below were chosen on the validation split; the test split only
-measures the result.
+Fine-tuning follows the recipe's [optimize] settings, chosen on the validation split; the test
+split only measures the result.
 """
 
 from __future__ import annotations
-
-import math
-import time
 
 import numpy as np
 import pytest
@@ -21,11 +18,6 @@ from edgenn.graph.tflite import read_tflite
 from edgenn.recipe import load_recipe
 
 SPARSITY = 0.8
-EPOCHS = 15
-LEARNING_RATE = 1e-3
-BATCH_SIZE = 32
-# Pruning finishes 60% of the way through; the remaining epochs recover accuracy at full sparsity.
-PRUNE_SHARE = 0.6
 
 
 @pytest.fixture(scope="module")
@@ -37,62 +29,27 @@ def pruned(digits_build, tmp_path_factory):
 
     from edgenn.convert.pipeline import load_keras
     from edgenn.convert.tflite import batch_one, to_tflite
-    from edgenn.optimize.prune import MagnitudePruning, default_targets, sparsity_report, strip
+    from edgenn.optimize.finetune import fine_tune
+    from edgenn.optimize.prune import sparsity_report
 
     recipe = load_recipe(digits_build / layout.RECIPE_COPY)
     # data.npz keeps no training split: the recipe's seeded split recreates it.
     ds = load_dataset(recipe.data, recipe.model.input_shape)
     data = load_build_data(digits_build)
     out = tmp_path_factory.mktemp("pruned")
-
-    keras.utils.set_random_seed(recipe.train.seed)
-    tf.config.experimental.enable_op_determinism()
-    model = load_keras(digits_build / layout.KERAS_MODEL)
-    model.compile(
-        optimizer=keras.optimizers.Adam(LEARNING_RATE),
-        loss=keras.losses.SparseCategoricalCrossentropy(),
-        metrics=["accuracy"],
-    )
-    steps = math.ceil(len(ds.y_train) / BATCH_SIZE)
-    pruning = MagnitudePruning(
-        default_targets(model, SPARSITY),
-        begin_step=0,
-        end_step=int(steps * EPOCHS * PRUNE_SHARE),
-        frequency=max(1, steps // 4),
-    )
-    best = {"val_accuracy": -1.0, "weights": None}
-
-    class KeepBest(keras.callbacks.Callback):
-        # As in `edgenn train`: the best validation epoch, among those already at full sparsity.
-        def on_epoch_end(self, epoch, logs=None):
-            if pruning.step >= pruning.end_step and logs["val_accuracy"] > best["val_accuracy"]:
-                best.update(val_accuracy=logs["val_accuracy"], weights=self.model.get_weights())
-
-    start = time.perf_counter()
-    model.fit(
-        ds.x_train,
-        ds.y_train,
-        validation_data=(ds.x_val, ds.y_val),
-        epochs=EPOCHS,
-        batch_size=BATCH_SIZE,
-        shuffle=True,
-        verbose=0,
-        callbacks=[pruning, KeepBest()],
-    )
-    seconds = time.perf_counter() - start
-    model.set_weights(best["weights"])
-    model = strip(model)
+    # The recipe's [optimize] settings (defaults chosen on the validation split).
+    tuned = fine_tune(load_keras(digits_build / layout.KERAS_MODEL), ds, recipe.optimize, recipe.train.seed, SPARSITY)
 
     paths = {}
-    for name, source in (("unpruned", load_keras(digits_build / layout.KERAS_MODEL)), ("pruned", model)):
+    for name, source in (("unpruned", load_keras(digits_build / layout.KERAS_MODEL)), ("pruned", tuned.model)):
         with native_quiet():
             paths[name] = out / f"{name}_int8.tflite"
             paths[name].write_bytes(to_tflite(tf, batch_one(keras, source), data.x_calib))
     return {
-        "targets": pruning.targets,
-        "report": sparsity_report(model),
+        "targets": tuned.targets,
+        "report": sparsity_report(tuned.model),
         "paths": paths,
-        "seconds": seconds,
+        "seconds": tuned.seconds,
         "test": (data.x_test, data.y_test),
     }
 

@@ -50,6 +50,9 @@ def test_every_recipe_layer_has_a_builder():
         (("input_shape = [8, 8, 1]", "input_shape = [8, -8, 1]"), "positive integers"),
         (('name = "digits_cnn"', 'name = "digits cnn"'), "identifier-like"),
         (("[budgets]", "[budgets]\nmax_flash = 3"), "unknown key 'budgets.max_flash'"),
+        (("prune_share = 0.6", "prune_share = 0"), "'optimize.prune_share' must be in (0, 1]"),
+        (("fine_tune_epochs = 15", "fine_tune_epochs = 0"), "'optimize.fine_tune_epochs' must be positive"),
+        (("[optimize]", "[optimize]\nschedule = 1"), "unknown key 'optimize.schedule'"),
     ],
 )
 def test_bad_recipes_name_file_and_key(tmp_path, change, message):

@@ -1,0 +1,100 @@
+"""Fine-tuning after pruning, with the epoch kept chosen on the validation split.
+
+One routine serves structured pruning (fewer channels: the smaller network retrains to recover)
+and unstructured pruning (magnitude pruning on the polynomial schedule during the first
+`prune_share` of the epochs, the rest at full sparsity). The test split is never seen here.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from edgenn.data.splits import Dataset
+from edgenn.recipe import OptimizeSpec
+from edgenn.tfimport import tensorflow
+
+
+@dataclass(frozen=True)
+class FineTuned:
+    model: object  # a fresh, uncompiled Keras model (pruning state stripped)
+    best_epoch: int
+    best_val_accuracy: float
+    seconds: float
+    targets: dict[str, float]  # per-layer final sparsity; empty without unstructured pruning
+
+
+def outputs_probabilities(model) -> bool:
+    """Whether the model ends in a softmax (probabilities), as recipes' classifiers may or may not."""
+    import keras
+
+    last = model.layers[-1]
+    if isinstance(last, keras.layers.Softmax):
+        return True
+    return isinstance(last, keras.layers.Activation) and last.get_config().get("activation") == "softmax"
+
+
+def fine_tune(model, ds: Dataset, spec: OptimizeSpec, seed: int, sparsity: float = 0.0) -> FineTuned:
+    """Train `model` further on ds's training split, pruning it to `sparsity` on the way.
+
+    The epoch kept is the best on the validation split among those trained at full sparsity
+    (every epoch when `sparsity` is 0).
+    """
+    tf = tensorflow()
+    import keras
+
+    from edgenn.optimize.prune import MagnitudePruning, default_targets, strip
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    # Layers draw their random seeds (Dropout's masks) when they are made: remake them under the seed
+    # just set, or the result would depend on what the process did before.
+    model = strip(model)
+    model.compile(
+        optimizer=keras.optimizers.Adam(spec.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not outputs_probabilities(model)),
+        metrics=["accuracy"],
+    )
+    callbacks = []
+    pruning = None
+    if sparsity > 0:
+        steps = math.ceil(len(ds.y_train) / spec.batch_size)
+        pruning = MagnitudePruning(
+            default_targets(model, sparsity),
+            begin_step=0,
+            end_step=max(1, int(steps * spec.fine_tune_epochs * spec.prune_share)),
+            frequency=max(1, steps // 4),
+        )
+        callbacks.append(pruning)
+    best = {"val_accuracy": -1.0, "epoch": 0, "weights": None}
+
+    class KeepBest(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            at_target = pruning is None or pruning.step >= pruning.end_step
+            if at_target and logs["val_accuracy"] > best["val_accuracy"]:
+                best.update(val_accuracy=logs["val_accuracy"], epoch=epoch + 1, weights=self.model.get_weights())
+
+    callbacks.append(KeepBest())
+    start = time.perf_counter()
+    model.fit(
+        ds.x_train,
+        ds.y_train,
+        validation_data=(ds.x_val, ds.y_val),
+        epochs=spec.fine_tune_epochs,
+        batch_size=spec.batch_size,
+        shuffle=True,
+        verbose=0,
+        callbacks=callbacks,
+    )
+    seconds = time.perf_counter() - start
+    if best["weights"] is None:  # prune_share 1.0: only the last epoch reaches the target
+        best.update(val_accuracy=float("nan"), epoch=spec.fine_tune_epochs, weights=model.get_weights())
+    model.set_weights(best["weights"])
+    return FineTuned(
+        strip(model),
+        best["epoch"],
+        float(best["val_accuracy"]),
+        seconds,
+        dict(pruning.targets) if pruning else {},
+    )
