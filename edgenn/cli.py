@@ -364,6 +364,75 @@ def run(recipe, output):
         sys.exit(EXIT_BUDGET_FAILED)
 
 
+def _floats(name: str):
+    def parse(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            return tuple(float(v) for v in value.split(",") if v.strip())
+        except ValueError:
+            raise click.BadParameter(f"{name} must be comma-separated numbers, got {value!r}") from None
+
+    return parse
+
+
+@cli.command()
+@recipe_argument
+@click.option(
+    "--sparsity", callback=_floats("--sparsity"), default=None, help="Unstructured sparsities. Default: 0,0.5,0.75,0.9."
+)
+@click.option(
+    "--channels",
+    callback=_floats("--channels"),
+    default=None,
+    help="Fractions of each layer's filters kept (structured pruning). Default: 1,0.75,0.5.",
+)
+@click.option("--quant", default=None, help="Comma-separated quantization variants. Default: int8_per_channel.")
+@click.option(
+    "-o", "--output", "output", type=click.Path(path_type=Path), default=None, help="Default: build/<recipe>-sweep."
+)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes. Default: the CPU count.")
+@click.option("--no-classical", is_flag=True, help="Leave out the classical baselines.")
+def sweep(recipe, sparsity, channels, quant, output, jobs, no_classical):
+    """Prune and quantize RECIPE's model over a grid; write sweep.json, sweep.md and pareto.png.
+
+    Resumable: finished points are cached in the output folder.
+    """
+    import os
+
+    from edgenn.optimize import sweep as sw
+    from edgenn.recipe import load_recipe
+
+    r = load_recipe(recipe)
+    out = output or Path("build") / f"{r.name}-sweep"
+    result = sw.sweep(
+        recipe,
+        out,
+        channels=channels or sw.DEFAULT_CHANNELS,
+        sparsity=sparsity or sw.DEFAULT_SPARSITY,
+        quant=tuple(q.strip() for q in quant.split(",") if q.strip()) if quant else sw.DEFAULT_QUANT,
+        jobs=jobs or os.cpu_count() or 1,
+        classical=not no_classical,
+        command=_command_line(),
+    )
+    _print_sweep(result, out)
+
+
+def _print_sweep(result: dict, out: Path) -> None:
+    from rich.table import Table
+
+    from edgenn.console import out as console
+
+    table = Table(title=f"{result['recipe']}: Pareto front of {len(result['points'])} points (test split)")
+    for col, justify in (("name", "left"), ("accuracy", "right"), ("flash (B)", "right"), ("RAM (B)", "right")):
+        table.add_column(col, justify=justify)
+    for p in sorted((p for p in result["points"] if p["pareto"]), key=lambda p: p["flash_bytes"]):
+        ram = "—" if p.get("ram_bytes") is None else f"{p['ram_bytes']:,}"
+        table.add_row(p["name"], f"{100 * p['accuracy']:.2f}%", f"{p['flash_bytes']:,}", ram)
+    console.print(table)
+    console.print(f"wrote {out / 'sweep.json'}, {out / 'sweep.md'}, {out / 'pareto.png'}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every error a user can fix becomes one line on stderr and exit code 2."""
     try:

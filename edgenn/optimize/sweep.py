@@ -1,0 +1,429 @@
+"""`edgenn sweep`: a grid of channel widths × sparsities × quantization variants, and classical baselines.
+
+The recipe's model is trained once (the base). Each (channels, sparsity) pair is one job: the base
+is narrowed by structured pruning and/or magnitude-pruned, fine-tuned on the training split with
+the epoch kept chosen on the validation split, then converted to each requested quantization
+variant. Each variant is evaluated on the test split by the runner closest to a device that can
+execute it (TFLM, then LiteRT; onnxruntime for ONNX), and sized:
+
+- int8 variants the generated C runs: text + data and data + bss of the C model's compiled objects
+  (Cortex-M4 when arm-none-eabi-gcc is installed, else the host). The C is bit-exact with TFLM,
+  so TFLM's accuracy is the C's.
+- other variants TFLM runs: the .tflite bytes + TFLM_RUNTIME_BYTES for flash, TFLM's measured arena.
+- variants no microcontroller runtime here executes (float16, dynamic-range, ONNX QDQ): the file's
+  bytes as flash and no RAM figure; the point says so in `flash_source` / `ram_source`.
+
+Jobs run in separate processes. Every finished point is cached under `cache/` by a hash of what
+determines it (recipe file, data, fine-tuning settings, channels, sparsity, variant, edgenn
+version), so an interrupted or extended sweep only computes the missing points.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import traceback
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from edgenn import __version__, layout
+from edgenn.console import native_quiet, progress
+from edgenn.errors import EdgeNNError
+from edgenn.evaluate.runners import TFLM_RUNTIME_BYTES
+from edgenn.fileio import atomic_path, sha256_file, write_bytes, write_json
+from edgenn.recipe import Recipe, load_recipe
+
+SCHEMA = 1
+DEFAULT_SPARSITY = (0.0, 0.5, 0.75, 0.9)
+DEFAULT_CHANNELS = (1.0, 0.75, 0.5)
+DEFAULT_QUANT = ("int8_per_channel",)
+BASE_DIR, CACHE_DIR = "base", "cache"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One model of the grid (or the classical baselines, when kind is "classical")."""
+
+    kind: str
+    channels: float = 1.0
+    sparsity: float = 0.0
+    quant: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()  # cache key per quantization variant (or the one classical key)
+    model_key: str = ""  # cache key of the pruned, fine-tuned Keras model
+
+
+def point_name(channels: float, sparsity: float, quant: str) -> str:
+    return f"c{channels:g}_s{sparsity:g}_{quant}"
+
+
+def _hash(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def base_key(recipe: Recipe) -> str:
+    """What the base model depends on: the recipe's bytes, its data file's bytes, the edgenn version."""
+    data = None
+    if recipe.data.path:
+        path = Path(recipe.data.path)
+        path = path if path.is_absolute() else recipe.path.parent / path
+        data = sha256_file(path) if path.is_file() else str(path)
+    return _hash({"recipe": recipe.path.read_text(encoding="utf-8"), "data": data, "version": __version__})
+
+
+def plan(
+    recipe: Recipe,
+    key: str,
+    channels: Iterable[float],
+    sparsity: Iterable[float],
+    quant: Iterable[str],
+    classical: bool,
+) -> list[Job]:
+    """The jobs of a sweep, with each point's cache key."""
+    settings = asdict(recipe.optimize)
+    jobs = []
+    for c in channels:
+        for s in sparsity:
+            model = {"schema": SCHEMA, "base": key, "optimize": settings, "channels": c, "sparsity": s}
+            keys = tuple(_hash({**model, "quant": q}) for q in quant)
+            jobs.append(Job("nn", c, s, tuple(quant), keys, _hash(model)))
+    if classical:
+        jobs.append(Job("classical", keys=(_hash({"schema": SCHEMA, "base": key, "classical": 1}),)))
+    return jobs
+
+
+def _cached(cache: Path, key: str) -> list[dict] | None:
+    path = cache / f"{key}.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):  # a damaged entry is recomputed
+        return None
+
+
+def _store(cache: Path, key: str, points: list[dict]) -> None:
+    write_json(cache / f"{key}.json", points)
+
+
+# --- worker side -------------------------------------------------------------------------------------
+
+
+def _worker_init() -> None:
+    """One thread per job: a point's figures then do not depend on -j (thread count changes float sums)."""
+    os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _c_footprint(tflite: bytes, workdir: Path) -> tuple[int, int, str]:
+    """Flash and RAM of the generated C for an int8 .tflite, compiled for the device when possible."""
+    from edgenn import firmware
+    from edgenn.export.codegen import codegen
+
+    path = workdir / "model.tflite"
+    path.write_bytes(tflite)
+    folder = codegen(path, workdir / "c", name="model", command="edgenn sweep")
+    target = "cortex-m4" if shutil.which("arm-none-eabi-gcc") else "host"
+    build = firmware.build(folder, target)
+    return build.flash_bytes, build.ram_bytes, target
+
+
+def evaluate_point(model, quant: str, data, workdir: Path) -> dict:
+    """Convert `model` to `quant`, run it on the test split and size it (see the module docstring)."""
+    from edgenn.evaluate.runners import TFLMRunner
+    from edgenn.optimize.prune import gzip_size
+    from edgenn.optimize.quantize import TFLITE_VARIANTS, evaluate_variant, onnx_variant, tflite_variant
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    if quant in TFLITE_VARIANTS:
+        blob = tflite_variant(model, quant, data.x_calib)
+    else:
+        blob = onnx_variant(float_onnx(model), quant, data.x_calib)
+    result = evaluate_variant(quant, blob, data.x_test, data.y_test)
+    runner = next((r for r in ("tflm", "litert", "onnxruntime") if r in result.accuracy), None)
+    point = {
+        "quant": quant,
+        "format": "tflite" if quant in TFLITE_VARIANTS else "onnx",
+        "accuracy": result.accuracy.get(runner) if runner else None,
+        "runner": runner,
+        "accuracy_by_runner": result.accuracy,
+        "runners": result.runners,
+        "not_runnable": result.support.reasons,
+        "model_bytes": len(blob),
+        "gzip_bytes": gzip_size(blob),
+    }
+    if "c" in result.runners:
+        flash, ram, target = _c_footprint(blob, workdir)
+        point.update(flash_bytes=flash, ram_bytes=ram, flash_source=f"c:{target}", ram_source=f"c:{target}")
+    elif "tflm" in result.runners:
+        path = workdir / "model.tflite"
+        path.write_bytes(blob)
+        point.update(
+            flash_bytes=len(blob) + TFLM_RUNTIME_BYTES,
+            ram_bytes=TFLMRunner(path).arena_bytes(),
+            flash_source=f"tflite+{TFLM_RUNTIME_BYTES}",
+            ram_source="tflm:arena",
+        )
+    else:
+        point.update(flash_bytes=len(blob), ram_bytes=None, flash_source="file", ram_source=None)
+    return point
+
+
+def float_onnx(model) -> bytes:
+    tf = _tf()
+    import keras
+
+    from edgenn.convert.onnx import from_function
+    from edgenn.convert.tflite import batch_one, serving_function
+
+    with native_quiet():
+        return from_function(serving_function(tf, batch_one(keras, model)))
+
+
+def _tf():
+    from edgenn.tfimport import tensorflow
+
+    return tensorflow()
+
+
+def model_macs(model) -> int:
+    """MACs of the model as its float32 .tflite computes them (BatchNorm folded, Dropout gone)."""
+    from edgenn.graph.stats import macs
+    from edgenn.graph.tflite import parse_tflite
+    from edgenn.optimize.quantize import tflite_variant
+
+    return macs(parse_tflite(tflite_variant(model, "float32")))
+
+
+def _pruned_model(job: Job, recipe: Recipe, base: Path, cache: Path):
+    """The job's model, narrowed and/or sparsified and fine-tuned, with its figures; cached by job.model_key."""
+    from edgenn.convert.pipeline import load_keras
+    from edgenn.data.splits import load_dataset
+    from edgenn.optimize.finetune import fine_tune
+    from edgenn.optimize.prune import sparsity_report
+
+    saved, saved_info = cache / "models" / f"{job.model_key}.keras", cache / "models" / f"{job.model_key}.json"
+    if saved.is_file() and saved_info.is_file():
+        return load_keras(saved), json.loads(saved_info.read_text())
+    model = load_keras(base / layout.KERAS_MODEL)
+    info: dict = {"params_base": int(model.count_params())}
+    if job.channels < 1.0:
+        from edgenn.optimize.channels import prune_channels
+
+        model, report = prune_channels(model, job.channels)
+        info["layers_channels"] = {row["name"]: [row["kept"], row["channels"]] for row in report["layers"]}
+    if job.channels < 1.0 or job.sparsity > 0.0:
+        ds = load_dataset(recipe.data, recipe.model.input_shape, recipe.path.parent)
+        tuned = fine_tune(model, ds, recipe.optimize, recipe.train.seed, job.sparsity)
+        model = tuned.model
+        info.update(val_accuracy=tuned.best_val_accuracy, fine_tune_seconds=round(tuned.seconds, 2))
+    info.update(
+        params=int(model.count_params()),
+        weight_sparsity=round(sparsity_report(model)["total"]["sparsity"], 4),
+        macs=model_macs(model),
+    )
+    with atomic_path(saved) as tmp:
+        model.save(tmp)
+    write_json(saved_info, info)
+    return model, info
+
+
+def _nn_job(job: Job, recipe_path: Path, base: Path, cache: Path) -> list[dict]:
+    _tf()
+    from edgenn.data.splits import load_build_data
+
+    recipe = load_recipe(recipe_path)
+    data = load_build_data(base)
+    model, info = _pruned_model(job, recipe, base, cache)
+    points = []
+    with tempfile.TemporaryDirectory(prefix="edgenn-sweep-") as tmp:
+        for quant, key in zip(job.quant, job.keys, strict=True):
+            cached = _cached(cache, key)
+            if cached is None:
+                p = evaluate_point(model, quant, data, Path(tmp, quant))
+                cached = [
+                    {
+                        "name": point_name(job.channels, job.sparsity, quant),
+                        "kind": "nn",
+                        "sparsity": job.sparsity,
+                        "channels": job.channels,
+                        **p,
+                        **info,
+                    }
+                ]
+                _store(cache, key, cached)
+            points += cached
+    return points
+
+
+def _classical_job(job: Job, recipe_path: Path, cache: Path) -> list[dict]:
+    from edgenn.data.splits import load_dataset
+    from edgenn.optimize.classical import baselines
+
+    recipe = load_recipe(recipe_path)
+    ds = load_dataset(recipe.data, recipe.model.input_shape, recipe.path.parent)
+    points = baselines(ds, recipe.train.seed)
+    for p in points:
+        p.update(runner="c", flash_source=f"c:{p['flash_target']}", ram_source=f"c:{p['flash_target']}")
+    _store(cache, job.keys[0], points)
+    return points
+
+
+def run_job(job: Job, recipe_path: Path, base: Path, cache: Path) -> dict:
+    """Run one job; a user-fixable error comes back as a message (exceptions may not survive pickling)."""
+    try:
+        if job.kind == "classical":
+            return {"points": _classical_job(job, recipe_path, cache)}
+        return {"points": _nn_job(job, recipe_path, base, cache)}
+    except EdgeNNError as exc:
+        return {"error": exc.line()}
+    except Exception as exc:  # a bug: keep the traceback for the report
+        return {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+
+
+# --- main side ---------------------------------------------------------------------------------------
+
+
+def train_base(recipe: Recipe, out: Path, key: str) -> Path:
+    from edgenn.train.fit import train
+
+    base = out / BASE_DIR
+    stamp = base / "sweep_key"
+    if stamp.is_file() and stamp.read_text().strip() == key and (base / layout.KERAS_MODEL).is_file():
+        return base
+    train(recipe, base)
+    write_bytes(stamp, (key + "\n").encode())
+    return base
+
+
+def pareto_front(points: list[dict]) -> list[dict]:
+    """Points no other point beats: none has flash ≤ and accuracy ≥, with one of them strictly better."""
+    scored = [p for p in points if p.get("accuracy") is not None and p.get("flash_bytes") is not None]
+    front = []
+    for p in scored:
+        dominated = any(
+            q["flash_bytes"] <= p["flash_bytes"]
+            and q["accuracy"] >= p["accuracy"]
+            and (q["flash_bytes"] < p["flash_bytes"] or q["accuracy"] > p["accuracy"])
+            for q in scored
+        )
+        if not dominated:
+            front.append(p)
+    return sorted(front, key=lambda p: p["flash_bytes"])
+
+
+def sweep(
+    recipe_path: Path,
+    out: Path,
+    channels: Iterable[float] = DEFAULT_CHANNELS,
+    sparsity: Iterable[float] = DEFAULT_SPARSITY,
+    quant: Iterable[str] = DEFAULT_QUANT,
+    jobs: int = 2,
+    classical: bool = True,
+    command: str = "edgenn sweep",
+) -> dict:
+    """Run (or resume) a sweep and write sweep.json, sweep.md and pareto.png into `out`.
+
+    Returns:
+        The sweep.json content.
+    """
+    from edgenn.optimize.quantize import ONNX_VARIANTS, TFLITE_VARIANTS
+    from edgenn.optimize.sweep_report import write
+
+    channels, sparsity, quant = tuple(channels), tuple(sparsity), tuple(quant)
+    for q in quant:
+        if q not in TFLITE_VARIANTS and q not in ONNX_VARIANTS:
+            known = ", ".join([*TFLITE_VARIANTS, *ONNX_VARIANTS])
+            raise EdgeNNError(None, f"unknown quantization variant {q!r}; known: {known}")
+    for c in channels:
+        if not 0.0 < c <= 1.0:
+            raise EdgeNNError(None, f"channels must be in (0, 1], got {c:g}")
+    for s in sparsity:
+        if not 0.0 <= s < 1.0:
+            raise EdgeNNError(None, f"sparsity must be in [0, 1), got {s:g}")
+    if jobs < 1:
+        raise EdgeNNError(None, f"jobs must be at least 1, got {jobs}")
+
+    recipe = load_recipe(recipe_path)
+    out = Path(out)
+    key = base_key(recipe)
+    base = train_base(recipe, out, key)
+    cache = out / CACHE_DIR
+    planned = plan(recipe, key, channels, sparsity, quant, classical)
+    done: dict[Job, list[dict]] = {}
+    todo = []
+    for job in planned:
+        hits = [_cached(cache, k) for k in job.keys]
+        if all(h is not None for h in hits):
+            done[job] = [p for h in hits for p in h]
+        else:
+            todo.append(job)
+    total = sum(len(j.keys) if j.kind == "nn" else 3 for j in planned)
+    cached_points = sum(len(v) for v in done.values())
+
+    with progress() as bar:
+        task = bar.add_task("sweep", total=total, completed=cached_points, info=f"{cached_points} cached")
+        results = _execute(todo, recipe.path, base, cache, jobs, lambda n, info: bar.update(task, advance=n, info=info))
+    errors = [r["error"] for r in results.values() if "error" in r]
+    if errors:
+        raise EdgeNNError(None, f"{len(errors)} of {len(todo)} sweep jobs failed; first: {errors[0]}")
+    done.update({job: r["points"] for job, r in results.items()})
+
+    points = [p for job in planned for p in done[job]]
+    front = {id(p) for p in pareto_front(points)}
+    for p in points:
+        p["pareto"] = id(p) in front
+    result = {
+        "schema": SCHEMA,
+        "edgenn_version": __version__,
+        "command": command,
+        "recipe": recipe.name,
+        "grid": {"channels": list(channels), "sparsity": list(sparsity), "quant": list(quant)},
+        "optimize": asdict(recipe.optimize),
+        "data": {"split": "test", "samples": int(len(np.load(base / layout.DATA)["y_test"]))},
+        "definitions": {
+            "accuracy": "top-1 on the test split, by `runner` (tflm before litert; onnxruntime for ONNX); "
+            "the generated C is bit-exact with TFLM",
+            "flash_bytes": "c:<target>: text + data of the generated C's compiled model objects; "
+            f"tflite+{TFLM_RUNTIME_BYTES}: .tflite bytes plus an estimate of TFLM's runtime; file: the model file only",
+            "ram_bytes": "c:<target>: data + bss of the compiled model objects; tflm:arena: TFLM's measured "
+            "tensor arena; null where no microcontroller runtime here executes the variant",
+            "macs": "multiply-accumulates of one inference, from the float32 .tflite graph",
+            "pareto": "no other point has flash_bytes <= and accuracy >=, one of them strictly",
+        },
+        "points": points,
+    }
+    write(result, out)
+    return result
+
+
+def _execute(todo: list[Job], recipe_path: Path, base: Path, cache: Path, jobs: int, tick) -> dict[Job, dict]:
+    def label(job: Job) -> str:
+        return (
+            "classical baselines" if job.kind == "classical" else f"channels {job.channels:g} sparsity {job.sparsity:g}"
+        )
+
+    results: dict[Job, dict] = {}
+    if not todo:
+        return results
+    # Jobs always run in worker processes, -j 1 included, so that every job runs alike. Those that
+    # fine-tune go first, so that the cheap ones fill in at the end instead of leaving a core idle.
+    order = sorted(todo, key=lambda j: (j.kind == "classical", j.channels == 1.0 and j.sparsity == 0.0))
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(todo)), mp_context=get_context("spawn"), initializer=_worker_init
+    ) as pool:
+        futures = {pool.submit(run_job, job, recipe_path, base, cache): job for job in order}
+        for fut in as_completed(futures):
+            job = futures[fut]
+            results[job] = r = fut.result()
+            tick(len(r.get("points", job.keys)), label(job))
+    return results
