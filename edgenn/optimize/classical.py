@@ -296,6 +296,7 @@ def baselines(ds: Dataset, seed: int) -> list[dict]:
                     "name": b.name,
                     "kind": "classical",
                     "accuracy": float(np.mean(got == ds.y_test)),
+                    "val_accuracy": float(np.mean(b.predict(flatten(ds.x_val)) == ds.y_val)),
                     "flash_bytes": text + data,
                     "flash_target": target,
                     "ram_bytes": data + bss,

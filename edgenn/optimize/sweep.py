@@ -215,7 +215,9 @@ def _pruned_model(job: Job, recipe: Recipe, base: Path, cache: Path):
     if saved.is_file() and saved_info.is_file():
         return load_keras(saved), json.loads(saved_info.read_text())
     model = load_keras(base / layout.KERAS_MODEL)
-    info: dict = {"params_base": int(model.count_params())}
+    # The float model's validation accuracy: what to choose a point by (the test split only reports).
+    history = json.loads((base / layout.HISTORY).read_text())
+    info: dict = {"params_base": int(model.count_params()), "val_accuracy": history["best_val_accuracy"]}
     if job.channels < 1.0:
         from edgenn.optimize.channels import prune_channels
 

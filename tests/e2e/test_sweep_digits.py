@@ -47,6 +47,7 @@ def test_sweep_json_has_every_point_of_the_grid(swept):
     assert {p["name"] for p in classical} == {"logistic_regression", "decision_tree", "random_forest"}
     for p in result["points"]:
         assert FIELDS <= set(p), p["name"]
+        assert 0.8 < p["val_accuracy"] <= 1.0, p["name"]  # what a user should choose by
     assert len({p["name"] for p in result["points"]}) == len(result["points"])
     assert "Pareto front" in proc.stdout
 
