@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test clean
+.PHONY: install cmsisdsp demo test clean
 
 install: $(STAMP)
 
@@ -14,10 +14,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e '.[train,dev]'
 	touch $(STAMP)
 
-demo: install
+# CMSIS-DSP's C sources for the MFCC frontend, from the cmsisdsp source distribution on PyPI into the user
+# cache (checked against a pinned sha256); a no-op once there.
+cmsisdsp: install
+	$(BIN)/python -m edgenn.frontend.csrc fetch
+
+demo: install cmsisdsp
 	$(BIN)/edgenn run models/digits_cnn.toml
 
-test: install
+test: install cmsisdsp
 	$(BIN)/python -m pytest
 
 clean:
