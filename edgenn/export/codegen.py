@@ -9,8 +9,6 @@ only computes.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from edgenn import __version__, layout
 from edgenn.errors import BuildDirError, ModelFileError
 from edgenn.export.cgen import C_TYPES, c_const_array, c_identifier, comment_block, io_macros
 from edgenn.export.plan import Plan, plan_schedule
+from edgenn.fileio import write_dir
 from edgenn.graph.tflite import Graph, Op, parse_tflite
 from edgenn.reference import OPS, interpreter
 
@@ -304,17 +303,5 @@ def codegen(
     out_dir = (
         Path(out_dir) if out_dir else (Path(target) / layout.C_DIR if Path(target).is_dir() else tflite.with_suffix(""))
     )
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        for rel, text in gen.files.items():
-            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-            (staging / rel).write_text(text)
-        staging.chmod(0o755)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+    write_dir(out_dir, gen.files)
     return out_dir
