@@ -49,36 +49,83 @@ def cli():
     """edgenn: Keras → int8 TFLite/ONNX → C for microcontrollers, with accuracy and size measured."""
 
 
-def _recipe_and_dir(recipe: Path, output: Path | None):
-    from edgenn.recipe import load_recipe
+data_option = click.option(
+    "--data",
+    "data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The dataset (an .npz, or a folder of WAVs) instead of the recipe's data.path.",
+)
+
+
+def _recipe_and_dir(recipe: Path, output: Path | None, data: Path | None = None):
+    from edgenn.recipe import load_recipe, with_data_path
     from edgenn.train.fit import default_build_dir
 
-    r = load_recipe(recipe)
+    r = with_data_path(load_recipe(recipe), data)
     return r, (output or default_build_dir(r))
 
 
 @cli.command()
 @recipe_argument
 @output_option
-def train(recipe, output):
+@data_option
+def train(recipe, output, data):
     """Train RECIPE's model: writes model.keras, history.json, data.npz."""
     from edgenn.train.fit import train as do_train
 
-    r, out = _recipe_and_dir(recipe, output)
+    r, out = _recipe_and_dir(recipe, output, data)
     h = do_train(r, out)
     click.echo(
         f"trained {r.name}: best epoch {h['best_epoch']}/{h['epochs']}, "
-        f"val accuracy {h['best_val_accuracy']:.4f}, test accuracy {h['test_accuracy']:.4f} → {out}"
+        f"test {h['metric']} {h['test_score']:.4f} → {out}"
     )
 
 
 @cli.command()
-@build_dir_argument
-def convert(build_dir):
-    """Convert a trained BUILD_DIR to float/int8 TFLite and float/int8 ONNX."""
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option(
+    "--calib",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Model file only: an .npz whose 'x_calib' (else 'x') holds calibration samples shaped like one model "
+    "input. Default: 100 random inputs uniform in [0, 1], seed 0, with a warning.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Model file only: the build directory to write. Default: build/<model name>.",
+)
+def convert(target, calib, output):
+    """Convert a trained build directory, or import a model trained elsewhere.
+
+    \b
+    TARGET a build directory (from 'edgenn train'): writes float/int8 TFLite and float/int8 ONNX into it.
+    TARGET a model (.keras, .h5, SavedModel directory, .tflite, .onnx): writes a build directory with
+    model_int8.tflite (full int8), model_float.tflite where possible, and source.json (what was imported,
+    its sha256, the calibration, every change made). A float .tflite cannot be quantized; an .onnx gives
+    model_float.onnx and model_int8.onnx only (the C steps need TFLite). Lambda layers are refused: no code
+    from a model file is ever executed.
+    """
+    from edgenn.convert.foreign import is_model
+
+    if is_model(target):
+        from edgenn.convert.foreign import import_model
+
+        def warn(message):
+            click.echo(f"edgenn: warning: {message}", err=True)
+
+        done = import_model(target, calib, output, warn, _command_line())
+        for path in done.paths:
+            click.echo(f"{path}  {path.stat().st_size:,} B")
+        return
+    if calib is not None or output is not None:
+        raise click.UsageError("--calib and -o apply to a model file, not to a build directory")
     from edgenn.convert import convert as do_convert
 
-    for path in do_convert(build_dir).values():
+    for path in do_convert(target).values():
         click.echo(f"{path}  {path.stat().st_size:,} B")
 
 
@@ -237,10 +284,13 @@ def _print_variants(report: dict) -> None:
     from edgenn.console import out
 
     table = Table(title=f"{report['model']}: {report['data']['split']} split, {report['data']['samples']} samples")
-    for col, justify in (("variant", "left"), ("runner", "left"), ("accuracy", "right"), ("size (B)", "right")):
+    from edgenn.evaluate.report import fmt_score, metric_name, score
+
+    columns = (("variant", "left"), ("runner", "left"), (metric_name(report), "right"), ("size (B)", "right"))
+    for col, justify in columns:
         table.add_column(col, justify=justify)
     for v in report["variants"]:
-        table.add_row(v["name"], v["runner"], f"{100 * v['accuracy']:.2f}%", f"{v['size_bytes']:,}")
+        table.add_row(v["name"], v["runner"], fmt_score(report, score(v)), f"{v['size_bytes']:,}")
     out.print(table)
     ag = report["agreement"]
     for name, a in ag["int8"].items():
@@ -345,19 +395,22 @@ def _codegen_and_build(build_dir: Path) -> None:
 @cli.command()
 @recipe_argument
 @output_option
-def run(recipe, output):
+@data_option
+def run(recipe, output, data):
     """Train, convert, export and evaluate RECIPE, then check its budgets."""
     from edgenn.console import err
     from edgenn.convert import convert as do_convert
     from edgenn.export.carray import export as do_export
     from edgenn.train.fit import train as do_train
+    from edgenn.train.speaker import speaker_held_out
 
-    r, out = _recipe_and_dir(recipe, output)
+    r, out = _recipe_and_dir(recipe, output, data)
     err.print(f"[bold]edgenn run[/bold] {r.name} → {out}")
     do_train(r, out)
     do_convert(out)
     do_export(out, command=_command_line())
     _codegen_and_build(out)
+    speaker_held_out(r, out)
     report = _eval(out, None)
     _print_variants(report)
     if report["gates"] and not _print_gates(report["gates"]):

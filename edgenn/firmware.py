@@ -201,13 +201,30 @@ def run(folder: Path, inputs: np.ndarray, target: str = "host", repeat: int = 1)
     return out.reshape(count, *out_shape), ns
 
 
-def _marker(elf: Path, symbol: str) -> str:
+def symbol_address(elf: Path, symbol: str) -> str:
+    """The address of `symbol` in a Cortex-M ELF, as hex text."""
     proc = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True, check=True)
     for line in proc.stdout.splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[2] == symbol:
             return "0x" + parts[0]
     raise EdgeNNError(elf, f"symbol {symbol} not found")
+
+
+def instructions_between(elf: Path, begin: str, end: str, workdir: Path) -> int:
+    """Guest instructions executed between calls to the functions `begin` and `end`, summed over the run.
+
+    The firmware runs under QEMU in `workdir` (its input files there) with our counting plugin
+    (firmware/tools/insn_count.c), built beside the ELF on first use.
+    """
+    plugin = Path(elf).parent / "insn_count.so"
+    source = FIRMWARE / "tools" / "insn_count.c"
+    if not plugin.is_file() or plugin.stat().st_mtime < source.stat().st_mtime:
+        subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(plugin), str(source)], check=True)
+    out = Path(workdir) / "n.txt"
+    args = f"begin={symbol_address(elf, begin)},end={symbol_address(elf, end)},out={out}"
+    execute(qemu_command(elf) + ["-plugin", f"{plugin.resolve()},{args}"], Path(workdir), elf)
+    return int(out.read_text())
 
 
 def count_instructions(folder: Path, inputs: np.ndarray) -> float:
@@ -221,15 +238,9 @@ def count_instructions(folder: Path, inputs: np.ndarray) -> float:
     elf = build_dir(folder, "cortex-m4") / "runner.elf"
     if not elf.is_file():
         raise BuildDirError(elf, f"missing: run 'edgenn firmware build {folder} --target cortex-m4' first")
-    plugin = build_dir(folder, "cortex-m4") / "insn_count.so"
-    source = FIRMWARE / "tools" / "insn_count.c"
-    if not plugin.is_file() or plugin.stat().st_mtime < source.stat().st_mtime:
-        subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(plugin), str(source)], check=True)
     x = prepare_inputs(folder, np.asarray(inputs))
     count = x.size // int(np.prod(tuple(manifest(folder)["input"]["shape"])))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "inputs.bin").write_bytes(np.ascontiguousarray(x).tobytes())
-        args = f"begin={_marker(elf, 'edgenn_bench_begin')},end={_marker(elf, 'edgenn_bench_end')},out={tmp / 'n.txt'}"
-        execute(qemu_command(elf) + ["-plugin", f"{plugin.resolve()},{args}"], tmp, elf)
-        return int((tmp / "n.txt").read_text()) / count
+        return instructions_between(elf, "edgenn_bench_begin", "edgenn_bench_end", tmp) / count

@@ -99,6 +99,10 @@ def checks(report: dict, budgets: Budgets, where: Path | None = None) -> list[Ch
         out.append(
             Check("ram_bytes", ram, budgets.max_ram_bytes, ram <= budgets.max_ram_bytes, "B", defs.get("ram_bytes", ""))
         )
+    task = report.get("task", "classification")
+    if task != "classification" and (budgets.min_int8_accuracy is not None or budgets.max_accuracy_drop_pp is not None):
+        metric = (report.get("metric") or {}).get("name", "?")
+        raise EdgeNNError(where, f"accuracy budgets apply to classifiers; this build's task is {task} ({metric})")
     int8 = _accuracy(report, (INT8_VARIANT,))
     if budgets.min_int8_accuracy is not None:
         name, acc = need(int8, f"{INT8_VARIANT} accuracy")

@@ -19,3 +19,5 @@ REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 PLOT = "accuracy_vs_size.png"
 C_DIR = "c"
+SPEAKER_DIR = "speaker_held_out"  # a second build on the speaker-held-out split (audio recipes)
+SPEAKER_JSON = "speaker_held_out.json"

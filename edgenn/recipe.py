@@ -48,7 +48,17 @@ LAYER_OPTIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "dropout": {"rate": ((float,), True)},
 }
 
-DATA_SOURCES = ("digits", "npz")
+# Whole architectures a recipe may name instead of listing layers (builders: edgenn.train.architectures),
+# with their options (name -> (types, default)).
+ARCHITECTURE_OPTIONS: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
+    "resnet8": {"filters": ((int,), 16)},
+    "mobilenet_v1": {"alpha": ((float,), 0.25)},
+    "fc_autoencoder": {"hidden": ((int,), 128), "bottleneck": ((int,), 8), "depth": ((int,), 4)},
+}
+TASKS = ("classification", "regression", "anomaly")
+
+DATA_SOURCES = ("digits", "npz", "wav", "sine")
+FRONTENDS = ("none", "mfcc")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 
 
@@ -58,7 +68,9 @@ class DataSpec:
     path: str | None = None
     seed: int = 0
     validation_fraction: float = 0.15
-    test_fraction: float = 0.2
+    test_fraction: float = 0.2  # digits and npz; a wav folder's split is fixed by `split`
+    split: str = "customary"  # wav: "customary" (index 0-4 test) or "speaker" (test_speaker's recordings)
+    test_speaker: str | None = None  # wav: the held-out speaker, also reported beside the customary split
 
 
 @dataclass(frozen=True)
@@ -69,8 +81,18 @@ class LayerSpec:
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """Either `layers` (a sequence of layers) or an `architecture` with its `options`.
+
+    task: "classification" (integer labels, accuracy), "regression" (float targets, mean absolute error) or
+    "anomaly" (an autoencoder trained on normal samples, label 0; the anomaly score is the reconstruction
+    error, reported as ROC AUC).
+    """
+
     input_shape: tuple[int, ...]
-    layers: tuple[LayerSpec, ...]
+    layers: tuple[LayerSpec, ...] = ()
+    task: str = "classification"
+    architecture: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,6 +107,34 @@ class TrainSpec:
 @dataclass(frozen=True)
 class QuantizeSpec:
     representative_samples: int = 200
+
+
+@dataclass(frozen=True)
+class FrontendSpec:
+    """Audio features computed from fixed-length clips, the same way in training (Python) and on the device (C).
+
+    kind "mfcc": CMSIS-DSP's arm_mfcc_f32 on frames of `frame_length` samples (the FFT length), every
+    `hop_length` samples, of a clip of `clip_samples` int16 samples scaled to [-1, 1). Features are
+    (frames, mfcc_coefficients) with frames = 1 + (clip_samples - frame_length) // hop_length.
+    """
+
+    kind: str = "none"  # "none": the data are the model's inputs already; "mfcc"
+    sample_rate: int = 8000
+    clip_samples: int = 8192
+    frame_length: int = 256
+    hop_length: int = 128
+    mel_filters: int = 20
+    mfcc_coefficients: int = 13
+    fmin: float = 20.0
+    fmax: float = 4000.0
+
+    @property
+    def frames(self) -> int:
+        return 1 + (self.clip_samples - self.frame_length) // self.hop_length
+
+    @property
+    def feature_shape(self) -> tuple[int, int, int]:
+        return (self.frames, self.mfcc_coefficients, 1)
 
 
 @dataclass(frozen=True)
@@ -116,9 +166,10 @@ class Recipe:
     budgets: Budgets
     path: Path
     optimize: OptimizeSpec = OptimizeSpec()
+    frontend: FrontendSpec = FrontendSpec()
 
 
-_TOP_KEYS = {"name", "description", "data", "model", "train", "quantize", "budgets", "optimize"}
+_TOP_KEYS = {"name", "description", "data", "frontend", "model", "train", "quantize", "budgets", "optimize"}
 
 
 def _type_name(types: tuple[type, ...]) -> str:
@@ -198,6 +249,36 @@ def _layers(path: Path, raw_layers: Any) -> tuple[LayerSpec, ...]:
     return tuple(layers)
 
 
+def _model(path: Path, raw: dict, shape: tuple[int, ...]) -> ModelSpec:
+    task = raw.get("task", "classification")
+    if task not in TASKS:
+        raise RecipeError(path, f"'model.task' must be one of {', '.join(TASKS)}, got {task!r}")
+    arch = raw.get("architecture")
+    if arch is None:
+        if "options" in raw:
+            raise RecipeError(path, "'model.options' belongs to an architecture: set 'model.architecture'")
+        return ModelSpec(shape, _layers(path, raw.get("layers")), task)
+    if "layers" in raw:
+        raise RecipeError(path, "give either 'model.layers' or 'model.architecture', not both")
+    if arch not in ARCHITECTURE_OPTIONS:
+        known = ", ".join(sorted(ARCHITECTURE_OPTIONS))
+        raise RecipeError(path, f"unknown architecture {arch!r} in 'model.architecture' (known: {known})")
+    given = raw.get("options", {})
+    if not isinstance(given, dict):
+        raise RecipeError(path, "'model.options' must be a table")
+    allowed = ARCHITECTURE_OPTIONS[arch]
+    options = {key: default for key, (_, default) in allowed.items()}
+    for key, value in given.items():
+        if key not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise RecipeError(path, f"unknown option '{key}' for architecture {arch} (known: {known})")
+        options[key] = _check_value(path, f"model.options.{key}", value, allowed[key][0])
+        _positive(path, f"model.options.{key}", options[key])
+    if (arch == "fc_autoencoder") != (task == "anomaly"):
+        raise RecipeError(path, "architecture fc_autoencoder goes with model.task = 'anomaly', and only it")
+    return ModelSpec(shape, (), task, arch, options)
+
+
 def load_recipe(path: str | Path) -> Recipe:
     """Read and validate a recipe.
 
@@ -225,8 +306,12 @@ def load_recipe(path: str | Path) -> Recipe:
     data = _section(path, raw, "data", DataSpec)
     if data.source not in DATA_SOURCES:
         raise RecipeError(path, f"'data.source' must be one of {', '.join(DATA_SOURCES)}, got {data.source!r}")
-    if data.source == "npz" and not data.path:
-        raise RecipeError(path, "'data.path' is required when data.source is 'npz'")
+    if data.source in ("npz", "wav") and not data.path:
+        raise RecipeError(path, f"'data.path' is required when data.source is '{data.source}'")
+    if data.split not in ("customary", "speaker"):
+        raise RecipeError(path, f"'data.split' must be 'customary' or 'speaker', got {data.split!r}")
+    if data.split == "speaker" and not data.test_speaker:
+        raise RecipeError(path, "'data.test_speaker' is required when data.split is 'speaker'")
     for key in ("validation_fraction", "test_fraction"):
         value = getattr(data, key)
         if not 0.0 < value < 0.5:
@@ -235,9 +320,10 @@ def load_recipe(path: str | Path) -> Recipe:
     model_raw = raw.get("model")
     if not isinstance(model_raw, dict):
         raise RecipeError(path, "missing [model] table")
+    model_keys = ("input_shape", "layers", "task", "architecture", "options")
     for key in model_raw:
-        if key not in ("input_shape", "layers"):
-            raise RecipeError(path, f"unknown key 'model.{key}' (known: input_shape, layers)")
+        if key not in model_keys:
+            raise RecipeError(path, f"unknown key 'model.{key}' (known: {', '.join(model_keys)})")
     shape = model_raw.get("input_shape")
     if (
         not isinstance(shape, list)
@@ -245,7 +331,9 @@ def load_recipe(path: str | Path) -> Recipe:
         or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)
     ):
         raise RecipeError(path, f"'model.input_shape' must be a list of positive integers, got {shape!r}")
-    model = ModelSpec(tuple(shape), _layers(path, model_raw.get("layers")))
+    model = _model(path, model_raw, tuple(shape))
+    if data.source == "sine" and model.task != "regression":
+        raise RecipeError(path, "the 'sine' data source is a regression: set model.task = 'regression'")
 
     train = _section(path, raw, "train", TrainSpec)
     _positive(path, "train.epochs", train.epochs)
@@ -264,6 +352,7 @@ def load_recipe(path: str | Path) -> Recipe:
     if budgets.min_int8_accuracy is not None and not 0.0 <= budgets.min_int8_accuracy <= 1.0:
         raise RecipeError(path, f"'budgets.min_int8_accuracy' must be in [0, 1], got {budgets.min_int8_accuracy}")
 
+    frontend = _frontend(path, raw, data, model)
     optimize = _section(path, raw, "optimize", OptimizeSpec)
     _positive(path, "optimize.fine_tune_epochs", optimize.fine_tune_epochs)
     _positive(path, "optimize.learning_rate", optimize.learning_rate)
@@ -271,4 +360,42 @@ def load_recipe(path: str | Path) -> Recipe:
     if not 0.0 < optimize.prune_share <= 1.0:
         raise RecipeError(path, f"'optimize.prune_share' must be in (0, 1], got {optimize.prune_share}")
 
-    return Recipe(name, description, data, model, train, quantize, budgets, path, optimize)
+    return Recipe(name, description, data, model, train, quantize, budgets, path, optimize, frontend)
+
+
+def _frontend(path: Path, raw: dict, data: DataSpec, model: ModelSpec) -> FrontendSpec:
+    f = _section(path, raw, "frontend", FrontendSpec)
+    if f.kind not in FRONTENDS:
+        raise RecipeError(path, f"'frontend.kind' must be one of {', '.join(FRONTENDS)}, got {f.kind!r}")
+    if (data.source == "wav") != (f.kind != "none"):
+        raise RecipeError(path, "a wav data source needs an audio [frontend] (kind = 'mfcc'), and only it")
+    if f.kind == "none":
+        return f
+    for key in ("sample_rate", "clip_samples", "frame_length", "hop_length", "mel_filters", "mfcc_coefficients"):
+        _positive(path, f"frontend.{key}", getattr(f, key))
+    if f.frame_length & (f.frame_length - 1) or f.frame_length < 32:
+        raise RecipeError(
+            path, f"'frontend.frame_length' is the FFT length: a power of two >= 32, got {f.frame_length}"
+        )
+    if f.frame_length > f.clip_samples:
+        raise RecipeError(path, f"'frontend.frame_length' ({f.frame_length}) exceeds clip_samples ({f.clip_samples})")
+    if f.mfcc_coefficients > f.mel_filters:
+        raise RecipeError(path, "'frontend.mfcc_coefficients' cannot exceed 'frontend.mel_filters'")
+    if not 0.0 <= f.fmin < f.fmax <= f.sample_rate / 2:
+        raise RecipeError(path, f"need 0 <= frontend.fmin < frontend.fmax <= sample_rate / 2 ({f.sample_rate / 2:g})")
+    if model.input_shape != f.feature_shape:
+        raise RecipeError(
+            path,
+            f"'model.input_shape' must be the frontend's feature shape {list(f.feature_shape)}, "
+            f"got {list(model.input_shape)}",
+        )
+    return f
+
+
+def with_data_path(recipe: Recipe, path: str | Path | None) -> Recipe:
+    """The recipe reading its data from `path` (the `--data` option) instead of its own data.path."""
+    if path is None:
+        return recipe
+    if recipe.data.source == "digits":
+        raise RecipeError(recipe.path, "the data source 'digits' is built in: --data needs source 'npz' or 'wav'")
+    return dataclasses.replace(recipe, data=dataclasses.replace(recipe.data, path=str(Path(path).resolve())))

@@ -65,3 +65,17 @@ def build_copy(digits_build, tmp_path) -> Path:
     dest = tmp_path / "digits_cnn"
     shutil.copytree(digits_build, dest)
     return dest
+
+
+FSDD = SHARED / "datasets" / "fsdd"
+KWS_RECIPE = REPO / "models" / "kws_dscnn.toml"
+
+
+@pytest.fixture(scope="session")
+def kws_build(tmp_path_factory) -> Path:
+    """`edgenn run models/kws_dscnn.toml --data <FSDD>`, once per session (a few minutes: two trainings)."""
+    require((FSDD / "recordings").is_dir(), f"{FSDD}")
+    out = tmp_path_factory.mktemp("kws") / "kws_dscnn"
+    proc = run_cli("run", str(KWS_RECIPE), "--data", str(FSDD), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return out

@@ -15,7 +15,7 @@ import numpy as np
 from edgenn.errors import BuildDirError, DataError
 from edgenn.fileio import atomic_path
 from edgenn.layout import DATA
-from edgenn.recipe import DataSpec
+from edgenn.recipe import DataSpec, FrontendSpec
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,9 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     labels: tuple[str, ...]
+    # Audio only: the test split's int16 clips and file names, for checking a device frontend end to end.
+    clips_test: np.ndarray | None = None
+    files_test: tuple[str, ...] | None = None
 
 
 def _load_digits() -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -39,8 +42,18 @@ def _load_digits() -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     return x, digits.target.astype(np.int64), tuple(str(n) for n in digits.target_names)
 
 
-def load_npz_xy(path: str | Path) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | None]:
-    """Read `x` (features) and `y` (integer labels) and optional `labels` from an .npz file."""
+def _sine(seed: int, count: int = 1000) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """y = sin(x) + noise for x uniform in [0, 2π): the TFLM hello-world task, generated here (no download)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.0, 2.0 * np.pi, size=(count, 1)).astype(np.float32)
+    y = (np.sin(x[:, 0]) + rng.normal(0.0, 0.05, size=count)).astype(np.float32)
+    return x, y, ()
+
+
+def load_npz_xy(
+    path: str | Path, task: str = "classification"
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | None]:
+    """Read `x` (features), `y` (integer labels; float targets for regression) and optional `labels`."""
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "data file not found")
@@ -56,10 +69,14 @@ def load_npz_xy(path: str | Path) -> tuple[np.ndarray, np.ndarray, tuple[str, ..
         raise DataError(path, f"not a readable .npz file ({type(exc).__name__}: {exc})") from None
     if not np.issubdtype(x.dtype, np.number):
         raise DataError(path, f"'x' must be numeric, got {x.dtype}")
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        raise DataError(path, f"'y' must be a 1-D integer array, got shape {y.shape} dtype {y.dtype}")
     if len(x) != len(y):
         raise DataError(path, f"'x' has {len(x)} samples but 'y' has {len(y)}")
+    if task == "regression":
+        if not np.issubdtype(y.dtype, np.number):
+            raise DataError(path, f"'y' must be numeric targets, got {y.dtype}")
+        return x.astype(np.float32), y.astype(np.float32), labels
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise DataError(path, f"'y' must be a 1-D integer array, got shape {y.shape} dtype {y.dtype}")
     if len(y) and y.min() < 0:
         raise DataError(path, "'y' has negative labels")
     return x.astype(np.float32), y.astype(np.int64), labels
@@ -80,29 +97,82 @@ def check_shape(path: str | Path | None, x: np.ndarray, input_shape: tuple[int, 
         raise DataError(path, f"samples have shape {tuple(x.shape[1:])}, the model expects {tuple(input_shape)}")
 
 
-def load_dataset(spec: DataSpec, input_shape: tuple[int, ...], recipe_dir: Path | None = None) -> Dataset:
-    """Load and split a recipe's data: seeded and stratified, so every run sees the same split."""
+def data_path(spec: DataSpec, recipe_dir: Path | None) -> Path:
+    where = Path(spec.path)
+    return recipe_dir / where if recipe_dir is not None and not where.is_absolute() else where
+
+
+def load_audio(spec: DataSpec, frontend: FrontendSpec, recipe_dir: Path | None = None, split: str | None = None):
+    """A WAV folder's split (spec.split unless `split` is given) as frontend features."""
+    from edgenn.console import progress
+    from edgenn.data import audio
+    from edgenn.frontend.mfcc import MfccFrontend
+
+    recordings = audio.scan(data_path(spec, recipe_dir))
+    parts = audio.split(recordings, split or spec.split, spec.seed, spec.validation_fraction, spec.test_speaker)
+    mfcc = MfccFrontend(frontend)
+    arrays = {}
+    with progress() as bar:
+        task = bar.add_task("features", total=len(recordings), info="")
+        for name in ("train", "val", "test"):
+            chosen = getattr(parts, name)
+            bar.update(task, info=f"{name}: {len(chosen)} recordings")
+            arrays[f"clips_{name}"] = audio.clips(chosen, frontend.sample_rate, frontend.clip_samples)
+            arrays[f"x_{name}"] = mfcc.batch(arrays[f"clips_{name}"], progress=lambda done, total: bar.advance(task))
+            arrays[f"y_{name}"] = audio.targets(chosen, parts.labels)
+    return Dataset(
+        arrays["x_train"],
+        arrays["y_train"],
+        arrays["x_val"],
+        arrays["y_val"],
+        arrays["x_test"],
+        arrays["y_test"],
+        parts.labels,
+        clips_test=arrays["clips_test"],
+        files_test=tuple(r.path.name for r in parts.test),
+    )
+
+
+def load_dataset(
+    spec: DataSpec,
+    input_shape: tuple[int, ...],
+    recipe_dir: Path | None = None,
+    frontend: FrontendSpec | None = None,
+    task: str = "classification",
+) -> Dataset:
+    """Load and split a recipe's data: seeded (and stratified by label except for regression)."""
     from sklearn.model_selection import train_test_split
 
+    if spec.source == "wav":
+        if frontend is None or frontend.kind == "none":
+            raise DataError(None, "a wav data source needs the recipe's audio [frontend]")
+        ds = load_audio(spec, frontend, recipe_dir)
+        check_shape(data_path(spec, recipe_dir), ds.x_train, input_shape)
+        return ds
+    where: Path | None = None
     if spec.source == "digits":
         x, y, labels = _load_digits()
-        where: Path | None = None
+    elif spec.source == "sine":
+        x, y, labels = _sine(spec.seed)
     else:
-        where = Path(spec.path)
-        if recipe_dir is not None and not where.is_absolute():
-            where = recipe_dir / where
-        x, y, found = load_npz_xy(where)
-        labels = found or tuple(str(i) for i in range(int(y.max()) + 1))
+        where = data_path(spec, recipe_dir)
+        x, y, found = load_npz_xy(where, task)
+        labels = found or (() if task == "regression" else tuple(str(i) for i in range(int(y.max()) + 1)))
     check_shape(where, x, input_shape)
-    if int(y.max()) >= len(labels):
+    if task != "regression" and int(y.max()) >= len(labels):
         raise DataError(where, f"label {int(y.max())} has no name among {len(labels)} labels")
+    if task == "anomaly" and not (np.any(y == 0) and np.any(y != 0)):
+        raise DataError(where, "anomaly detection needs normal samples (label 0) and anomalous ones (other labels)")
+
+    def strata(labels_):
+        return None if task == "regression" else labels_
 
     x_rest, x_test, y_rest, y_test = train_test_split(
-        x, y, test_size=spec.test_fraction, stratify=y, random_state=spec.seed
+        x, y, test_size=spec.test_fraction, stratify=strata(y), random_state=spec.seed
     )
     val_share = spec.validation_fraction / (1.0 - spec.test_fraction)
     x_train, x_val, y_train, y_val = train_test_split(
-        x_rest, y_rest, test_size=val_share, stratify=y_rest, random_state=spec.seed
+        x_rest, y_rest, test_size=val_share, stratify=strata(y_rest), random_state=spec.seed
     )
     return Dataset(x_train, y_train, x_val, y_val, x_test, y_test, labels)
 
@@ -126,6 +196,11 @@ def save_build_data(build_dir: Path, ds: Dataset, x_calib: np.ndarray) -> Path:
                 x_test=ds.x_test,
                 y_test=ds.y_test,
                 labels=np.array(ds.labels),
+                **(
+                    {"clips_test": ds.clips_test, "files_test": np.array(ds.files_test)}
+                    if ds.clips_test is not None
+                    else {}
+                ),
             )
     return dest
 
@@ -138,6 +213,8 @@ class BuildData:
     x_test: np.ndarray
     y_test: np.ndarray
     labels: tuple[str, ...]
+    clips_test: np.ndarray | None = None
+    files_test: tuple[str, ...] | None = None
 
 
 def load_build_data(build_dir: Path) -> BuildData:
@@ -153,6 +230,13 @@ def load_build_data(build_dir: Path) -> BuildData:
                 npz["x_test"],
                 npz["y_test"],
                 tuple(str(s) for s in npz["labels"]),
+                npz["clips_test"] if "clips_test" in npz else None,
+                tuple(str(s) for s in npz["files_test"]) if "files_test" in npz else None,
             )
     except Exception as exc:
         raise BuildDirError(path, f"unreadable ({type(exc).__name__}: {exc})") from None
+
+
+def load_recipe_data(recipe) -> Dataset:
+    """The recipe's dataset, with paths relative to the recipe file and its audio frontend applied."""
+    return load_dataset(recipe.data, recipe.model.input_shape, recipe.path.parent, recipe.frontend, recipe.model.task)

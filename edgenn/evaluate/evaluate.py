@@ -5,6 +5,7 @@ No TensorFlow here: the Keras variant's outputs were recorded by `edgenn train`.
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 from collections.abc import Callable
@@ -192,6 +193,17 @@ def random_int8_inputs(graph, count: int, seed: int = 0) -> np.ndarray:
     return dequantize(codes, in_q)
 
 
+def build_task(build_dir: Path) -> str:
+    """The build's task as `edgenn train` recorded it; builds made elsewhere are classifiers."""
+    path = Path(build_dir) / layout.HISTORY
+    if not path.is_file():
+        return "classification"
+    try:
+        return json.loads(path.read_text()).get("task", "classification")
+    except json.JSONDecodeError as exc:
+        raise BuildDirError(path, f"unreadable ({exc})") from None
+
+
 def evaluate(build_dir: Path, data: Path | None = None, command: str | None = None) -> dict:
     """Evaluate every variant present in `build_dir` and return the report dict (not yet written).
 
@@ -208,10 +220,12 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
     graph = read_tflite(int8_path)
 
     built = load_build_data(build_dir)
+    kind = build_task(build_dir)
+    metric = metrics.METRICS[kind]
     if data is None:
         x, y, labels, split = built.x_test, built.y_test, built.labels, "test"
     else:
-        x, y, found = load_npz_xy(data)
+        x, y, found = load_npz_xy(data, kind)
         check_shape(data, x, graph.input_tensor().shape[1:])
         labels, split = found or built.labels, str(data)
 
@@ -231,13 +245,15 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
             outputs[v.name] = out
             if isinstance(runner, TFLMRunner):
                 arena = runner.arena_bytes()
+            value = metrics.score(kind, dequantize(out, runner.output_quant), y, x)
             rows.append(
                 {
                     "name": v.name,
                     "format": v.format,
                     "precision": v.precision,
                     "runner": v.runner,
-                    "accuracy": metrics.accuracy(out, y),
+                    "accuracy": value if kind == "classification" else None,
+                    "score": value,
                     "size_bytes": v.size_bytes(build_dir),
                     "artifact": v.artifact,
                     "description": v.description,
@@ -273,9 +289,23 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
         "command": command or shlex.join(["edgenn", *sys.argv[1:]]),
         "source_sha256": sha256_file(int8_path),
         "data": {"split": split, "samples": int(len(y)), "labels": list(labels)},
+        "task": kind,
+        "metric": {"name": metric.name, "higher_is_better": metric.higher_is_better, "definition": metric.definition},
         "tflite_ops": list(graph.op_names),
         "variants": rows,
         "agreement": agreement,
         "footprint": footprint(build_dir, graph.size_bytes, arena),
         "gates": [],
+        **_speaker_held_out(build_dir),
     }
+
+
+def _speaker_held_out(build_dir: Path) -> dict:
+    """The speaker-held-out figure `edgenn run` measured for an audio recipe, when there is one."""
+    path = build_dir / layout.SPEAKER_JSON
+    if not path.is_file():
+        return {}
+    try:
+        return {"speaker_held_out": json.loads(path.read_text())}
+    except json.JSONDecodeError as exc:
+        raise BuildDirError(path, f"unreadable ({exc})") from None

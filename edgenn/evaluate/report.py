@@ -18,6 +18,21 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.2f}%"
 
 
+def metric_name(report: dict) -> str:
+    return (report.get("metric") or {}).get("name", "accuracy")
+
+
+def fmt_score(report: dict, value: float | None) -> str:
+    """Accuracy and AUC as percentages, error metrics as numbers."""
+    if value is None:
+        return "n/a"
+    return f"{value:.4f}" if metric_name(report) == "mae" else f"{100 * value:.2f}%"
+
+
+def score(v: dict) -> float | None:
+    return v.get("score", v.get("accuracy"))
+
+
 def markdown(report: dict) -> str:
     lines = [
         f"# edgenn report: {report['model']}",
@@ -28,11 +43,18 @@ def markdown(report: dict) -> str:
         "",
         "## Variants",
         "",
-        "| variant | format | precision | runner | accuracy | size (bytes) |",
+        f"| variant | format | precision | runner | {metric_name(report)} | size (bytes) |",
         "|---|---|---|---|---:|---:|",
     ]
     for v in report["variants"]:
-        cells = [v["name"], v["format"], v["precision"], v["runner"], _pct(v["accuracy"]), f"{v['size_bytes']:,}"]
+        cells = [
+            v["name"],
+            v["format"],
+            v["precision"],
+            v["runner"],
+            fmt_score(report, score(v)),
+            f"{v['size_bytes']:,}",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     agreement = report["agreement"]
     for key, what in (
@@ -63,6 +85,16 @@ def markdown(report: dict) -> str:
         ]
         for name, a in agreement["float"].items():
             lines.append(f"| {name} | {_pct(a['top1_agreement'])} | {a['max_abs_diff']:.2e} |")
+    held = report.get("speaker_held_out")
+    if held:
+        lines += [
+            "",
+            "## Speaker held out",
+            "",
+            f"The same recipe trained without speaker `{held['test_speaker']}`, tested on all {held['samples']} of "
+            f"their recordings: int8 {_pct(held['int8_accuracy'])} ({held['runner']}), "
+            f"float {_pct(held['float_accuracy'])}.",
+        ]
     foot = report["footprint"]
     lines += ["", "## Footprint", "", "| figure | bytes | definition |", "|---|---:|---|"]
     definitions = {**TFLM_ROUTE, **foot["definitions"]}
@@ -87,12 +119,13 @@ def plot(report: dict, dest: Path) -> None:
     colors = {"float32": "tab:blue", "int8": "tab:orange"}
     markers = {"keras": "s", "tflite": "o", "onnx": "^"}
     fig, ax = plt.subplots(figsize=(9, 5.5), dpi=110)
+    scale = 1 if metric_name(report) == "mae" else 100  # error metrics as they are, shares in percent
     groups: dict[str, list[dict]] = {}
     for v in report["variants"]:
         groups.setdefault(v.get("artifact", v["name"]), []).append(v)
         ax.scatter(
             v["size_bytes"],
-            100 * v["accuracy"],
+            scale * score(v),
             s=60,
             c=colors.get(v["precision"], "tab:gray"),
             marker=markers.get(v["format"], "o"),
@@ -103,11 +136,11 @@ def plot(report: dict, dest: Path) -> None:
     # One label per artifact (several runners share a file); alternate above/below so that
     # artifacts of similar size stay readable.
     for i, (artifact, vs) in enumerate(sorted(groups.items(), key=lambda kv: kv[1][0]["size_bytes"])):
-        runners = "\n".join(f"{v['runner']} {100 * v['accuracy']:.1f}%" for v in vs)
-        top = max(vs, key=lambda v: v["accuracy"])
+        runners = "\n".join(f"{v['runner']} {fmt_score(report, score(v))}" for v in vs)
+        top = max(vs, key=score)
         ax.annotate(
             f"{artifact}\n{runners}",
-            (top["size_bytes"], 100 * top["accuracy"]),
+            (top["size_bytes"], scale * score(top)),
             textcoords="offset points",
             xytext=(0, 12) if i % 2 == 0 else (0, -12),
             ha="center",
@@ -115,14 +148,18 @@ def plot(report: dict, dest: Path) -> None:
             fontsize=7.5,
             arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "gray"},
         )
-    accs = [100 * v["accuracy"] for v in report["variants"]]
-    ax.set_ylim(min(accs) - 3, min(100.5, max(accs) + 3) if max(accs) < 99 else max(accs) + 2)
+    accs = [scale * score(v) for v in report["variants"]]
+    if scale == 100:
+        ax.set_ylim(min(accs) - 3, min(100.5, max(accs) + 3) if max(accs) < 99 else max(accs) + 2)
+    else:
+        ax.margins(y=0.3)
     sizes = [v["size_bytes"] for v in report["variants"]]
     ax.set_xlim(min(sizes) / 1.6, max(sizes) * 1.6)
     ax.set_xscale("log")
     ax.set_xlabel("artifact size (bytes, log scale)")
-    ax.set_ylabel(f"accuracy on {report['data']['split']} split (%)")
-    ax.set_title(f"{report['model']}: accuracy vs size")
+    unit = "" if scale == 1 else " (%)"
+    ax.set_ylabel(f"{metric_name(report)} on {report['data']['split']} split{unit}")
+    ax.set_title(f"{report['model']}: {metric_name(report)} vs size")
     ax.grid(True, which="both", alpha=0.3)
     for precision, color in colors.items():
         ax.scatter([], [], c=color, label=precision, edgecolors="black", linewidths=0.5)

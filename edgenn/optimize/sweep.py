@@ -207,7 +207,7 @@ def model_macs(model) -> int:
 def _pruned_model(job: Job, recipe: Recipe, base: Path, cache: Path):
     """The job's model, narrowed and/or sparsified and fine-tuned, with its figures; cached by job.model_key."""
     from edgenn.convert.pipeline import load_keras
-    from edgenn.data.splits import load_dataset
+    from edgenn.data.splits import load_recipe_data
     from edgenn.optimize.finetune import fine_tune
     from edgenn.optimize.prune import sparsity_report
 
@@ -224,7 +224,7 @@ def _pruned_model(job: Job, recipe: Recipe, base: Path, cache: Path):
         model, report = prune_channels(model, job.channels)
         info["layers_channels"] = {row["name"]: [row["kept"], row["channels"]] for row in report["layers"]}
     if job.channels < 1.0 or job.sparsity > 0.0:
-        ds = load_dataset(recipe.data, recipe.model.input_shape, recipe.path.parent)
+        ds = load_recipe_data(recipe)
         tuned = fine_tune(model, ds, recipe.optimize, recipe.train.seed, job.sparsity)
         model = tuned.model
         info.update(val_accuracy=tuned.best_val_accuracy, fine_tune_seconds=round(tuned.seconds, 2))
@@ -268,11 +268,11 @@ def _nn_job(job: Job, recipe_path: Path, base: Path, cache: Path) -> list[dict]:
 
 
 def _classical_job(job: Job, recipe_path: Path, cache: Path) -> list[dict]:
-    from edgenn.data.splits import load_dataset
+    from edgenn.data.splits import load_recipe_data
     from edgenn.optimize.classical import baselines
 
     recipe = load_recipe(recipe_path)
-    ds = load_dataset(recipe.data, recipe.model.input_shape, recipe.path.parent)
+    ds = load_recipe_data(recipe)
     points = baselines(ds, recipe.train.seed)
     for p in points:
         p.update(runner="c", flash_source=f"c:{p['flash_target']}", ram_source=f"c:{p['flash_target']}")
@@ -356,6 +356,10 @@ def sweep(
         raise EdgeNNError(None, f"jobs must be at least 1, got {jobs}")
 
     recipe = load_recipe(recipe_path)
+    if recipe.model.task != "classification":
+        raise EdgeNNError(
+            recipe.path, f"the sweep ranks classifiers by accuracy; this recipe's task is {recipe.model.task}"
+        )
     out = Path(out)
     key = base_key(recipe)
     base = train_base(recipe, out, key)

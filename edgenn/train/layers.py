@@ -61,8 +61,12 @@ def builders(keras) -> dict[str, Callable[[dict[str, Any]], Any]]:
     }
 
 
-def build_model(keras, spec, name: str):
-    """A Sequential model from a recipe's ModelSpec."""
+def build_model(keras, spec, name: str, outputs: int | None = None):
+    """A recipe's model: a named architecture with `outputs` outputs, or a Sequential of its layers."""
+    if spec.architecture:
+        from edgenn.train.architectures import build_architecture
+
+        return build_architecture(keras, spec.architecture, spec.input_shape, outputs, spec.options)
     table = builders(keras)
     layers = [keras.Input(shape=spec.input_shape, name="input")]
     layers += [table[layer.type](layer.options) for layer in spec.layers]

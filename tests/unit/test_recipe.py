@@ -77,6 +77,53 @@ def test_missing_and_invalid_files(tmp_path):
         load_recipe(write(tmp_path, 'name = "x"\n'))
 
 
+KWS = REPO / "models" / "kws_dscnn.toml"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (("frame_length = 256", "frame_length = 250"), "a power of two >= 32, got 250"),
+        (("clip_samples = 8192", "clip_samples = 128"), "'frontend.frame_length' (256) exceeds clip_samples (128)"),
+        (("mfcc_coefficients = 13", "mfcc_coefficients = 40"), "cannot exceed 'frontend.mel_filters'"),
+        (("fmax = 4000.0", "fmax = 4100.0"), "fmax <= sample_rate / 2 (4000)"),
+        (("hop_length = 128", "hop_length = 64"), "must be the frontend's feature shape [125, 13, 1], got [63, 13, 1]"),
+        (('kind = "mfcc"', 'kind = "mel"'), "'frontend.kind' must be one of none, mfcc"),
+        (('kind = "mfcc"', 'kind = "none"'), "a wav data source needs an audio [frontend]"),
+        (('split = "customary"', 'split = "random"'), "'data.split' must be 'customary' or 'speaker'"),
+        (('test_speaker = "theo"', "split_note = 1"), "unknown key 'data.split_note'"),
+    ],
+)
+def test_bad_audio_recipes(tmp_path, change, message):
+    text = KWS.read_text()
+    assert change[0] in text
+    path = write(tmp_path, text.replace(change[0], change[1], 1))
+    with pytest.raises(RecipeError) as err:
+        load_recipe(path)
+    assert message in str(err.value) and str(path) in err.value.line()
+
+
+def test_speaker_split_needs_a_test_speaker(tmp_path):
+    text = KWS.read_text().replace('split = "customary"', 'split = "speaker"').replace('test_speaker = "theo"', "")
+    with pytest.raises(RecipeError, match="'data.test_speaker' is required when data.split is 'speaker'"):
+        load_recipe(write(tmp_path, text))
+
+
+def test_audio_recipe_loads():
+    r = load_recipe(KWS)
+    assert r.frontend.feature_shape == r.model.input_shape == (63, 13, 1)
+    assert (r.data.source, r.data.split, r.data.test_speaker) == ("wav", "customary", "theo")
+
+
+def test_data_option_replaces_the_recipe_path(tmp_path):
+    from edgenn.recipe import with_data_path
+
+    r = with_data_path(load_recipe(KWS), tmp_path)
+    assert r.data.path == str(tmp_path.resolve())
+    with pytest.raises(RecipeError, match="built in: --data needs source 'npz' or 'wav'"):
+        with_data_path(load_recipe(DIGITS), tmp_path)
+
+
 def test_npz_source_needs_a_path(tmp_path):
     text = DIGITS.read_text().replace('source = "digits"', 'source = "npz"')
     with pytest.raises(RecipeError, match="'data.path' is required"):
@@ -86,3 +133,40 @@ def test_npz_source_needs_a_path(tmp_path):
 def test_integers_accepted_where_numbers_are_expected(tmp_path):
     text = DIGITS.read_text().replace("learning_rate = 0.002", "learning_rate = 1")
     assert load_recipe(write(tmp_path, text)).train.learning_rate == 1.0
+
+
+ARCH = """
+name = "a"
+[model]
+input_shape = [32, 32, 3]
+architecture = "resnet8"
+options = { filters = 8 }
+"""
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (('"resnet8"', '"resnet9"'), "unknown architecture 'resnet9' in 'model.architecture'"),
+        (("filters = 8", "width = 8"), "unknown option 'width' for architecture resnet8 (known: filters)"),
+        (("filters = 8", "filters = 0"), "'model.options.filters' must be positive"),
+        (("filters = 8", "filters = 1.5"), "'model.options.filters' must be integer"),
+        (('"resnet8"\noptions = { filters = 8 }', '"fc_autoencoder"'), "goes with model.task = 'anomaly'"),
+        (('architecture = "resnet8"', 'task = "ranking"'), "'model.task' must be one of classification"),
+        (('architecture = "resnet8"', 'layers = [{ type = "relu" }]'), "'model.options' belongs to an architecture"),
+        (("options = { filters = 8 }", 'layers = [{ type = "relu" }]'), "either 'model.layers' or"),
+    ],
+)
+def test_bad_architectures(tmp_path, change, message):
+    assert change[0] in ARCH
+    with pytest.raises(RecipeError) as err:
+        load_recipe(write(tmp_path, ARCH.replace(change[0], change[1], 1)))
+    assert message in err.value.line()
+
+
+def test_architecture_defaults_fill_in(tmp_path):
+    r = load_recipe(write(tmp_path, ARCH.replace("options = { filters = 8 }\n", "")))
+    assert (r.model.architecture, r.model.options, r.model.layers) == ("resnet8", {"filters": 16}, ())
+    text = ARCH.replace('"resnet8"', '"fc_autoencoder"').replace("options = { filters = 8 }", 'task = "anomaly"')
+    r = load_recipe(write(tmp_path, text))
+    assert r.model.options == {"hidden": 128, "bottleneck": 8, "depth": 4} and r.model.task == "anomaly"
