@@ -300,8 +300,13 @@ def _print_variants(report: dict) -> None:
             if r
             else ""
         )
+        top1 = (
+            f"top-1 {100 * a['top1_agreement']:.2f}%, "
+            if report.get("task", "classification") == "classification"
+            else ""
+        )
         out.print(
-            f"int8 {name} vs {ag['int8_reference']}: top-1 {100 * a['top1_agreement']:.2f}%, "
+            f"int8 {name} vs {ag['int8_reference']}: {top1}"
             f"max {a['max_diff_lsb']} LSB, {a['mismatched_bytes']}/{a['total_bytes']} bytes differ{extra}",
             soft_wrap=True,
         )
@@ -446,7 +451,8 @@ def _floats(name: str):
 )
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes. Default: the CPU count.")
 @click.option("--no-classical", is_flag=True, help="Leave out the classical baselines.")
-def sweep(recipe, sparsity, channels, quant, output, jobs, no_classical):
+@data_option
+def sweep(recipe, sparsity, channels, quant, output, jobs, no_classical, data):
     """Prune and quantize RECIPE's model over a grid; write sweep.json, sweep.md and pareto.png.
 
     Resumable: finished points are cached in the output folder.
@@ -467,6 +473,7 @@ def sweep(recipe, sparsity, channels, quant, output, jobs, no_classical):
         jobs=jobs or os.cpu_count() or 1,
         classical=not no_classical,
         command=_command_line(),
+        data=data,
     )
     _print_sweep(result, out)
 

@@ -21,3 +21,27 @@ PLOT = "accuracy_vs_size.png"
 C_DIR = "c"
 SPEAKER_DIR = "speaker_held_out"  # a second build on the speaker-held-out split (audio recipes)
 SPEAKER_JSON = "speaker_held_out.json"
+SOURCE_JSON = "source.json"  # what `edgenn convert MODEL` imported
+
+
+def int8_tflite(build_dir):
+    """The build's int8 .tflite; a BuildDirError saying why when there is none."""
+    import json
+    from pathlib import Path
+
+    from edgenn.errors import BuildDirError
+
+    path = Path(build_dir) / TFLITE_INT8
+    if path.is_file():
+        return path
+    source = Path(build_dir) / SOURCE_JSON
+    if source.is_file():
+        try:
+            fmt = (json.loads(source.read_text()).get("model") or {}).get("format")
+        except (json.JSONDecodeError, OSError, AttributeError):
+            fmt = None
+        if fmt == "onnx":
+            raise BuildDirError(
+                path, "missing: this build holds an imported ONNX model, and the C steps need a TFLite model"
+            )
+    raise BuildDirError(path, "missing: run 'edgenn convert' first")

@@ -32,7 +32,7 @@ from edgenn import layout
 from edgenn.errors import DataError, EdgeNNError, ModelFileError, UnsupportedError
 from edgenn.fileio import write_dir
 
-SOURCE_JSON = "source.json"
+SOURCE_JSON = layout.SOURCE_JSON
 FORMATS = {".keras": "keras", ".h5": "h5", ".hdf5": "h5", ".tflite": "tflite", ".onnx": "onnx"}
 SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 MAX_CALIB_SAMPLES = 500  # a larger calibration set is subsampled (seeded) to this many

@@ -214,9 +214,7 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
     build_dir = Path(build_dir)
     if not build_dir.is_dir():
         raise BuildDirError(build_dir, "build directory not found")
-    int8_path = build_dir / layout.TFLITE_INT8
-    if not int8_path.is_file():
-        raise BuildDirError(int8_path, "missing: run 'edgenn convert' first")
+    int8_path = layout.int8_tflite(build_dir)
     graph = read_tflite(int8_path)
 
     built = load_build_data(build_dir)

@@ -156,9 +156,7 @@ def export(
     target = Path(target)
     labels = None
     if target.is_dir():
-        tflite = target / layout.TFLITE_INT8
-        if not tflite.is_file():
-            raise BuildDirError(tflite, "missing: run 'edgenn convert' first")
+        tflite = layout.int8_tflite(target)
         if (target / layout.DATA).is_file():
             from edgenn.data.splits import load_build_data
 

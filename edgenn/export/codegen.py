@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from edgenn import __version__, layout
-from edgenn.errors import BuildDirError, ModelFileError
+from edgenn.errors import ModelFileError
 from edgenn.export.cgen import C_TYPES, c_const_array, c_identifier, comment_block, io_macros
 from edgenn.export.plan import Plan, plan_schedule
 from edgenn.fileio import write_dir
@@ -280,9 +280,7 @@ def resolve_model(target: Path) -> tuple[Path, str]:
     """A build directory's int8 model or a .tflite file, with the default name for the C symbols."""
     target = Path(target)
     if target.is_dir():
-        tflite = target / layout.TFLITE_INT8
-        if not tflite.is_file():
-            raise BuildDirError(tflite, "missing: run 'edgenn convert' first")
+        tflite = layout.int8_tflite(target)
         return tflite, target.name
     if not target.exists():
         raise ModelFileError(target, "not found: give a build directory or a .tflite file")

@@ -68,9 +68,7 @@ def model_folder(build_dir: Path) -> Path:
 
     build_dir = Path(build_dir)
     folder = build_dir / layout.C_DIR
-    tflite = build_dir / layout.TFLITE_INT8
-    if not tflite.is_file():
-        raise BuildDirError(tflite, "missing: run 'edgenn convert' first")
+    tflite = layout.int8_tflite(build_dir)
     current = (folder / MANIFEST).is_file() and manifest(folder).get("source_sha256") == sha256(tflite)
     if not current:
         codegen(build_dir)

@@ -39,7 +39,7 @@ from edgenn.console import native_quiet, progress
 from edgenn.errors import EdgeNNError
 from edgenn.evaluate.runners import TFLM_RUNTIME_BYTES
 from edgenn.fileio import atomic_path, sha256_file, write_bytes, write_json
-from edgenn.recipe import Recipe, load_recipe
+from edgenn.recipe import Recipe, load_recipe, with_data_path
 
 SCHEMA = 1
 DEFAULT_SPARSITY = (0.0, 0.5, 0.75, 0.9)
@@ -239,19 +239,19 @@ def _pruned_model(job: Job, recipe: Recipe, base: Path, cache: Path):
     return model, info
 
 
-def _nn_job(job: Job, recipe_path: Path, base: Path, cache: Path) -> list[dict]:
+def _nn_job(job: Job, recipe_path: Path, base: Path, cache: Path, data: Path | None) -> list[dict]:
     _tf()
     from edgenn.data.splits import load_build_data
 
-    recipe = load_recipe(recipe_path)
-    data = load_build_data(base)
+    recipe = with_data_path(load_recipe(recipe_path), data)
+    built = load_build_data(base)
     model, info = _pruned_model(job, recipe, base, cache)
     points = []
     with tempfile.TemporaryDirectory(prefix="edgenn-sweep-") as tmp:
         for quant, key in zip(job.quant, job.keys, strict=True):
             cached = _cached(cache, key)
             if cached is None:
-                p = evaluate_point(model, quant, data, Path(tmp, quant))
+                p = evaluate_point(model, quant, built, Path(tmp, quant))
                 cached = [
                     {
                         "name": point_name(job.channels, job.sparsity, quant),
@@ -267,11 +267,11 @@ def _nn_job(job: Job, recipe_path: Path, base: Path, cache: Path) -> list[dict]:
     return points
 
 
-def _classical_job(job: Job, recipe_path: Path, cache: Path) -> list[dict]:
+def _classical_job(job: Job, recipe_path: Path, cache: Path, data: Path | None) -> list[dict]:
     from edgenn.data.splits import load_recipe_data
     from edgenn.optimize.classical import baselines
 
-    recipe = load_recipe(recipe_path)
+    recipe = with_data_path(load_recipe(recipe_path), data)
     ds = load_recipe_data(recipe)
     points = baselines(ds, recipe.train.seed)
     for p in points:
@@ -280,12 +280,12 @@ def _classical_job(job: Job, recipe_path: Path, cache: Path) -> list[dict]:
     return points
 
 
-def run_job(job: Job, recipe_path: Path, base: Path, cache: Path) -> dict:
+def run_job(job: Job, recipe_path: Path, base: Path, cache: Path, data: Path | None = None) -> dict:
     """Run one job; a user-fixable error comes back as a message (exceptions may not survive pickling)."""
     try:
         if job.kind == "classical":
-            return {"points": _classical_job(job, recipe_path, cache)}
-        return {"points": _nn_job(job, recipe_path, base, cache)}
+            return {"points": _classical_job(job, recipe_path, cache, data)}
+        return {"points": _nn_job(job, recipe_path, base, cache, data)}
     except EdgeNNError as exc:
         return {"error": exc.line()}
     except Exception as exc:  # a bug: keep the traceback for the report
@@ -332,6 +332,7 @@ def sweep(
     jobs: int = 2,
     classical: bool = True,
     command: str = "edgenn sweep",
+    data: Path | None = None,
 ) -> dict:
     """Run (or resume) a sweep and write sweep.json, sweep.md and pareto.png into `out`.
 
@@ -355,7 +356,7 @@ def sweep(
     if jobs < 1:
         raise EdgeNNError(None, f"jobs must be at least 1, got {jobs}")
 
-    recipe = load_recipe(recipe_path)
+    recipe = with_data_path(load_recipe(recipe_path), data)
     if recipe.model.task != "classification":
         raise EdgeNNError(
             recipe.path, f"the sweep ranks classifiers by accuracy; this recipe's task is {recipe.model.task}"
@@ -378,7 +379,9 @@ def sweep(
 
     with progress() as bar:
         task = bar.add_task("sweep", total=total, completed=cached_points, info=f"{cached_points} cached")
-        results = _execute(todo, recipe.path, base, cache, jobs, lambda n, info: bar.update(task, advance=n, info=info))
+        results = _execute(
+            todo, (recipe.path, data), base, cache, jobs, lambda n, info: bar.update(task, advance=n, info=info)
+        )
     errors = [r["error"] for r in results.values() if "error" in r]
     if errors:
         raise EdgeNNError(None, f"{len(errors)} of {len(todo)} sweep jobs failed; first: {errors[0]}")
@@ -412,7 +415,9 @@ def sweep(
     return result
 
 
-def _execute(todo: list[Job], recipe_path: Path, base: Path, cache: Path, jobs: int, tick) -> dict[Job, dict]:
+def _execute(todo: list[Job], source: tuple, base: Path, cache: Path, jobs: int, tick) -> dict[Job, dict]:
+    """Run the jobs; `source` is (recipe path, --data path or None)."""
+
     def label(job: Job) -> str:
         return (
             "classical baselines" if job.kind == "classical" else f"channels {job.channels:g} sparsity {job.sparsity:g}"
@@ -427,7 +432,7 @@ def _execute(todo: list[Job], recipe_path: Path, base: Path, cache: Path, jobs: 
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(todo)), mp_context=get_context("spawn"), initializer=_worker_init
     ) as pool:
-        futures = {pool.submit(run_job, job, recipe_path, base, cache): job for job in order}
+        futures = {pool.submit(run_job, job, source[0], base, cache, source[1]): job for job in order}
         for fut in as_completed(futures):
             job = futures[fut]
             results[job] = r = fut.result()

@@ -101,6 +101,7 @@ def test_refuses_bad_grids_before_writing_anything(tmp_path):
         (["--sparsity", "0,x"], "--sparsity must be comma-separated numbers"),
         (["--channels", "0"], "channels must be in (0, 1], got 0"),
         (["--jobs", "0"], "Invalid value for '-j' / '--jobs'"),
+        (["--data", "elsewhere"], "the data source 'digits' is built in: --data needs source 'npz' or 'wav'"),
     ],
 )
 def test_cli_bad_options_are_one_line_and_exit_2(tmp_path, args, message):
