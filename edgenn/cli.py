@@ -397,6 +397,20 @@ def _codegen_and_build(build_dir: Path) -> None:
         build(folder, "cortex-m4")
 
 
+def _frontend_build(recipe, build_dir: Path) -> None:
+    """Audio recipes: link the frontend with the model for the Cortex-M4, so the footprint counts both."""
+    import shutil
+
+    if recipe.frontend.kind == "none" or not shutil.which("arm-none-eabi-gcc"):
+        return
+    from edgenn import layout
+    from edgenn.fileio import write_json
+    from edgenn.frontend.kws import build_kws, footprint
+
+    build_kws(build_dir, "cortex-m4")
+    write_json(build_dir / layout.FRONTEND_FOOTPRINT, {"target": "cortex-m4", "parts": footprint(build_dir)})
+
+
 @cli.command()
 @recipe_argument
 @output_option
@@ -415,6 +429,7 @@ def run(recipe, output, data):
     do_convert(out)
     do_export(out, command=_command_line())
     _codegen_and_build(out)
+    _frontend_build(r, out)
     speaker_held_out(r, out)
     report = _eval(out, None)
     _print_variants(report)

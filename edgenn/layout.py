@@ -45,3 +45,6 @@ def int8_tflite(build_dir):
                 path, "missing: this build holds an imported ONNX model, and the C steps need a TFLite model"
             )
     raise BuildDirError(path, "missing: run 'edgenn convert' first")
+
+
+FRONTEND_FOOTPRINT = "frontend_footprint.json"  # audio builds: the linked model + frontend firmware's bytes

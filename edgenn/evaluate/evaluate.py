@@ -67,6 +67,26 @@ def footprint(build_dir: Path, tflite_bytes: int, tflm_arena: int | None) -> dic
     The Cortex-M4 build is preferred to the host build: its text is what a device's flash holds.
     """
     tflm = {"tflite_bytes": tflite_bytes, "tflm_arena_bytes": tflm_arena}
+    linked = build_dir / layout.FRONTEND_FOOTPRINT
+    if linked.is_file():
+        try:
+            fp = json.loads(linked.read_text())
+            parts, target = fp["parts"], fp["target"]
+            both = parts["model+frontend"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise BuildDirError(linked, f"unreadable ({type(exc).__name__}: {exc})") from None
+        return {
+            "flash_bytes": both["flash_bytes"],
+            "ram_bytes": both["ram_bytes"],
+            **tflm,
+            "parts": parts,
+            "definitions": {
+                "flash_bytes": f"text + data the linked {target} firmware keeps for the model and its audio frontend "
+                "(CMSIS-DSP code and FFT tables, filter bank, libm), unused sections dropped; the test runner "
+                "around them not included",
+                "ram_bytes": f"data + bss of the same ({target}): the model's arena and the frontend's buffers",
+            },
+        }
     for target in ("cortex-m4", "host"):
         if (build_dir / layout.C_DIR / f"build-{target}" / "model.size").is_file():
             b = firmware.built(build_dir / layout.C_DIR, target)

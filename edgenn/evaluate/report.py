@@ -102,6 +102,10 @@ def markdown(report: dict) -> str:
         if key in foot:
             value = foot[key]
             lines.append(f"| {key} | {'n/a' if value is None else f'{value:,}'} | {definitions[key]} |")
+    if foot.get("parts"):
+        lines += ["", "| part of the linked firmware | flash bytes | RAM bytes |", "|---|---:|---:|"]
+        for part, b in foot["parts"].items():
+            lines.append(f"| {part} | {b['flash_bytes']:,} | {b['ram_bytes']:,} |")
     if report["gates"]:
         lines += ["", "## Gates", "", "| check | value | limit | result |", "|---|---:|---:|---|"]
         for g in report["gates"]:

@@ -58,3 +58,20 @@ def test_bad_wav_data_is_one_line(tmp_path):
     assert proc.stderr.strip().startswith(f"edgenn: error: {bad / '0_ann_7.wav'}: not a readable WAV file")
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out" / "model.keras").exists()
+
+
+def test_footprint_counts_the_frontend_the_device_needs(kws_build):
+    from tests.conftest import require_tool
+
+    require_tool("arm-none-eabi-gcc")  # `edgenn run` links the frontend only with a Cortex-M toolchain
+    report = json.loads((kws_build / "report.json").read_text())
+    foot = report["footprint"]
+    parts = foot["parts"]
+    together = ("model", "frontend", "cmsis_dsp", "libm")
+    assert (
+        foot["flash_bytes"] == sum(parts[p]["flash_bytes"] for p in together) == parts["model+frontend"]["flash_bytes"]
+    )
+    assert foot["ram_bytes"] == sum(parts[p]["ram_bytes"] for p in together)
+    assert parts["frontend"]["flash_bytes"] > 0 and parts["cmsis_dsp"]["flash_bytes"] > 0
+    assert "audio frontend" in foot["definitions"]["flash_bytes"]
+    assert "| cmsis_dsp |" in (kws_build / "report.md").read_text()
