@@ -497,6 +497,7 @@ def _print_sweep(result: dict, out: Path) -> None:
     from rich.table import Table
 
     from edgenn.console import out as console
+    from edgenn.optimize.sweep_report import PARETO_PNG, SWEEP_JSON, SWEEP_MD
 
     table = Table(title=f"{result['recipe']}: Pareto front of {len(result['points'])} points (test split)")
     for col, justify in (("name", "left"), ("accuracy", "right"), ("flash (B)", "right"), ("RAM (B)", "right")):
@@ -505,7 +506,7 @@ def _print_sweep(result: dict, out: Path) -> None:
         ram = "—" if p.get("ram_bytes") is None else f"{p['ram_bytes']:,}"
         table.add_row(p["name"], f"{100 * p['accuracy']:.2f}%", f"{p['flash_bytes']:,}", ram)
     console.print(table)
-    console.print(f"wrote {out / 'sweep.json'}, {out / 'sweep.md'}, {out / 'pareto.png'}")
+    console.print(f"wrote {out / SWEEP_JSON}, {out / SWEEP_MD}, {out / PARETO_PNG}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,5 +1,10 @@
 """What each step writes into a build directory. Every module names files through here."""
 
+import json
+from pathlib import Path
+
+from edgenn.errors import BuildDirError
+
 KERAS_MODEL = "model.keras"
 HISTORY = "history.json"
 RECIPE_COPY = "recipe.toml"
@@ -24,13 +29,8 @@ SPEAKER_JSON = "speaker_held_out.json"
 SOURCE_JSON = "source.json"  # what `edgenn convert MODEL` imported
 
 
-def int8_tflite(build_dir):
+def int8_tflite(build_dir) -> Path:
     """The build's int8 .tflite; a BuildDirError saying why when there is none."""
-    import json
-    from pathlib import Path
-
-    from edgenn.errors import BuildDirError
-
     path = Path(build_dir) / TFLITE_INT8
     if path.is_file():
         return path

@@ -26,8 +26,13 @@ def from_tflite(tflite_path: Path) -> bytes:
     return proto.SerializeToString()
 
 
-def quantize_qdq(float_onnx: bytes, calib: np.ndarray) -> bytes:
-    """Static int8 QDQ quantization: per-channel weights, MinMax-calibrated int8 activations."""
+def quantize_qdq(float_onnx: bytes, calib: np.ndarray, calibration: str = "MinMax", per_channel: bool = True) -> bytes:
+    """Static int8 QDQ quantization (int8 weights and activations, float I/O).
+
+    Args:
+        calibration: an onnxruntime.quantization.CalibrationMethod member name (MinMax, Entropy, Percentile).
+        per_channel: one weight scale per output channel, else one per tensor.
+    """
     import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -57,9 +62,9 @@ def quantize_qdq(float_onnx: bytes, calib: np.ndarray) -> bytes:
             str(out),
             Reader(),
             quant_format=QuantFormat.QDQ,
-            per_channel=True,
+            per_channel=per_channel,
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
-            calibrate_method=CalibrationMethod.MinMax,
+            calibrate_method=CalibrationMethod[calibration],
         )
         return out.read_bytes()

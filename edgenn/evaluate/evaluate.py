@@ -68,12 +68,12 @@ def footprint(build_dir: Path, tflite_bytes: int, tflm_arena: int | None) -> dic
     """
     tflm = {"tflite_bytes": tflite_bytes, "tflm_arena_bytes": tflm_arena}
     linked = build_dir / layout.FRONTEND_FOOTPRINT
-    if linked.is_file():
+    fp = _optional_json(linked)
+    if fp is not None:
         try:
-            fp = json.loads(linked.read_text())
             parts, target = fp["parts"], fp["target"]
             both = parts["model+frontend"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError) as exc:
             raise BuildDirError(linked, f"unreadable ({type(exc).__name__}: {exc})") from None
         return {
             "flash_bytes": both["flash_bytes"],
@@ -213,15 +213,23 @@ def random_int8_inputs(graph, count: int, seed: int = 0) -> np.ndarray:
     return dequantize(codes, in_q)
 
 
+def _optional_json(path: Path) -> dict | None:
+    """A JSON object an earlier step wrote into the build directory, or None when it is absent."""
+    if not path.is_file():
+        return None
+    try:
+        found = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BuildDirError(path, f"unreadable ({exc})") from None
+    if not isinstance(found, dict):
+        raise BuildDirError(path, "unreadable (not a JSON object)")
+    return found
+
+
 def build_task(build_dir: Path) -> str:
     """The build's task as `edgenn train` recorded it; builds made elsewhere are classifiers."""
-    path = Path(build_dir) / layout.HISTORY
-    if not path.is_file():
-        return "classification"
-    try:
-        return json.loads(path.read_text()).get("task", "classification")
-    except json.JSONDecodeError as exc:
-        raise BuildDirError(path, f"unreadable ({exc})") from None
+    history = _optional_json(Path(build_dir) / layout.HISTORY) or {}
+    return history.get("task", "classification")
 
 
 def evaluate(build_dir: Path, data: Path | None = None, command: str | None = None) -> dict:
@@ -320,10 +328,5 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
 
 def _speaker_held_out(build_dir: Path) -> dict:
     """The speaker-held-out figure `edgenn run` measured for an audio recipe, when there is one."""
-    path = build_dir / layout.SPEAKER_JSON
-    if not path.is_file():
-        return {}
-    try:
-        return {"speaker_held_out": json.loads(path.read_text())}
-    except json.JSONDecodeError as exc:
-        raise BuildDirError(path, f"unreadable ({exc})") from None
+    found = _optional_json(build_dir / layout.SPEAKER_JSON)
+    return {} if found is None else {"speaker_held_out": found}

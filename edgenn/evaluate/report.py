@@ -114,11 +114,26 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(report: dict, dest: Path) -> None:
+def pyplot():
+    """matplotlib.pyplot on the file-only backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_png(fig, dest: Path) -> None:
+    """Lay out, write atomically as PNG, and free the figure."""
+    fig.tight_layout()
+    with atomic_path(dest) as tmp:
+        fig.savefig(tmp, format="png")
+    pyplot().close(fig)
+
+
+def plot(report: dict, dest: Path) -> None:
+    plt = pyplot()
 
     colors = {"float32": "tab:blue", "int8": "tab:orange"}
     markers = {"keras": "s", "tflite": "o", "onnx": "^"}
@@ -168,10 +183,7 @@ def plot(report: dict, dest: Path) -> None:
     for precision, color in colors.items():
         ax.scatter([], [], c=color, label=precision, edgecolors="black", linewidths=0.5)
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    with atomic_path(dest) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
+    save_png(fig, dest)
 
 
 def write(report: dict, build_dir: Path) -> dict[str, Path]:

@@ -29,6 +29,7 @@ LOGISTIC_C = (0.1, 1.0, 10.0)
 TREE_DEPTHS = (4, 6, 8, 10, 12)
 FOREST_TREES = 10
 COMPILE_TIMEOUT_S = 120
+BASELINES = ("logistic_regression", "decision_tree", "random_forest")
 
 
 @dataclass(frozen=True)
@@ -187,10 +188,11 @@ def fit_baselines(ds: Dataset, seed: int) -> list[Baseline]:
         lambda d: RandomForestClassifier(n_estimators=FOREST_TREES, max_depth=d, random_state=seed).fit(x, y),
         accuracy(lambda m: lambda xs: forest_vote(m, xs)),
     )
+    lr_name, tree_name, forest_name = BASELINES
     return [
-        Baseline("logistic_regression", logistic, logistic_c(logistic, "logistic_regression"), n, logistic.predict),
-        Baseline("decision_tree", tree, tree_c(tree, "decision_tree"), n, tree.predict),
-        Baseline("random_forest", forest, tree_c(forest, "random_forest"), n, lambda xs: forest_vote(forest, xs)),
+        Baseline(lr_name, logistic, logistic_c(logistic, lr_name), n, logistic.predict),
+        Baseline(tree_name, tree, tree_c(tree, tree_name), n, tree.predict),
+        Baseline(forest_name, forest, tree_c(forest, forest_name), n, lambda xs: forest_vote(forest, xs)),
     ]
 
 

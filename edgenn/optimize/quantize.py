@@ -126,43 +126,11 @@ def onnx_variant(float_onnx: bytes, name: str, calib: np.ndarray, max_samples: i
     """Static QDQ quantization (int8 weights and activations, float I/O) of a float ONNX model."""
     if name not in ONNX_VARIANTS:
         raise _unknown(name)
+    from edgenn.convert.onnx import quantize_qdq
+
     variant = ONNX_VARIANTS[name]
-    import onnx
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        CalibrationMethod,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    input_name = onnx.load_from_string(float_onnx).graph.input[0].name
-    samples = calib[:max_samples]
-
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            self._it = iter(samples)
-
-        def get_next(self):
-            sample = next(self._it, None)
-            return None if sample is None else {input_name: sample[np.newaxis].astype(np.float32)}
-
-    with tempfile.TemporaryDirectory() as tmp, native_quiet():  # the calibrators print progress
-        src, pre, out = Path(tmp, "float.onnx"), Path(tmp, "pre.onnx"), Path(tmp, "qdq.onnx")
-        src.write_bytes(float_onnx)
-        quant_pre_process(str(src), str(pre))  # shape inference + graph optimisation (folds BN)
-        quantize_static(
-            str(pre),
-            str(out),
-            Reader(),
-            quant_format=QuantFormat.QDQ,
-            per_channel=variant.per_channel,
-            activation_type=QuantType.QInt8,
-            weight_type=QuantType.QInt8,
-            calibrate_method=CalibrationMethod[variant.calibration],
-        )
-        return out.read_bytes()
+    with native_quiet():  # the calibrators print progress
+        return quantize_qdq(float_onnx, calib[:max_samples], variant.calibration, variant.per_channel)
 
 
 def is_tflite(data: bytes) -> bool:

@@ -39,7 +39,9 @@ from edgenn.console import native_quiet, progress
 from edgenn.errors import EdgeNNError
 from edgenn.evaluate.runners import TFLM_RUNTIME_BYTES
 from edgenn.fileio import atomic_path, sha256_file, write_bytes, write_json
+from edgenn.optimize.classical import BASELINES
 from edgenn.recipe import Recipe, load_recipe, with_data_path
+from edgenn.tfimport import tensorflow
 
 SCHEMA = 1
 DEFAULT_SPARSITY = (0.0, 0.5, 0.75, 0.9)
@@ -179,7 +181,7 @@ def evaluate_point(model, quant: str, data, workdir: Path) -> dict:
 
 
 def float_onnx(model) -> bytes:
-    tf = _tf()
+    tf = tensorflow()
     import keras
 
     from edgenn.convert.onnx import from_function
@@ -187,12 +189,6 @@ def float_onnx(model) -> bytes:
 
     with native_quiet():
         return from_function(serving_function(tf, batch_one(keras, model)))
-
-
-def _tf():
-    from edgenn.tfimport import tensorflow
-
-    return tensorflow()
 
 
 def model_macs(model) -> int:
@@ -240,7 +236,7 @@ def _pruned_model(job: Job, recipe: Recipe, base: Path, cache: Path):
 
 
 def _nn_job(job: Job, recipe_path: Path, base: Path, cache: Path, data: Path | None) -> list[dict]:
-    _tf()
+    tensorflow()
     from edgenn.data.splits import load_build_data
 
     recipe = with_data_path(load_recipe(recipe_path), data)
@@ -374,7 +370,7 @@ def sweep(
             done[job] = [p for h in hits for p in h]
         else:
             todo.append(job)
-    total = sum(len(j.keys) if j.kind == "nn" else 3 for j in planned)
+    total = sum(len(j.keys) if j.kind == "nn" else len(BASELINES) for j in planned)
     cached_points = sum(len(v) for v in done.values())
 
     with progress() as bar:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgenn.fileio import atomic_path, write_json, write_text
+from edgenn.fileio import write_json, write_text
 
 SWEEP_JSON, SWEEP_MD, PARETO_PNG = "sweep.json", "sweep.md", "pareto.png"
 
@@ -80,10 +80,9 @@ def markdown(result: dict) -> str:
 
 
 def plot(result: dict, dest: Path) -> None:
-    import matplotlib
+    from edgenn.evaluate.report import pyplot, save_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     points = [p for p in result["points"] if p.get("accuracy") is not None]
     fig, ax = plt.subplots(figsize=(10, 6), dpi=110)
@@ -132,10 +131,7 @@ def plot(result: dict, dest: Path) -> None:
     ax.set_title(f"{result['recipe']}: accuracy vs flash, {len(result['points'])} points")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    with atomic_path(dest) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
+    save_png(fig, dest)
 
 
 def write(result: dict, out: Path) -> dict[str, Path]:

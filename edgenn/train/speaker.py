@@ -41,15 +41,15 @@ def speaker_held_out(recipe: Recipe, build_dir: Path) -> dict | None:
     with native_quiet():
         tflite = to_tflite(tf, batch_one(keras, load_keras(sub / layout.KERAS_MODEL)), data.x_calib)
     write_bytes(sub / layout.TFLITE_INT8, tflite)
-    int8 = accuracy(TFLMRunner(sub / layout.TFLITE_INT8).predict(data.x_test), data.y_test)
+    outputs = TFLMRunner(sub / layout.TFLITE_INT8).predict(data.x_test)
     result = {
         "split": "speaker",
         "test_speaker": recipe.data.test_speaker,
         "samples": int(len(data.y_test)),
         "float_accuracy": history["test_accuracy"],
-        "int8_accuracy": int8,
+        "int8_accuracy": accuracy(outputs, data.y_test),
         "runner": "tflm",
-        "per_class_int8_accuracy": _per_class(TFLMRunner(sub / layout.TFLITE_INT8).predict(data.x_test), data),
+        "per_class_int8_accuracy": _per_class(outputs, data),
     }
     write_json(Path(build_dir) / layout.SPEAKER_JSON, result)
     return result

@@ -18,11 +18,10 @@
 #include <time.h>
 #endif
 
-/* Instruction counters on the emulator count between these two calls. */
-void edgenn_bench_begin(void) __attribute__((noinline));
-void edgenn_bench_end(void) __attribute__((noinline));
-void edgenn_bench_begin(void) { __asm__ volatile("" ::: "memory"); }
-void edgenn_bench_end(void) { __asm__ volatile("" ::: "memory"); }
+#include "../targets/bench.h"
+
+EDGENN_BENCH_MARKER(begin)
+EDGENN_BENCH_MARKER(end)
 
 static int16_t clip[EDGENN_FRONTEND_CLIP_SAMPLES];
 static float features[EDGENN_FRONTEND_FEATURES];

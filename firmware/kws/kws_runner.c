@@ -39,17 +39,15 @@ typedef char kws_input_matches_features[(IN_SIZE == EDGENN_FRONTEND_FEATURES) ? 
 #include <time.h>
 #endif
 
+#include "../targets/bench.h"
+
 /* Instruction counters on the emulator count between two of these calls: begin..frontend_end is the
  * frontend and the quantization, model_begin..end the model and the argmax (between them the harness
  * writes the inputs). */
-void edgenn_bench_begin(void) __attribute__((noinline));
-void edgenn_bench_frontend_end(void) __attribute__((noinline));
-void edgenn_bench_model_begin(void) __attribute__((noinline));
-void edgenn_bench_end(void) __attribute__((noinline));
-void edgenn_bench_begin(void) { __asm__ volatile("" ::: "memory"); }
-void edgenn_bench_frontend_end(void) { __asm__ volatile("" ::: "memory"); }
-void edgenn_bench_model_begin(void) { __asm__ volatile("" ::: "memory"); }
-void edgenn_bench_end(void) { __asm__ volatile("" ::: "memory"); }
+EDGENN_BENCH_MARKER(begin)
+EDGENN_BENCH_MARKER(frontend_end)
+EDGENN_BENCH_MARKER(model_begin)
+EDGENN_BENCH_MARKER(end)
 
 /*
  * One feature as the int8 code the model was evaluated on in Python (edgenn.evaluate.runners.quantize:

@@ -22,11 +22,10 @@
 #include <time.h>
 #endif
 
-/* Instruction counters on the emulator count between these two calls. */
-void edgenn_bench_begin(void) __attribute__((noinline));
-void edgenn_bench_end(void) __attribute__((noinline));
-void edgenn_bench_begin(void) { __asm__ volatile("" ::: "memory"); }
-void edgenn_bench_end(void) { __asm__ volatile("" ::: "memory"); }
+#include "bench.h"
+
+EDGENN_BENCH_MARKER(begin)
+EDGENN_BENCH_MARKER(end)
 
 static EDGENN_IN_T input[IN_SIZE];
 static EDGENN_OUT_T output[OUT_SIZE];

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pytest
 
@@ -175,4 +174,3 @@ def test_a_damaged_cache_entry_is_recomputed_not_trusted(tmp_path):
     assert _cached(tmp_path, "k") is None
     (tmp_path / "k.json").write_text(json.dumps([{"name": "x"}]))
     assert _cached(tmp_path, "k") == [{"name": "x"}]
-    shutil.rmtree(tmp_path)
