@@ -23,7 +23,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from edgenn import firmware, layout  # noqa: E402
+from edgenn import layout, toolchain  # noqa: E402
 from edgenn.console import native_quiet  # noqa: E402
 from edgenn.export.codegen import codegen  # noqa: E402
 from edgenn.graph.stats import macs  # noqa: E402
@@ -80,17 +80,17 @@ def main() -> None:
         x = np.random.default_rng(0).integers(-128, 128, size=(args.inputs, *shape)).astype(np.int8)
         with tempfile.TemporaryDirectory() as tmp:
             folder = codegen(path, Path(tmp) / "c", name=name)
-            firmware.build(folder, "host")
+            toolchain.build(folder, "host")
             want, tflm_ns = tflm_time(path.read_bytes(), x)
-            got, _ = firmware.run(folder, x, "host")
+            got, _ = toolchain.run(folder, x, "host")
             repeat = max(3, int(1e8 // max(1, macs(graph))))  # enough work per input to time reliably
-            _, ours_ns = firmware.run(folder, x, "host", repeat=repeat)
+            _, ours_ns = toolchain.run(folder, x, "host", repeat=repeat)
             exact = bool(np.array_equal(got.reshape(want.shape), want))
-            firmware.build(folder, "cortex-m4", dsp=False)
-            plain = firmware.count_instructions(folder, x[: args.m4_inputs])
-            m4 = firmware.build(folder, "cortex-m4", dsp=True)
-            dsp = firmware.count_instructions(folder, x[: args.m4_inputs])
-            m4_out, _ = firmware.run(folder, x[: args.m4_inputs], "cortex-m4")
+            toolchain.build(folder, "cortex-m4", dsp=False)
+            plain = toolchain.count_instructions(folder, x[: args.m4_inputs])
+            m4 = toolchain.build(folder, "cortex-m4", dsp=True)
+            dsp = toolchain.count_instructions(folder, x[: args.m4_inputs])
+            m4_out, _ = toolchain.run(folder, x[: args.m4_inputs], "cortex-m4")
             m4_want = want[: args.m4_inputs]
             exact = exact and bool(np.array_equal(m4_out.reshape(m4_want.shape), m4_want))
         n_macs = macs(graph)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgenn import firmware
+from edgenn import toolchain
 from edgenn.evaluate.runners import TFLMRunner
 from edgenn.export.codegen import generate, resolve_model
 from edgenn.graph.stats import op_macs
@@ -80,7 +80,7 @@ def analyze(target: Path, build_target: str | None = None) -> dict:
         for rel, text in gen.files.items():
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             (folder / rel).write_text(text)
-        built = firmware.build(folder, measured_on)
+        built = toolchain.build(folder, measured_on)
     tflm = TFLMRunner(tflite).arena_bytes()
     return {
         "schema": SCHEMA,

@@ -156,7 +156,7 @@ def export(target, output, name):
 def codegen(target, output, name):
     """Generate standalone int8 C for TARGET (a build dir or a .tflite): model.c/.h plus its kernels."""
     from edgenn.export.codegen import codegen as do_codegen
-    from edgenn.firmware import manifest
+    from edgenn.toolchain import manifest
 
     folder = do_codegen(target, output, name, _command_line())
     m = manifest(folder)
@@ -228,7 +228,7 @@ target_option = click.option("--target", type=click.Choice(["host", "cortex-m4"]
 )
 def firmware_build(folder, target, dsp):
     """Compile FOLDER (from `edgenn codegen`) with the test runner; print flash and RAM from the ELF."""
-    from edgenn.firmware import build
+    from edgenn.toolchain import build
 
     b = build(folder, target, dsp=dsp)
     click.echo(
@@ -254,7 +254,7 @@ def firmware_run(folder, target, inputs, outputs):
 
     from edgenn.data.splits import load_npy
     from edgenn.fileio import atomic_path
-    from edgenn.firmware import prepare_inputs, run
+    from edgenn.toolchain import prepare_inputs, run
 
     x = prepare_inputs(folder, load_npy(inputs), inputs)
     y, _ = run(folder, x, target)
@@ -382,7 +382,7 @@ def _codegen_and_build(build_dir: Path) -> None:
     from edgenn import layout
     from edgenn.console import err
     from edgenn.export.codegen import codegen as do_codegen
-    from edgenn.firmware import build
+    from edgenn.toolchain import build
 
     try:
         folder = do_codegen(build_dir, build_dir / layout.C_DIR, None, _command_line())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgenn import __version__, firmware, layout
+from edgenn import __version__, layout, toolchain
 from edgenn.console import progress
 from edgenn.data.splits import check_shape, load_build_data, load_npz_xy
 from edgenn.errors import BuildDirError
@@ -26,10 +26,9 @@ from edgenn.evaluate.runners import (
     RecordedRunner,
     Runner,
     TFLMRunner,
-    dequantize,
-    io_quant,
 )
 from edgenn.fileio import sha256_file
+from edgenn.graph.quant import dequantize, io_quant
 from edgenn.graph.tflite import read_tflite
 
 REPORT_SCHEMA = 1
@@ -89,7 +88,7 @@ def footprint(build_dir: Path, tflite_bytes: int, tflm_arena: int | None) -> dic
         }
     for target in ("cortex-m4", "host"):
         if (build_dir / layout.C_DIR / f"build-{target}" / "model.size").is_file():
-            b = firmware.built(build_dir / layout.C_DIR, target)
+            b = toolchain.built(build_dir / layout.C_DIR, target)
             return {
                 "flash_bytes": b.flash_bytes,
                 "ram_bytes": b.ram_bytes,
@@ -189,7 +188,7 @@ def variants_for(int8_graph) -> list[Variant]:
             lambda d: CRunner(d / layout.C_DIR),
             "edgenn's generated C, compiled for the host (size: text + data of the model's objects)",
             needs=(f"{layout.C_DIR}/build-host/model.size",),
-            size=lambda d: firmware.built(d / layout.C_DIR, "host").flash_bytes,
+            size=lambda d: toolchain.built(d / layout.C_DIR, "host").flash_bytes,
         ),
     ]
 

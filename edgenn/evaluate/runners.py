@@ -9,41 +9,15 @@ models (the bytes a microcontroller would produce), floats otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from edgenn import toolchain
 from edgenn.console import capture_fd2, native_quiet
 from edgenn.errors import ModelFileError
+from edgenn.graph.quant import QuantParams, dequantize, io_quant, quantize
 from edgenn.graph.tflite import NUMPY_DTYPES, Graph, parse_tflite
-
-
-@dataclass(frozen=True)
-class QuantParams:
-    scale: float
-    zero_point: int
-    dtype: type = np.int8
-
-
-def quantize(x: np.ndarray, q: QuantParams) -> np.ndarray:
-    info = np.iinfo(q.dtype)
-    return np.clip(np.round(x / q.scale) + q.zero_point, info.min, info.max).astype(q.dtype)
-
-
-def dequantize(codes: np.ndarray, q: QuantParams | None) -> np.ndarray:
-    if q is None:
-        return codes.astype(np.float32)
-    return ((codes.astype(np.int32) - q.zero_point) * np.float32(q.scale)).astype(np.float32)
-
-
-def io_quant(graph: Graph) -> tuple[QuantParams | None, QuantParams | None]:
-    def one(t):
-        if t.dtype in ("int8", "uint8", "int16") and t.scale:
-            return QuantParams(t.scale[0], t.zero_point[0], NUMPY_DTYPES[t.dtype])
-        return None
-
-    return one(graph.input_tensor()), one(graph.output_tensor())
 
 
 class Runner:
@@ -200,9 +174,7 @@ class CRunner(Runner):
     name = "c"
 
     def __init__(self, folder: Path, target: str = "host"):
-        from edgenn import firmware
-
-        m = firmware.manifest(folder)
+        m = toolchain.manifest(folder)
         self._folder, self._target = folder, target
 
         def q(which):
@@ -214,11 +186,9 @@ class CRunner(Runner):
         self.input_quant, self.output_quant = q("input"), q("output")
 
     def predict(self, x, tick=None):
-        from edgenn import firmware
-
         if self.input_quant is not None:
             x = quantize(x, self.input_quant)
-        out, _ = firmware.run(self._folder, x, self._target)
+        out, _ = toolchain.run(self._folder, x, self._target)
         if tick:
             for _ in range(len(x)):
                 tick()

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from edgenn import __version__, layout
+from edgenn.clib import INCLUDE, SRC
 from edgenn.errors import ModelFileError
 from edgenn.export.cgen import C_TYPES, c_const_array, c_identifier, comment_block, io_macros
 from edgenn.export.plan import Plan, plan_schedule
@@ -22,7 +23,6 @@ from edgenn.fileio import write_dir
 from edgenn.graph.tflite import Graph, Op, parse_tflite
 from edgenn.reference import OPS, interpreter
 
-FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
 LIBRARY_HEADERS = ("edgenn.h", "fixedpoint.h", "status.h")
 LIB_DIR = "edgenn"  # kernels and headers go in OUT/edgenn/
 MANIFEST = "edgenn.json"  # what tools need to build and run the folder
@@ -194,7 +194,7 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
     )
     in_off, out_off = plan.offset(graph.inputs[0]), plan.offset(graph.outputs[0])
     includes = [
-        f'#include "{LIB_DIR}/{m}.h"' for m in unit.modules if (FIRMWARE / "include" / "edgenn" / f"{m}.h").is_file()
+        f'#include "{LIB_DIR}/{m}.h"' for m in unit.modules if (INCLUDE / f"{m}.h").is_file()
     ]
     source = "\n".join(
         [
@@ -263,11 +263,11 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
     }
     files = {"model.h": header, "model.c": source, MANIFEST: json.dumps(manifest, indent=2) + "\n"}
     for h in LIBRARY_HEADERS:
-        files[f"{LIB_DIR}/{h}"] = (FIRMWARE / "include" / "edgenn" / h).read_text()
+        files[f"{LIB_DIR}/{h}"] = (INCLUDE / h).read_text()
     for m in unit.modules:
         for path, rel in (
-            (FIRMWARE / "include" / "edgenn" / f"{m}.h", f"{LIB_DIR}/{m}.h"),
-            (FIRMWARE / "src" / f"{m}.c", f"{LIB_DIR}/{m}.c"),
+            (INCLUDE / f"{m}.h", f"{LIB_DIR}/{m}.h"),
+            (SRC / f"{m}.c", f"{LIB_DIR}/{m}.c"),
         ):
             if path.is_file():
                 files[rel] = path.read_text()

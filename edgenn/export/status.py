@@ -1,19 +1,19 @@
 """Status codes returned by generated entry points: one table for Python and C.
 
-firmware/include/edgenn/status.h is rendered from STATUS by `python -m edgenn.export.status`,
+edgenn/firmware/include/edgenn/status.h is rendered from STATUS by `python -m edgenn.export.status`,
 and a test checks that the file on disk equals the rendering.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from edgenn.clib import INCLUDE
 
 STATUS: tuple[tuple[str, int, str], ...] = (
     ("OK", 0, "success"),
     ("ERROR_NULL_ARGUMENT", 1, "an input or output pointer is NULL"),
 )
 
-HEADER = Path(__file__).resolve().parents[2] / "firmware" / "include" / "edgenn" / "status.h"
+HEADER = INCLUDE / "status.h"
 
 
 def render() -> str:

@@ -1,8 +1,8 @@
 """Compile a generated frontend folder with its test runner, and run it on clips (host, or a Cortex-M4 in QEMU).
 
-The runner (firmware/frontend/frontend_runner.c) reads `clips.bin` and writes `features.bin` in its
+The runner (edgenn/firmware/frontend/frontend_runner.c) reads `clips.bin` and writes `features.bin` in its
 working directory; the Cortex-M4 build reaches the host's files through semihosting, as the model
-runner does (`edgenn.firmware`).
+runner does (`edgenn.toolchain`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from edgenn.errors import BuildDirError, DataError, EdgeNNError
-from edgenn.firmware import FIRMWARE, execute, qemu_command, require_tools
+from edgenn.clib import FIRMWARE
+from edgenn.toolchain import execute, qemu_command, require_tools
 from edgenn.frontend.csrc import MANIFEST, cmsis_dsp_root, write_frontend
 
 MAKEFILE_DIR = FIRMWARE / "frontend"

@@ -2,7 +2,7 @@
 
 `build_kws(build_dir, target)` compiles a build directory's generated model (`c/`, from `edgenn codegen`),
 the C frontend for the recipe's `[frontend]` (written into `c/frontend`) with CMSIS-DSP's sources, and the
-harness firmware/kws/kws_runner.c, into `c/build-kws-<target>/kws_runner.elf`. `run_kws` runs it on clips and
+harness edgenn/firmware/kws/kws_runner.c, into `c/build-kws-<target>/kws_runner.elf`. `run_kws` runs it on clips and
 returns the labels; `run_kws_io` also returns the int8 inputs the model ran on and its outputs.
 
 The firmware quantizes features exactly as the Python pipeline does before it runs an int8 model
@@ -32,7 +32,8 @@ import numpy as np
 from edgenn import layout
 from edgenn.errors import BuildDirError, DataError, EdgeNNError
 from edgenn.export.cgen import C_TYPES
-from edgenn.firmware import FIRMWARE, execute, instructions_between, manifest, qemu_command, require_tools
+from edgenn.clib import FIRMWARE
+from edgenn.toolchain import execute, instructions_between, manifest, qemu_command, require_tools
 from edgenn.frontend.csrc import cmsis_dsp_root, sha256, write_frontend
 from edgenn.graph.tflite import NUMPY_DTYPES
 
@@ -264,7 +265,7 @@ def footprint(build_dir: Path, target: str = "cortex-m4") -> dict[str, dict[str,
 
 
 def count_kws_instructions(build_dir: Path, clips: np.ndarray) -> dict[str, float]:
-    """Guest instructions per clip on the emulated Cortex-M4, counted by a QEMU plugin (firmware/tools).
+    """Guest instructions per clip on the emulated Cortex-M4, counted by a QEMU plugin (edgenn/firmware/tools).
 
     "frontend": MFCC and quantization of the features; "model": the model and the argmax; "total": both.
     """

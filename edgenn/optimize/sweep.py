@@ -128,14 +128,14 @@ def _worker_init() -> None:
 
 def _c_footprint(tflite: bytes, workdir: Path) -> tuple[int, int, str]:
     """Flash and RAM of the generated C for an int8 .tflite, compiled for the device when possible."""
-    from edgenn import firmware
+    from edgenn import toolchain
     from edgenn.export.codegen import codegen
 
     path = workdir / "model.tflite"
     path.write_bytes(tflite)
     folder = codegen(path, workdir / "c", name="model", command="edgenn sweep")
     target = "cortex-m4" if shutil.which("arm-none-eabi-gcc") else "host"
-    build = firmware.build(folder, target)
+    build = toolchain.build(folder, target)
     return build.flash_bytes, build.ram_bytes, target
 
 

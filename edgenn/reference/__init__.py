@@ -11,7 +11,7 @@ from types import ModuleType
 
 from edgenn.errors import UnsupportedError
 
-# TFLite op name → module in this package (and, by the same name, firmware/src/<module>.c).
+# TFLite op name → module in this package (and, by the same name, edgenn/firmware/src/<module>.c).
 OPS: dict[str, str] = {
     "CONV_2D": "conv_2d",
     "DEPTHWISE_CONV_2D": "depthwise_conv_2d",
@@ -45,9 +45,9 @@ def _load(module: str) -> ModuleType | None:
 
 
 def _has_c(module: str) -> bool:
-    from pathlib import Path
+    from edgenn.clib import SRC
 
-    return (Path(__file__).resolve().parents[2] / "firmware" / "src" / f"{module}.c").is_file()
+    return (SRC / f"{module}.c").is_file()
 
 
 def supported_ops(need_c: bool = False) -> tuple[str, ...]:

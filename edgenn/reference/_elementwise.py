@@ -90,7 +90,7 @@ def same_size(ctx: OpContext, a, b) -> None:
         raise ctx.fail(f"tensor '{a.name}' {a.shape} and '{b.name}' {b.shape} differ in size")
 
 
-# Kinds of edgenn_ew_broadcast (firmware/include/edgenn/elementwise.h).
+# Kinds of edgenn_ew_broadcast (edgenn/firmware/include/edgenn/elementwise.h).
 EW_KINDS = ("EDGENN_EW_FLAT", "EDGENN_EW_REPEAT1", "EDGENN_EW_REPEAT2", "EDGENN_EW_GENERAL")
 
 

@@ -1,6 +1,6 @@
 """What every op module sees: the op, its tensors, and checks that fail with a clear message.
 
-An op module (one per TFLite op, same name as its C twin in firmware/src/) defines:
+An op module (one per TFLite op, same name as its C twin in edgenn/firmware/src/) defines:
 
     NAME = "CONV_2D"
     def prepare(ctx: OpContext) -> params     # all checks and export-time arithmetic

@@ -1,12 +1,12 @@
 """Generated C: bit-exact with TFLM on the recipe model and TFLM's own examples, on the host and
-on an emulated Cortex-M4, compiled warning-free with the strict flags in firmware/Makefile."""
+on an emulated Cortex-M4, compiled warning-free with the strict flags in edgenn/firmware/Makefile."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from edgenn import firmware, layout
+from edgenn import layout, toolchain
 from edgenn.data.splits import load_build_data
 from edgenn.evaluate.evaluate import random_int8_inputs
 from edgenn.export.codegen import codegen
@@ -16,8 +16,8 @@ from tests.kernels.harness import probe_inputs, tflm_outputs
 
 
 def c_vs_tflm(model, folder, x, target="host"):
-    firmware.build(folder, target)
-    got, _ = firmware.run(folder, x, target)
+    toolchain.build(folder, target)
+    got, _ = toolchain.run(folder, x, target)
     want = tflm_outputs(model.read_bytes(), x)
     got = got.reshape(want.shape)
     assert got.dtype == want.dtype
@@ -44,7 +44,7 @@ def digits_c(digits_build):
 
 def test_digits_c_is_bit_exact_on_test_split_and_random_inputs(digits_build, digits_c):
     graph = read_tflite(digits_build / layout.TFLITE_INT8)
-    from edgenn.evaluate.runners import io_quant, quantize
+    from edgenn.graph.quant import io_quant, quantize
 
     x_test = quantize(load_build_data(digits_build).x_test, io_quant(graph)[0])
     x = np.concatenate([x_test[:, np.newaxis], probe_inputs(graph.input_tensor().shape, 300)])
@@ -96,21 +96,21 @@ def require_m4():
 def test_cortex_m4_matches_host_on_person_detect(tflm_examples, person_c):
     require_m4()
     x = person_images(tflm_examples)
-    firmware.build(person_c, "host")
-    firmware.build(person_c, "cortex-m4")
-    host, _ = firmware.run(person_c, x, "host")
-    m4, _ = firmware.run(person_c, x, "cortex-m4")
+    toolchain.build(person_c, "host")
+    toolchain.build(person_c, "cortex-m4")
+    host, _ = toolchain.run(person_c, x, "host")
+    m4, _ = toolchain.run(person_c, x, "cortex-m4")
     assert np.array_equal(host, m4)
 
 
 def test_cortex_m4_matches_host_on_digits(digits_build, digits_c):
     require_m4()
     x = random_int8_inputs(read_tflite(digits_build / layout.TFLITE_INT8), 40).astype(np.float32)
-    firmware.build(digits_c, "cortex-m4")
-    host, _ = firmware.run(digits_c, x, "host")
-    m4, _ = firmware.run(digits_c, x, "cortex-m4")
+    toolchain.build(digits_c, "cortex-m4")
+    host, _ = toolchain.run(digits_c, x, "host")
+    m4, _ = toolchain.run(digits_c, x, "cortex-m4")
     assert np.array_equal(host, m4)
-    sizes = firmware.built(digits_c, "cortex-m4")
+    sizes = toolchain.built(digits_c, "cortex-m4")
     assert 0 < sizes.flash_bytes and 0 < sizes.bss
 
 
@@ -166,8 +166,8 @@ def test_dsp_switch_changes_the_code_not_the_bytes(digits_build, digits_c):
     x = random_int8_inputs(read_tflite(digits_build / layout.TFLITE_INT8), 3).astype(np.float32)
     counts, outs = {}, {}
     for dsp in (False, True):
-        firmware.build(digits_c, "cortex-m4", dsp=dsp)
-        counts[dsp] = firmware.count_instructions(digits_c, x)
-        outs[dsp], _ = firmware.run(digits_c, x, "cortex-m4")
+        toolchain.build(digits_c, "cortex-m4", dsp=dsp)
+        counts[dsp] = toolchain.count_instructions(digits_c, x)
+        outs[dsp], _ = toolchain.run(digits_c, x, "cortex-m4")
     assert np.array_equal(outs[False], outs[True])
     assert counts[True] < counts[False]  # the SIMD multiply-accumulates do more per instruction

@@ -10,7 +10,8 @@ import pytest
 from edgenn import layout
 from edgenn.data.splits import load_build_data
 from edgenn.evaluate.metrics import accuracy, int8_agreement
-from edgenn.evaluate.runners import LiteRTRunner, OnnxRunner, TFLMRunner, io_quant
+from edgenn.evaluate.runners import LiteRTRunner, OnnxRunner, TFLMRunner
+from edgenn.graph.quant import io_quant
 from edgenn.graph.tflite import read_tflite
 
 
@@ -158,9 +159,9 @@ def test_report_contract(report, digits_build):
     assert foot["tflite_bytes"] == (digits_build / layout.TFLITE_INT8).stat().st_size
     # With the C built (edgenn run builds it), flash and RAM are the compiled model objects'.
     target = "cortex-m4" if (digits_build / "c" / "build-cortex-m4").is_dir() else "host"
-    from edgenn import firmware
+    from edgenn import toolchain
 
-    built = firmware.built(digits_build / "c", target)
+    built = toolchain.built(digits_build / "c", target)
     assert (foot["flash_bytes"], foot["ram_bytes"]) == (built.flash_bytes, built.ram_bytes)
     assert target in foot["definitions"]["ram_bytes"]
     gates = {g["name"]: g for g in report["gates"]}

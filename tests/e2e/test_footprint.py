@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from edgenn import firmware, layout
+from edgenn import layout, toolchain
 from edgenn.export.codegen import codegen
 from edgenn.export.plan import overlapping_pairs, plan_arena, violations
 from edgenn.graph.tflite import read_tflite
@@ -41,9 +41,9 @@ def test_c_is_bit_exact_under_sanitizers(tflm_examples, digits_build, tmp_path, 
     model = digits_build / layout.TFLITE_INT8 if name == "digits" else tflm_examples / f"{name}.tflite"
     folder = codegen(model, tmp_path / "c")
     flags = "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
-    firmware.build(folder, "host", extra_cflags=flags, extra_ldflags=flags)
+    toolchain.build(folder, "host", extra_cflags=flags, extra_ldflags=flags)
     x = probe_inputs(read_tflite(model).input_tensor().shape, 4 if name == "person_detect" else 40)
-    got, _ = firmware.run(folder, x, "host")
+    got, _ = toolchain.run(folder, x, "host")
     want = tflm_outputs(model.read_bytes(), x)
     assert np.array_equal(got.reshape(want.shape), want)
 

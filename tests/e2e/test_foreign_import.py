@@ -9,10 +9,11 @@ import json
 import numpy as np
 import pytest
 
-from edgenn import firmware, layout
+from edgenn import layout, toolchain
 from edgenn.convert.foreign import SOURCE_JSON, import_model
 from edgenn.errors import EdgeNNError, UnsupportedError
-from edgenn.evaluate.runners import LiteRTRunner, TFLMRunner, dequantize, io_quant, quantize
+from edgenn.evaluate.runners import LiteRTRunner, TFLMRunner
+from edgenn.graph.quant import dequantize, io_quant, quantize
 from edgenn.graph.tflite import read_tflite
 from tests.conftest import require_tool, run_cli
 from tests.kernels.harness import probe_inputs, tflm_outputs
@@ -107,10 +108,10 @@ def test_keras2_h5_cnn_converts_and_its_c_is_bit_exact(keras, cnn, files, tmp_pa
     require_tool("gcc")
     require_tool("make")
     folder = out / layout.C_DIR
-    firmware.build(folder, "host")
+    toolchain.build(folder, "host")
     codes = quantize(np.load(calib)["x"], io_quant(graph)[0])[:, np.newaxis]
     inputs = np.concatenate([codes, probe_inputs(graph.input_tensor().shape, 40)])
-    got, _ = firmware.run(folder, inputs, "host")
+    got, _ = toolchain.run(folder, inputs, "host")
     expected = tflm_outputs((out / layout.TFLITE_INT8).read_bytes(), inputs)
     assert got.dtype == expected.dtype
     assert np.count_nonzero(got.reshape(expected.shape) != expected) == 0
@@ -190,9 +191,9 @@ def test_int8_tflite_passes_through_to_c(tflm_examples, tmp_path):
     require_tool("gcc")
     require_tool("make")
     folder = out / layout.C_DIR
-    firmware.build(folder, "host")
+    toolchain.build(folder, "host")
     x = np.arange(-128, 128, dtype=np.int8).reshape(256, 1, 1)
-    got, _ = firmware.run(folder, x, "host")
+    got, _ = toolchain.run(folder, x, "host")
     want = tflm_outputs(model.read_bytes(), x)
     assert np.array_equal(got.reshape(want.shape), want)
 

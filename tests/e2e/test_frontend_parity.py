@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from edgenn.errors import EdgeNNError
-from edgenn.firmware import TOOLS
+from edgenn.toolchain import TOOLS
 from edgenn.frontend.build import build_frontend, run_frontend
 from edgenn.frontend.csrc import cmsis_dsp_root
 from edgenn.frontend.mfcc import MfccFrontend, fit_clip

@@ -24,7 +24,7 @@ import pytest
 
 from edgenn.data.splits import load_build_data
 from edgenn.errors import EdgeNNError
-from edgenn.firmware import TOOLS, manifest
+from edgenn.toolchain import TOOLS, manifest
 from edgenn.frontend.csrc import cmsis_dsp_root
 from edgenn.frontend.kws import (
     PARTS,

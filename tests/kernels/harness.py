@@ -103,7 +103,7 @@ def c_outputs(data: bytes, inputs: np.ndarray, workdir, target: str = "host", ds
     """Generate C for the model, compile it warning-free for `target`, run it on `inputs`."""
     from pathlib import Path
 
-    from edgenn import firmware
+    from edgenn import toolchain
     from edgenn.export.codegen import codegen
 
     workdir = Path(workdir)
@@ -111,8 +111,8 @@ def c_outputs(data: bytes, inputs: np.ndarray, workdir, target: str = "host", ds
     model = workdir / "model.tflite"
     model.write_bytes(data)
     folder = codegen(model, workdir / "c", name="net")
-    firmware.build(folder, target, dsp=dsp)
-    out, _ = firmware.run(folder, inputs, target)
+    toolchain.build(folder, target, dsp=dsp)
+    out, _ = toolchain.run(folder, inputs, target)
     return out
 
 

@@ -90,7 +90,7 @@ def single_op_model(op: str, inputs: list[T], output: T, options: dict | None = 
     return bytes(builder.Output())
 
 
-# Every C broadcast walk: the graph input's shape, then the constant's (edgenn.firmware.run reads
+# Every C broadcast walk: the graph input's shape, then the constant's (edgenn.toolchain.run reads
 # outputs back as batch-1 samples, so every output here has a leading 1).
 C_BROADCAST_SHAPES = [
     ((1, 4, 3), (3,)),  # a per-channel vector

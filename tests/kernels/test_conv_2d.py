@@ -167,13 +167,13 @@ def test_merged_requantization_matches_tflm_double_rounding(tmp_path):
     # compare it with the reference implementation over millions of random operands.
     import subprocess
 
-    from edgenn.export.codegen import FIRMWARE
+    from edgenn.clib import INCLUDE
     from tests.conftest import require_tool
 
     gcc = require_tool("gcc")
     (tmp_path / "check.c").write_text(REQUANTIZE_CHECK)
     flags = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wconversion", "-Wshadow"]
-    include = f"-I{FIRMWARE / 'include' / 'edgenn'}"
+    include = f"-I{INCLUDE}"
     subprocess.run([gcc, *flags, include, "check.c", "-o", "check"], cwd=tmp_path, check=True)
     proc = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True)
     assert proc.returncode == 0, f"x, multiplier, shift where the two differ: {proc.stdout}"
@@ -227,13 +227,13 @@ def test_one_multiply_requantization_matches_tflm(tmp_path):
     # runs under QEMU in the Cortex-M4 tests).
     import subprocess
 
-    from edgenn.export.codegen import FIRMWARE
+    from edgenn.clib import INCLUDE
     from tests.conftest import require_tool
 
     gcc = require_tool("gcc")
     (tmp_path / "check.c").write_text(ONE_MULTIPLY_CHECK)
     flags = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wconversion", "-Wshadow"]
-    include = f"-I{FIRMWARE / 'include' / 'edgenn'}"
+    include = f"-I{INCLUDE}"
     subprocess.run([gcc, *flags, include, "check.c", "-o", "check"], cwd=tmp_path, check=True)
     proc = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True)
     assert proc.returncode == 0, f"x, multiplier, r, offset where the two differ: {proc.stdout}"

@@ -182,7 +182,7 @@ def test_gemmlowp_header_matches_the_reference(tmp_path):
     # Rounded to int8, a 1-ulp slip in Q0.31 mostly vanishes; compare the raw int32 results.
     import subprocess
 
-    from edgenn.export.codegen import FIRMWARE
+    from edgenn.clib import INCLUDE
     from edgenn.reference import gemmlowp as gl
 
     require_gcc()
@@ -210,7 +210,7 @@ int main(void) {
     )
     exe = tmp_path / "gl"
     flags = "-std=c99 -Wall -Wextra -Wpedantic -Werror -Wconversion -Wshadow -O2".split()
-    subprocess.run(["gcc", *flags, f"-I{FIRMWARE / 'include' / 'edgenn'}", str(source), "-o", str(exe)], check=True)
+    subprocess.run(["gcc", *flags, f"-I{INCLUDE}", str(source), "-o", str(exe)], check=True)
     rng = np.random.default_rng(0)
     # Uniform int32 values, small magnitudes of every size, and the edges.
     small = rng.integers(0, 2**31, 50_000) >> rng.integers(0, 31, 50_000)

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from edgenn.clib import INCLUDE, SRC
 from edgenn.reference import OPS
 
-FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
-SOURCES = sorted((FIRMWARE / "src").glob("*.c")) + sorted((FIRMWARE / "include" / "edgenn").glob("*.h"))
+SOURCES = sorted(SRC.glob("*.c")) + sorted(INCLUDE.glob("*.h"))
 FLOAT_BOUNDARY = {"quantize", "dequantize"}  # the ops that convert between float and int8
 
 
@@ -31,5 +31,5 @@ def test_no_float_in_the_int8_path(path):
 
 def test_every_op_has_a_c_kernel_of_the_same_name():
     for module in OPS.values():
-        assert (FIRMWARE / "src" / f"{module}.c").is_file(), module
-        assert (FIRMWARE / "include" / "edgenn" / f"{module}.h").is_file(), module
+        assert (SRC / f"{module}.c").is_file(), module
+        assert (INCLUDE / f"{module}.h").is_file(), module

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from edgenn.evaluate.metrics import accuracy, float_agreement, int8_agreement
-from edgenn.evaluate.runners import QuantParams, dequantize, quantize
+from edgenn.graph.quant import QuantParams, dequantize, quantize
 
 
 def test_quantize_rounds_half_to_even_and_saturates():

@@ -17,7 +17,8 @@ import numpy as np
 
 from edgenn.errors import BuildDirError, DataError, EdgeNNError
 from edgenn.export.cgen import C_TYPES
-from edgenn.export.codegen import FIRMWARE, MANIFEST
+from edgenn.clib import FIRMWARE
+from edgenn.export.codegen import MANIFEST
 from edgenn.graph.tflite import NUMPY_DTYPES
 
 TARGETS = ("host", "cortex-m4")
@@ -161,7 +162,7 @@ def prepare_inputs(folder: Path, x: np.ndarray, where: Path | None = None) -> np
     m = manifest(folder)
     shape, dtype = _io(m, "input")
     if np.issubdtype(x.dtype, np.floating) and dtype != x.dtype and m["input"]["scale"]:
-        from edgenn.evaluate.runners import QuantParams, quantize
+        from edgenn.graph.quant import QuantParams, quantize
 
         x = quantize(x, QuantParams(m["input"]["scale"][0], m["input"]["zero_point"][0], dtype.type))
     per_sample = int(np.prod(shape))
@@ -215,7 +216,7 @@ def instructions_between(elf: Path, begin: str, end: str, workdir: Path) -> int:
     """Guest instructions executed between calls to the functions `begin` and `end`, summed over the run.
 
     The firmware runs under QEMU in `workdir` (its input files there) with our counting plugin
-    (firmware/tools/insn_count.c), built beside the ELF on first use.
+    (edgenn/firmware/tools/insn_count.c), built beside the ELF on first use.
     """
     plugin = Path(elf).parent / "insn_count.so"
     source = FIRMWARE / "tools" / "insn_count.c"
