@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from speed import models  # noqa: E402
 
 from edgenn.analyze import analyze  # noqa: E402
-from edgenn.evaluate.runners import TFLM_RUNTIME_BYTES  # noqa: E402
+from edgenn.evaluate.footprint import TFLM_RUNTIME_BYTES  # noqa: E402
 
 
 def main() -> None:

@@ -26,8 +26,8 @@ sys.path.insert(0, str(REPO))
 from edgenn import layout, toolchain  # noqa: E402
 from edgenn.console import native_quiet  # noqa: E402
 from edgenn.export.codegen import codegen  # noqa: E402
-from edgenn.graph.stats import macs  # noqa: E402
 from edgenn.graph.tflite import read_tflite  # noqa: E402
+from edgenn.reference import macs  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "models" / "tflm-examples"
 

@@ -8,62 +8,55 @@ generated C. TFLM's arena for the same model is measured with its recording allo
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from edgenn import toolchain
+from edgenn import layout, toolchain
 from edgenn.evaluate.runners import TFLMRunner
-from edgenn.export.codegen import generate, resolve_model
-from edgenn.graph.stats import op_macs
-from edgenn.graph.tflite import parse_tflite
+from edgenn.export.codegen import generate
+from edgenn.graph.tflite import Graph, Op, parse_tflite
+from edgenn.reference import op_macs, traits
+from edgenn.reference.base import CONSTANT_KINDS
 
 SCHEMA = 1
-WEIGHTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")  # their int32 constants are biases
 
 
-def _category(what: str) -> str:
-    if "multiplier" in what or "shift" in what or "requant" in what:
-        return "quantization"
-    if "bias" in what:
-        return "biases"
-    if what.startswith("t") and what[1:].isdigit():
-        return "weights"
-    return "tables"
+def _params(graph: Graph, op: Op) -> int:
+    """Learned values among the op's constant inputs: int8 weights, and the int32 constants of an op
+    that has biases (other int32 constants, such as axes or paddings, are not learned)."""
+    has_biases = "biases" in traits(op.name).constants
+    return sum(
+        int(np.prod(graph.tensors[t].shape))
+        for t in op.inputs
+        if t >= 0 and graph.tensors[t].data is not None and (graph.tensors[t].dtype == "int8" or has_biases)
+    )
 
 
 def analyze(target: Path, build_target: str | None = None) -> dict:
     """Per-layer and total footprint of `target` (a build directory or a .tflite)."""
-    tflite, name = resolve_model(target)
+    tflite, name = layout.resolve_model(target)
     data = tflite.read_bytes()
     graph = parse_tflite(data, tflite)
     gen = generate(graph, name, "edgenn analyze")
     plan, graph = gen.plan, gen.graph  # layers in the order the generated code runs them
 
     consts: dict[int, dict[str, int]] = {}
-    for op_index, what, nbytes in gen.const_items:
+    for op_index, _, kind, nbytes in gen.const_items:
         by = consts.setdefault(op_index, {})
-        by[_category(what)] = by.get(_category(what), 0) + nbytes
-    totals = {k: sum(c.get(k, 0) for c in consts.values()) for k in ("weights", "biases", "quantization", "tables")}
+        by[kind] = by.get(kind, 0) + nbytes
+    totals = {k: sum(c.get(k, 0) for c in consts.values()) for k in CONSTANT_KINDS}
 
     layers = []
     for step, op in enumerate(graph.ops):
         out = graph.tensors[op.outputs[0]]
-        params = sum(
-            int(np.prod(graph.tensors[t].shape))
-            for t in op.inputs
-            if t >= 0
-            and graph.tensors[t].data is not None
-            and (graph.tensors[t].dtype == "int8" or op.name in WEIGHTED_OPS)
-        )
         layers.append(
             {
                 "index": op.index,
                 "op": op.name,
                 "output_shape": list(out.shape),
-                "params": params,
+                "params": _params(graph, op),
                 "macs": op_macs(graph, op),
                 "activation_bytes": out.nbytes,
                 "live_bytes": plan.live_bytes(step),
@@ -74,7 +67,7 @@ def analyze(target: Path, build_target: str | None = None) -> dict:
             }
         )
 
-    measured_on = build_target or ("cortex-m4" if shutil.which("arm-none-eabi-gcc") else "host")
+    measured_on = build_target or toolchain.device_target()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "c"
         for rel, text in gen.files.items():

@@ -7,11 +7,14 @@ progress console writes to its own duplicate of the original stderr, so it stays
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sys
 import tempfile
+import time
 import warnings
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,16 +25,24 @@ out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 
 def _own_stderr():
     try:
-        return os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
+        own = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
     except (AttributeError, OSError, ValueError):  # stderr replaced by a test harness
         return sys.stderr
+    atexit.register(own.close)
+    return own
 
 
 err = Console(file=_own_stderr(), highlight=False)
 
 
+def quiet() -> bool:
+    return bool(os.environ.get("EDGENN_QUIET"))
+
+
 def progress(**kwargs) -> Progress:
-    """A progress bar on stderr. Quiet when EDGENN_QUIET is set (tests, CI logs)."""
+    """A progress bar on stderr, in a terminal only: piped output (CI logs) gets `stage` lines instead.
+
+    Quiet when EDGENN_QUIET is set (tests)."""
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -39,16 +50,38 @@ def progress(**kwargs) -> Progress:
         TextColumn("{task.fields[info]}"),
         TimeElapsedColumn(),
         console=err,
-        disable=bool(os.environ.get("EDGENN_QUIET")),
+        disable=quiet() or not err.is_terminal,
         **kwargs,
     )
+
+
+@contextlib.contextmanager
+def stage(name: str):
+    """One line on stderr when the stage ends, with its duration: a log reader sees progress as it happens."""
+    start = time.perf_counter()
+    yield
+    if not quiet():
+        err.print(f"[green]✓[/green] {name} [dim]{time.perf_counter() - start:.1f} s[/dim]", soft_wrap=True)
+
+
+_log: list[Path] = []  # where native_quiet keeps what it silenced (innermost log_into first)
+
+
+@contextlib.contextmanager
+def log_into(path: Path):
+    """Inside the block, what native_quiet silences is appended to `path` (a build directory's log)."""
+    _log.insert(0, Path(path))
+    try:
+        yield
+    finally:
+        _log.pop(0)
 
 
 @contextlib.contextmanager
 def native_quiet():
     """Silence fds 1 and 2 (C++ logging) and Python warnings inside the block.
 
-    With EDGENN_DEBUG set, nothing is silenced.
+    What was silenced goes to the log file of `log_into`, if any. With EDGENN_DEBUG set, nothing is silenced.
     """
     if os.environ.get("EDGENN_DEBUG"):
         yield
@@ -56,8 +89,8 @@ def native_quiet():
     sys.stdout.flush()
     sys.stderr.flush()
     saved = [os.dup(1), os.dup(2)]
-    with tempfile.TemporaryFile() as sink, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with tempfile.TemporaryFile() as sink, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         os.dup2(sink.fileno(), 1)
         os.dup2(sink.fileno(), 2)
         try:
@@ -69,6 +102,13 @@ def native_quiet():
             os.dup2(saved[1], 2)
             for fd in saved:
                 os.close(fd)
+            if _log and _log[0].parent.is_dir():
+                sink.seek(0)
+                said = sink.read().decode("utf-8", "replace")
+                said += "".join(f"{w.category.__name__}: {w.message}\n" for w in caught)
+                if said.strip():
+                    with open(_log[0], "a", encoding="utf-8") as log:
+                        log.write(said if said.endswith("\n") else said + "\n")
 
 
 def capture_fd2(fn):

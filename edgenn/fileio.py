@@ -49,6 +49,14 @@ def write_json(dest: str | Path, obj) -> Path:
     return write_text(dest, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
+def write_npy(dest: str | Path, array) -> Path:
+    import numpy as np
+
+    with atomic_path(dest) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, array)
+    return Path(dest)
+
+
 def sha256_file(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

@@ -6,7 +6,6 @@ Exit codes: 0 every check passed, 1 a budget failed, 2 bad input (handled by the
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,10 @@ from edgenn.recipe import Budgets, load_recipe
 
 INT8_VARIANT = "tflite_int8_tflm"  # the microcontroller reference decides int8 accuracy
 FLOAT_VARIANTS = ("keras_float", "tflite_float")  # first present is the float baseline
+
+
+class NoBudgets(EdgeNNError):
+    """Neither the recipe nor the options set a budget: there is nothing to check."""
 
 
 @dataclass(frozen=True)
@@ -48,17 +51,9 @@ def merge(budgets: Budgets, **overrides) -> Budgets:
 
 
 def load_report(build_dir: Path) -> dict:
-    build_dir = Path(build_dir)
-    if not build_dir.is_dir():
-        raise BuildDirError(build_dir, "build directory not found")
-    path = build_dir / layout.REPORT_JSON
-    if not path.is_file():
-        raise BuildDirError(path, "missing: run 'edgenn eval' first")
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BuildDirError(path, f"not valid JSON: {exc}") from None
-    if not isinstance(report, dict) or report.get("schema") != 1 or not isinstance(report.get("variants"), list):
+    path = layout.BuildDir(build_dir).require(layout.REPORT_JSON)
+    report = layout.read_json_object(path)
+    if report.get("schema") != 1 or not isinstance(report.get("variants"), list):
         raise BuildDirError(path, "not an edgenn report (schema 1 with 'variants')")
     return report
 
@@ -131,7 +126,7 @@ def checks(report: dict, budgets: Budgets, where: Path | None = None) -> list[Ch
             )
         )
     if not out:
-        raise EdgeNNError(
+        raise NoBudgets(
             where,
             "no budgets to check: set them in the recipe's [budgets] or pass --max-flash, "
             "--max-ram, --min-accuracy or --max-drop",

@@ -15,13 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from edgenn.clib import FIRMWARE, TARGETS
 from edgenn.errors import BuildDirError, DataError, EdgeNNError
 from edgenn.export.cgen import C_TYPES
-from edgenn.clib import FIRMWARE
 from edgenn.export.codegen import MANIFEST
 from edgenn.graph.tflite import NUMPY_DTYPES
 
-TARGETS = ("host", "cortex-m4")
 TOOLS = {
     "host": (("gcc", "gcc"), ("make", "make"), ("size", "binutils")),
     "cortex-m4": (
@@ -67,6 +66,20 @@ def manifest(folder: Path) -> dict:
     if not path.is_file():
         raise BuildDirError(folder, f"not a generated C folder (no {MANIFEST}): run 'edgenn codegen' first")
     return json.loads(path.read_text())
+
+
+def device_target() -> str:
+    """The target whose build stands for the device: the Cortex-M4 when its compiler is installed, else the host.
+
+    Footprints (eval, gate, analyze, sweep) are measured on this one target, so they agree.
+    """
+    return "cortex-m4" if shutil.which("arm-none-eabi-gcc") else "host"
+
+
+def built_targets(folder: Path) -> list[str]:
+    """The targets `folder` has been built for, devices before the host."""
+    built = [t for t in TARGETS if (build_dir(folder, t) / "model.size").is_file()]
+    return sorted(built, key=lambda t: t == "host")
 
 
 def require_tools(target: str) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 import zipfile
 from collections.abc import Callable
@@ -31,6 +32,7 @@ import numpy as np
 from edgenn import layout
 from edgenn.errors import DataError, EdgeNNError, ModelFileError, UnsupportedError
 from edgenn.fileio import write_dir
+from edgenn.layout import TASKS
 
 SOURCE_JSON = layout.SOURCE_JSON
 FORMATS = {".keras": "keras", ".h5": "h5", ".hdf5": "h5", ".tflite": "tflite", ".onnx": "onnx"}
@@ -98,7 +100,7 @@ def model_format(path: Path) -> str:
 
 def default_out_dir(model: str | Path) -> Path:
     model = Path(model)
-    return Path("build") / (model.name if model.is_dir() else model.stem)
+    return layout.default_build_dir(model.name if model.is_dir() else model.stem)
 
 
 def _sha256(path: Path) -> str:
@@ -202,29 +204,19 @@ def _input_shape(shape, where: Path, what: str = "input") -> tuple[int, ...]:
 # --- TFLite conversion ------------------------------------------------------------------------
 
 
-def _tflite_pair(tf, make_converter, calib: np.ndarray, where: Path) -> dict[str, bytes]:
+def _tflite_pair(make_converter, calib: np.ndarray, where: Path) -> dict[str, bytes]:
     """Float and full-integer int8 TFLite (int8 I/O, per-channel weights) from a converter factory."""
-    from edgenn.console import native_quiet
+    from edgenn.convert.tflite import to_tflite
     from edgenn.graph.tflite import parse_tflite
 
-    def representative():
-        for sample in calib:
-            yield [sample[np.newaxis]]
-
     out = {}
-    for name, quantize in ((layout.TFLITE_FLOAT, False), (layout.TFLITE_INT8, True)):
-        converter = make_converter()
-        if quantize:
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            converter.representative_dataset = representative
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            converter.inference_input_type = tf.int8
-            converter.inference_output_type = tf.int8
+    for name, variant, kind in (
+        (layout.TFLITE_FLOAT, "float32", "float"),
+        (layout.TFLITE_INT8, "int8_per_channel", "int8"),
+    ):
         try:
-            with native_quiet():
-                out[name] = converter.convert()
+            out[name] = to_tflite(make_converter, variant, calib)
         except Exception as exc:
-            kind = "int8" if quantize else "float"
             raise UnsupportedError(where, f"{kind} TFLite conversion failed: {_first_line(exc)}") from None
     parse_tflite(out[layout.TFLITE_INT8], Path(layout.TFLITE_INT8))
     return out
@@ -268,6 +260,19 @@ def _keras_config(path: Path) -> dict:
         raise ModelFileError(path, f"not a readable .keras file ({_first_line(exc)})") from None
 
 
+def _summary(path: Path, changes: list[str]) -> str:
+    """Routine Keras 2 → 3 rewrites in one line, counted by kind: the list itself is in source.json."""
+    kinds: dict[str, int] = {}
+    for change in changes:
+        what = change.split(": ", 1)[-1]
+        kind = re.sub(r"'[^']*'|\{.*\}|\[.*\]|\(.*\)|(?<!Keras )-?\b\d+\b", "…", what)
+        kinds[kind] = kinds.get(kind, 0) + 1
+    listed = "; ".join(f"{n}× {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    return (
+        f"{path}: {len(changes)} Keras 2 → 3 config rewrites ({listed}), each listed under 'changes' in {SOURCE_JSON}"
+    )
+
+
 def _from_keras(path: Path, fmt: str, calib: Path | None, warn: Warn) -> _Result:
     from edgenn.convert import legacy_h5
 
@@ -278,19 +283,19 @@ def _from_keras(path: Path, fmt: str, calib: Path | None, warn: Warn) -> _Result
         legacy_h5.refuse_code(stored.config, path)
         config, changes = legacy_h5.rewrite(stored.config, path)
         extra["keras_version"] = stored.keras_version
-        for change in changes:
-            warn(f"{path}: {change}")
+        if changes:
+            warn(_summary(path, changes))
     else:
         legacy_h5.refuse_code(_keras_config(path), path)
 
     from edgenn.tfimport import tensorflow
 
-    tf = tensorflow()
+    tensorflow()
     import keras
 
     from edgenn.console import native_quiet
     from edgenn.convert.pipeline import load_keras
-    from edgenn.convert.tflite import batch_one
+    from edgenn.convert.tflite import batch_one, keras_converter
 
     with native_quiet():
         if fmt == "h5":
@@ -305,7 +310,7 @@ def _from_keras(path: Path, fmt: str, calib: Path | None, warn: Warn) -> _Result
     x, record = _calibration(calib, shape, warn)
     with native_quiet():
         model = batch_one(keras, model)
-    artifacts = _tflite_pair(tf, lambda: tf.lite.TFLiteConverter.from_keras_model(model), x, path)
+    artifacts = _tflite_pair(keras_converter(model), x, path)
     return _Result(artifacts, inp, out, record, changes, ["traced with batch 1 (static shapes)"], extra)
 
 
@@ -344,7 +349,7 @@ def _from_saved_model(path: Path, calib: Path | None, warn: Warn) -> _Result:
     )
     with native_quiet():
         concrete = batch1.get_concrete_function()
-    artifacts = _tflite_pair(tf, lambda: tf.lite.TFLiteConverter.from_concrete_functions([concrete], loaded), x, path)
+    artifacts = _tflite_pair(lambda: tf.lite.TFLiteConverter.from_concrete_functions([concrete], loaded), x, path)
     out_dims = out_spec.shape.as_list()
     return _Result(
         artifacts,
@@ -464,12 +469,27 @@ def _check_destination(out_dir: Path) -> None:
         raise EdgeNNError(out_dir, f"exists and is not an imported model's build directory (no {SOURCE_JSON})")
 
 
+def _task(task: str | None, result: _Result, warn: Warn) -> str:
+    if task is not None:
+        if task not in TASKS:
+            raise EdgeNNError(None, f"unknown task '{task}' (known: {', '.join(TASKS)})")
+        return task
+    if result.output.get("shape") == result.input.get("shape"):
+        warn(
+            f"the output has the input's shape {tuple(result.input['shape'])}: scored as an autoencoder "
+            "(task anomaly, ROC AUC of the reconstruction error); pass --task to say otherwise"
+        )
+        return "anomaly"
+    return "classification"
+
+
 def import_model(
     model: str | Path,
     calib: str | Path | None = None,
     out_dir: str | Path | None = None,
     warn: Warn | None = None,
     command: str = "edgenn convert",
+    task: str | None = None,
 ) -> Imported:
     """Import `model` into a build directory (default build/<model name>).
 
@@ -479,6 +499,8 @@ def import_model(
             input. Without it, random inputs uniform in RANDOM_CALIB_RANGE are used, with a warning.
         out_dir: the build directory to write.
         warn: called with each warning line once the directory is written; default: printed on stderr.
+        task: classification, regression or anomaly, recorded for `edgenn eval`. Default: anomaly for a
+            model whose output has its input's shape (an autoencoder, said in a warning), else classification.
     """
     model = Path(model)
     warn = warn or _stderr_warning
@@ -500,8 +522,11 @@ def import_model(
     else:
         result = _from_onnx(model, calib, record_warning)
 
+    task = _task(task, result, record_warning)
     source = {
         "schema": 1,
+        "name": model.name if model.is_dir() else model.stem,
+        "task": task,
         "command": command,
         "model": {
             "path": str(model),

@@ -7,7 +7,7 @@ from pathlib import Path
 from edgenn import layout
 from edgenn.console import native_quiet, progress
 from edgenn.data.splits import load_build_data
-from edgenn.errors import BuildDirError, ModelFileError
+from edgenn.errors import ModelFileError
 from edgenn.fileio import write_bytes
 from edgenn.tfimport import tensorflow
 
@@ -37,17 +37,15 @@ def convert(build_dir: Path) -> dict[str, Path]:
     Returns:
         Artifact key → path.
     """
-    build_dir = Path(build_dir)
-    if not build_dir.is_dir():
-        raise BuildDirError(build_dir, "build directory not found")
-    if not (build_dir / layout.KERAS_MODEL).is_file():
-        raise BuildDirError(build_dir / layout.KERAS_MODEL, "missing: run 'edgenn train' first")
+    build = layout.BuildDir(build_dir)
+    build.require(layout.KERAS_MODEL)
+    build_dir = build.path
     calib = load_build_data(build_dir).x_calib
     tf = tensorflow()
     import keras
 
     from edgenn.convert import onnx as onnx_conv
-    from edgenn.convert.tflite import batch_one, serving_function, to_tflite
+    from edgenn.convert.tflite import batch_one, keras_converter, serving_function, to_tflite
 
     model = load_keras(build_dir / layout.KERAS_MODEL)
     model = batch_one(keras, model)
@@ -55,8 +53,8 @@ def convert(build_dir: Path) -> dict[str, Path]:
     paths = {key: build_dir / name for key, name in ARTIFACTS.items()}
 
     steps = [
-        ("tflite_float", lambda: to_tflite(tf, model, None)),
-        ("tflite_int8", lambda: to_tflite(tf, model, calib)),
+        ("tflite_float", lambda: to_tflite(keras_converter(model), "float32")),
+        ("tflite_int8", lambda: to_tflite(keras_converter(model), "int8_per_channel", calib)),
         ("onnx_float", lambda: onnx_conv.from_function(fn)),
         ("onnx_int8", lambda: onnx_conv.quantize_qdq(paths["onnx_float"].read_bytes(), calib)),
         ("onnx_from_tflite_int8", lambda: onnx_conv.from_tflite(paths["tflite_int8"])),

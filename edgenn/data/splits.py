@@ -14,7 +14,7 @@ import numpy as np
 
 from edgenn.errors import BuildDirError, DataError
 from edgenn.fileio import atomic_path
-from edgenn.layout import DATA
+from edgenn.layout import DATA, BuildDir
 from edgenn.recipe import DataSpec, FrontendSpec
 
 
@@ -53,15 +53,19 @@ def _sine(seed: int, count: int = 1000) -> tuple[np.ndarray, np.ndarray, tuple[s
 def load_npz_xy(
     path: str | Path, task: str = "classification"
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | None]:
-    """Read `x` (features), `y` (integer labels; float targets for regression) and optional `labels`."""
+    """Read `x` (features), `y` (integer labels; float targets for regression) and optional `labels`.
+
+    For anomaly detection `y` is optional: label 0 is normal, any other label anomalous, and without
+    `y` every sample is taken as normal (y is then None).
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "data file not found")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            if "x" not in npz or "y" not in npz:
+            if "x" not in npz or ("y" not in npz and task != "anomaly"):
                 raise DataError(path, f"needs arrays 'x' and 'y', found {', '.join(npz.files) or 'none'}")
-            x, y = npz["x"], npz["y"]
+            x, y = npz["x"], (npz["y"] if "y" in npz else None)
             labels = tuple(str(s) for s in npz["labels"]) if "labels" in npz else None
     except DataError:
         raise
@@ -69,6 +73,10 @@ def load_npz_xy(
         raise DataError(path, f"not a readable .npz file ({type(exc).__name__}: {exc})") from None
     if not np.issubdtype(x.dtype, np.number):
         raise DataError(path, f"'x' must be numeric, got {x.dtype}")
+    if len(x) == 0:
+        raise DataError(path, "'x' holds no samples")
+    if y is None:
+        return x.astype(np.float32), None, labels
     if len(x) != len(y):
         raise DataError(path, f"'x' has {len(x)} samples but 'y' has {len(y)}")
     if task == "regression":
@@ -79,6 +87,12 @@ def load_npz_xy(
         raise DataError(path, f"'y' must be a 1-D integer array, got shape {y.shape} dtype {y.dtype}")
     if len(y) and y.min() < 0:
         raise DataError(path, "'y' has negative labels")
+    if task == "anomaly" and len(set(np.unique(y) == 0)) < 2:
+        raise DataError(
+            path,
+            "'y' needs normal (0) and anomalous (non-zero) samples for ROC AUC; leave 'y' out "
+            "to score the reconstruction error of normal samples alone",
+        )
     return x.astype(np.float32), y.astype(np.int64), labels
 
 
@@ -220,7 +234,7 @@ class BuildData:
 def load_build_data(build_dir: Path) -> BuildData:
     path = Path(build_dir) / DATA
     if not path.is_file():
-        raise BuildDirError(path, "missing: run 'edgenn train' first")
+        raise BuildDir(build_dir).missing(DATA)
     try:
         with np.load(path, allow_pickle=False) as npz:
             return BuildData(

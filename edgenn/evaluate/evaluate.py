@@ -5,7 +5,6 @@ No TensorFlow here: the Keras variant's outputs were recorded by `edgenn train`.
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from collections.abc import Callable
@@ -18,27 +17,14 @@ from edgenn import __version__, layout, toolchain
 from edgenn.console import progress
 from edgenn.data.splits import check_shape, load_build_data, load_npz_xy
 from edgenn.errors import BuildDirError
+from edgenn.evaluate import footprint as footprint_of
 from edgenn.evaluate import metrics
-from edgenn.evaluate.runners import (
-    CRunner,
-    LiteRTRunner,
-    OnnxRunner,
-    RecordedRunner,
-    Runner,
-    TFLMRunner,
-)
+from edgenn.evaluate.runners import CRunner, RecordedRunner, Runner, TFLMRunner, runner_for
 from edgenn.fileio import sha256_file
 from edgenn.graph.quant import dequantize, io_quant
 from edgenn.graph.tflite import read_tflite
 
 REPORT_SCHEMA = 1
-
-# Where the footprint figures come from, stated in every report.
-FOOTPRINT_DEFINITIONS = {
-    "flash_bytes": f"size of {layout.TFLITE_INT8} (the flatbuffer TFLM reads from flash; runtime code not included)",
-    "ram_bytes": "TFLM tensor arena for the model, measured by the tflite_micro interpreter's "
-    "RecordingMicroAllocator ('Arena allocation total') after one invoke",
-}
 
 
 @dataclass(frozen=True)
@@ -67,7 +53,7 @@ def footprint(build_dir: Path, tflite_bytes: int, tflm_arena: int | None) -> dic
     """
     tflm = {"tflite_bytes": tflite_bytes, "tflm_arena_bytes": tflm_arena}
     linked = build_dir / layout.FRONTEND_FOOTPRINT
-    fp = _optional_json(linked)
+    fp = layout.read_json_object(linked)
     if fp is not None:
         try:
             parts, target = fp["parts"], fp["target"]
@@ -77,6 +63,8 @@ def footprint(build_dir: Path, tflite_bytes: int, tflm_arena: int | None) -> dic
         return {
             "flash_bytes": both["flash_bytes"],
             "ram_bytes": both["ram_bytes"],
+            "flash_source": f"c+frontend:{target}",
+            "ram_source": f"c+frontend:{target}",
             **tflm,
             "parts": parts,
             "definitions": {
@@ -86,21 +74,12 @@ def footprint(build_dir: Path, tflite_bytes: int, tflm_arena: int | None) -> dic
                 "ram_bytes": f"data + bss of the same ({target}): the model's arena and the frontend's buffers",
             },
         }
-    for target in ("cortex-m4", "host"):
-        if (build_dir / layout.C_DIR / f"build-{target}" / "model.size").is_file():
-            b = toolchain.built(build_dir / layout.C_DIR, target)
-            return {
-                "flash_bytes": b.flash_bytes,
-                "ram_bytes": b.ram_bytes,
-                **tflm,
-                "definitions": {
-                    "flash_bytes": f"text + data of the generated C's model objects ({target} build: weights, "
-                    "constants, kernel code; the application around it not included)",
-                    "ram_bytes": f"data + bss of the generated C's model objects ({target} build): the static "
-                    "arena, with the input and output inside it",
-                },
-            }
-    return {"flash_bytes": tflite_bytes, "ram_bytes": tflm_arena, **tflm, "definitions": FOOTPRINT_DEFINITIONS}
+    built = toolchain.built_targets(build_dir / layout.C_DIR)
+    if built:
+        fp = footprint_of.of_c(toolchain.built(build_dir / layout.C_DIR, built[0]))
+    else:
+        fp = footprint_of.of_tflm(tflite_bytes, tflm_arena)
+    return {**fp.as_dict(), **tflm}
 
 
 def variants_for(int8_graph) -> list[Variant]:
@@ -122,7 +101,7 @@ def variants_for(int8_graph) -> list[Variant]:
             "float32",
             "litert",
             layout.TFLITE_FLOAT,
-            lambda d: LiteRTRunner(d / layout.TFLITE_FLOAT),
+            lambda d: runner_for("litert", d / layout.TFLITE_FLOAT),
             "TFLite float32 on LiteRT",
         ),
         Variant(
@@ -131,7 +110,7 @@ def variants_for(int8_graph) -> list[Variant]:
             "int8",
             "litert",
             layout.TFLITE_INT8,
-            lambda d: LiteRTRunner(d / layout.TFLITE_INT8),
+            lambda d: runner_for("litert", d / layout.TFLITE_INT8),
             "TFLite int8 on LiteRT (optimized kernels)",
         ),
         Variant(
@@ -140,7 +119,7 @@ def variants_for(int8_graph) -> list[Variant]:
             "int8",
             "litert_ref",
             layout.TFLITE_INT8,
-            lambda d: LiteRTRunner(d / layout.TFLITE_INT8, reference=True),
+            lambda d: runner_for("litert_ref", d / layout.TFLITE_INT8),
             "TFLite int8 on LiteRT reference kernels",
         ),
         Variant(
@@ -149,7 +128,7 @@ def variants_for(int8_graph) -> list[Variant]:
             "int8",
             "tflm",
             layout.TFLITE_INT8,
-            lambda d: TFLMRunner(d / layout.TFLITE_INT8),
+            lambda d: runner_for("tflm", d / layout.TFLITE_INT8),
             "TFLite int8 on the TFLM interpreter (microcontroller reference)",
         ),
         Variant(
@@ -158,7 +137,7 @@ def variants_for(int8_graph) -> list[Variant]:
             "float32",
             "onnxruntime",
             layout.ONNX_FLOAT,
-            lambda d: OnnxRunner(d / layout.ONNX_FLOAT),
+            lambda d: runner_for("onnxruntime", d / layout.ONNX_FLOAT),
             "ONNX float32 on onnxruntime",
         ),
         Variant(
@@ -167,7 +146,7 @@ def variants_for(int8_graph) -> list[Variant]:
             "int8",
             "onnxruntime",
             layout.ONNX_INT8,
-            lambda d: OnnxRunner(d / layout.ONNX_INT8),
+            lambda d: runner_for("onnxruntime", d / layout.ONNX_INT8),
             "ONNX int8 QDQ (onnxruntime static quantization) on onnxruntime",
         ),
         Variant(
@@ -176,7 +155,7 @@ def variants_for(int8_graph) -> list[Variant]:
             "int8",
             "onnxruntime",
             layout.ONNX_FROM_TFLITE_INT8,
-            lambda d: OnnxRunner(d / layout.ONNX_FROM_TFLITE_INT8, output_quant=out_q, input_quant=in_q),
+            lambda d: runner_for("onnxruntime", d / layout.ONNX_FROM_TFLITE_INT8, output_quant=out_q, input_quant=in_q),
             "the int8 TFLite graph as ONNX (tf2onnx) on onnxruntime",
         ),
         Variant(
@@ -212,23 +191,9 @@ def random_int8_inputs(graph, count: int, seed: int = 0) -> np.ndarray:
     return dequantize(codes, in_q)
 
 
-def _optional_json(path: Path) -> dict | None:
-    """A JSON object an earlier step wrote into the build directory, or None when it is absent."""
-    if not path.is_file():
-        return None
-    try:
-        found = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BuildDirError(path, f"unreadable ({exc})") from None
-    if not isinstance(found, dict):
-        raise BuildDirError(path, "unreadable (not a JSON object)")
-    return found
-
-
 def build_task(build_dir: Path) -> str:
-    """The build's task as `edgenn train` recorded it; builds made elsewhere are classifiers."""
-    history = _optional_json(Path(build_dir) / layout.HISTORY) or {}
-    return history.get("task", "classification")
+    """The build's task as `edgenn train` or `edgenn convert` recorded it."""
+    return layout.BuildDir(build_dir).task
 
 
 def evaluate(build_dir: Path, data: Path | None = None, command: str | None = None) -> dict:
@@ -238,21 +203,24 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
         build_dir: a directory made by `edgenn train` and `edgenn convert`.
         data: an optional .npz with `x` and `y` to evaluate on instead of the build's test split.
     """
-    build_dir = Path(build_dir)
-    if not build_dir.is_dir():
-        raise BuildDirError(build_dir, "build directory not found")
-    int8_path = layout.int8_tflite(build_dir)
+    build = layout.BuildDir(build_dir).exists()
+    build_dir = build.path
+    int8_path = build.require(layout.TFLITE_INT8)
     graph = read_tflite(int8_path)
 
-    built = load_build_data(build_dir)
-    kind = build_task(build_dir)
-    metric = metrics.METRICS[kind]
+    kind = build.task
     if data is None:
+        if build.imported:
+            raise build.missing(layout.DATA)
+        built = load_build_data(build_dir)
         x, y, labels, split = built.x_test, built.y_test, built.labels, "test"
     else:
         x, y, found = load_npz_xy(data, kind)
         check_shape(data, x, graph.input_tensor().shape[1:])
-        labels, split = found or built.labels, str(data)
+        labels, split = found or _labels(build, graph, kind), str(data)
+    if kind == "anomaly" and y is None:
+        kind = "reconstruction"
+    metric = metrics.METRICS[kind]
 
     variants = [v for v in variants_for(graph) if v.present(build_dir)]
     if data is not None:  # recorded Keras outputs cover the build's own test split only
@@ -309,12 +277,12 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
 
     return {
         "schema": REPORT_SCHEMA,
-        "model": build_dir.name,
+        "model": build.name,
         "edgenn_version": __version__,
         "command": command or shlex.join(["edgenn", *sys.argv[1:]]),
         "source_sha256": sha256_file(int8_path),
-        "data": {"split": split, "samples": int(len(y)), "labels": list(labels)},
-        "task": kind,
+        "data": {"split": split, "samples": int(len(x)), "labels": list(labels)},
+        "task": build.task,
         "metric": {"name": metric.name, "higher_is_better": metric.higher_is_better, "definition": metric.definition},
         "tflite_ops": list(graph.op_names),
         "variants": rows,
@@ -325,7 +293,14 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
     }
 
 
+def _labels(build: layout.BuildDir, graph, task: str) -> tuple[str, ...]:
+    """Class names from the build's own data when it has some, else the output indices."""
+    if (build / layout.DATA).is_file():
+        return load_build_data(build.path).labels
+    return tuple(str(i) for i in range(graph.output_tensor().shape[-1])) if task == "classification" else ()
+
+
 def _speaker_held_out(build_dir: Path) -> dict:
     """The speaker-held-out figure `edgenn run` measured for an audio recipe, when there is one."""
-    found = _optional_json(build_dir / layout.SPEAKER_JSON)
+    found = layout.read_json_object(build_dir / layout.SPEAKER_JSON)
     return {} if found is None else {"speaker_held_out": found}

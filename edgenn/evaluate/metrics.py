@@ -49,6 +49,8 @@ METRICS = {
         True,
         "ROC AUC of the anomaly score (mean squared reconstruction error per sample); label 0 is normal",
     ),
+    # Anomaly data without labels: every sample is normal, so the error itself is the figure.
+    "reconstruction": Metric("mse", False, "mean squared reconstruction error over samples that are all normal"),
 }
 
 
@@ -86,4 +88,6 @@ def score(task: str, outputs: np.ndarray, y: np.ndarray, x: np.ndarray) -> float
         return accuracy(outputs, y)
     if task == "regression":
         return mae(outputs, y)
+    if task == "reconstruction":
+        return float(np.mean(reconstruction_error(outputs, x)))
     return roc_auc(reconstruction_error(outputs, x), y != 0)

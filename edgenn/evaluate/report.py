@@ -22,11 +22,15 @@ def metric_name(report: dict) -> str:
     return (report.get("metric") or {}).get("name", "accuracy")
 
 
+def is_error_metric(report: dict) -> bool:
+    """MAE and MSE (lower is better) are shown as numbers; accuracy and AUC as percentages."""
+    return not (report.get("metric") or {}).get("higher_is_better", True)
+
+
 def fmt_score(report: dict, value: float | None) -> str:
-    """Accuracy and AUC as percentages, error metrics as numbers."""
     if value is None:
         return "n/a"
-    return f"{value:.4f}" if metric_name(report) == "mae" else f"{100 * value:.2f}%"
+    return f"{value:.4f}" if is_error_metric(report) else f"{100 * value:.2f}%"
 
 
 def score(v: dict) -> float | None:
@@ -138,7 +142,7 @@ def plot(report: dict, dest: Path) -> None:
     colors = {"float32": "tab:blue", "int8": "tab:orange"}
     markers = {"keras": "s", "tflite": "o", "onnx": "^"}
     fig, ax = plt.subplots(figsize=(9, 5.5), dpi=110)
-    scale = 1 if metric_name(report) == "mae" else 100  # error metrics as they are, shares in percent
+    scale = 1 if is_error_metric(report) else 100  # error metrics as they are, shares in percent
     groups: dict[str, list[dict]] = {}
     for v in report["variants"]:
         groups.setdefault(v.get("artifact", v["name"]), []).append(v)
@@ -186,10 +190,12 @@ def plot(report: dict, dest: Path) -> None:
     save_png(fig, dest)
 
 
-def write(report: dict, build_dir: Path) -> dict[str, Path]:
+def write(report: dict, build_dir: Path, with_plot: bool = True) -> dict[str, Path]:
+    """report.json, report.md and (unless only the gates changed) the accuracy-vs-size plot."""
     build_dir = Path(build_dir)
     paths = {"json": build_dir / layout.REPORT_JSON, "md": build_dir / layout.REPORT_MD, "png": build_dir / layout.PLOT}
-    plot(report, paths["png"])
+    if with_plot:
+        plot(report, paths["png"])
     write_text(paths["md"], markdown(report))
     write_json(paths["json"], report)
     return paths

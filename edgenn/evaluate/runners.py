@@ -16,7 +16,7 @@ import numpy as np
 from edgenn import toolchain
 from edgenn.console import capture_fd2, native_quiet
 from edgenn.errors import ModelFileError
-from edgenn.graph.quant import QuantParams, dequantize, io_quant, quantize
+from edgenn.graph.quant import QuantParams, io_quant, quantize
 from edgenn.graph.tflite import NUMPY_DTYPES, Graph, parse_tflite
 
 
@@ -76,11 +76,6 @@ class LiteRTRunner(Runner):
         self._it.set_tensor(self._in, sample)
         self._it.invoke()
         return self._it.get_tensor(self._out)
-
-
-# Flash of TFLM's runtime with the keyword-spotting ops, as TFLM publishes it: an estimate for
-# comparing a .tflite + interpreter with a build whose flash is measured.
-TFLM_RUNTIME_BYTES = 22 * 1024
 
 
 class TFLMRunner(Runner):
@@ -193,3 +188,17 @@ class CRunner(Runner):
             for _ in range(len(x)):
                 tick()
         return out.reshape(len(x), -1)
+
+
+# Runners of a model file by kind: the one table eval's variants and the quantization variants use.
+MODEL_FILE_RUNNERS: dict[str, Callable[..., Runner]] = {
+    "litert": LiteRTRunner,
+    "litert_ref": lambda path, **kw: LiteRTRunner(path, reference=True, **kw),
+    "tflm": TFLMRunner,
+    "onnxruntime": OnnxRunner,
+}
+
+
+def runner_for(kind: str, path: Path, **kwargs) -> Runner:
+    """A runner of `kind` (MODEL_FILE_RUNNERS) loaded with the model file at `path`."""
+    return MODEL_FILE_RUNNERS[kind](path, **kwargs)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgenn import __version__, layout
-from edgenn.errors import BuildDirError, ModelFileError
 from edgenn.export.cgen import (
     ALIGN_MACRO,
     c_brace,
@@ -23,30 +22,8 @@ from edgenn.export.cgen import (
 )
 from edgenn.fileio import write_text
 from edgenn.graph.tflite import Graph, parse_tflite
+from edgenn.reference import traits
 
-# TFLM's MicroMutableOpResolver method for each builtin op we know how to name.
-TFLM_RESOLVER_METHODS = {
-    "ADD": "AddAdd",
-    "AVERAGE_POOL_2D": "AddAveragePool2D",
-    "CONCATENATION": "AddConcatenation",
-    "CONV_2D": "AddConv2D",
-    "DEPTHWISE_CONV_2D": "AddDepthwiseConv2D",
-    "DEQUANTIZE": "AddDequantize",
-    "FULLY_CONNECTED": "AddFullyConnected",
-    "LOGISTIC": "AddLogistic",
-    "MAX_POOL_2D": "AddMaxPool2D",
-    "MEAN": "AddMean",
-    "MUL": "AddMul",
-    "PAD": "AddPad",
-    "QUANTIZE": "AddQuantize",
-    "RELU": "AddRelu",
-    "RELU6": "AddRelu6",
-    "RESHAPE": "AddReshape",
-    "SOFTMAX": "AddSoftmax",
-    "SQUEEZE": "AddSqueeze",
-    "SVDF": "AddSvdf",
-    "TANH": "AddTanh",
-}
 ALIGNMENT = 16
 
 
@@ -64,7 +41,7 @@ def render(
     labels: tuple[str, ...] | None,
     command: str,
     source_name: str,
-    header_name: str = layout.C_HEADER,
+    header_name: str,
 ) -> CArray:
     """Render header and source text for a model's flatbuffer `data`, parsed as `graph`."""
     ident = c_identifier(name)
@@ -78,8 +55,10 @@ def render(
         ]
     )
     guard = f"EDGENN_{prefix}_MODEL_DATA_H"
-    resolver = [TFLM_RESOLVER_METHODS[op] for op in graph.op_names if op in TFLM_RESOLVER_METHODS]
-    unknown = [op for op in graph.op_names if op not in TFLM_RESOLVER_METHODS]
+    # TFLM's MicroMutableOpResolver method for each op, where its module (or the registry) names one.
+    methods = {op: traits(op).tflm_resolver for op in graph.op_names}
+    resolver = [m for m in methods.values() if m]
+    unknown = [op for op, m in methods.items() if not m]
     header = [
         front,
         "",
@@ -145,36 +124,39 @@ def render(
     return CArray(header_name, "\n".join(header), "\n".join(source))
 
 
+def array_files(name: str) -> tuple[str, str]:
+    """The header's and the source's file names for a model called `name`."""
+    stem = c_identifier(name) + layout.C_ARRAY_SUFFIX
+    return f"{stem}.h", f"{stem}.c"
+
+
 def export(
     target: Path, out_dir: Path | None = None, name: str | None = None, command: str = "edgenn export"
 ) -> tuple[Path, Path]:
-    """Write model_data.h/.c for a build directory's int8 model, or for a .tflite file.
+    """Write <name>_data.h/.c for a build directory's int8 model, or for a .tflite file.
+
+    The name (C prefix and file names) is `name`, else the model's: two models exported into one
+    folder do not overwrite each other.
 
     Returns:
         (header path, source path)
     """
     target = Path(target)
+    tflite, default_name = layout.resolve_model(target)
+    name = name or default_name
     labels = None
     if target.is_dir():
-        tflite = layout.int8_tflite(target)
         if (target / layout.DATA).is_file():
             from edgenn.data.splits import load_build_data
 
             labels = load_build_data(target).labels
-        name = name or target.name
         out_dir = Path(out_dir) if out_dir else target
-    elif target.suffix == ".tflite" or target.is_file():
-        tflite = target
-        name = name or target.stem
-        out_dir = Path(out_dir) if out_dir else target.parent
     else:
-        raise BuildDirError(target, "not found: give a build directory or a .tflite file")
-    if not tflite.is_file():
-        raise ModelFileError(tflite, "model file not found")
+        out_dir = Path(out_dir) if out_dir else target.parent
     data = tflite.read_bytes()
     graph = parse_tflite(data, tflite)
-    arr = render(graph, data, name, labels, command, tflite.name)
-    header, source = out_dir / layout.C_HEADER, out_dir / layout.C_SOURCE
+    header, source = (out_dir / f for f in array_files(name))
+    arr = render(graph, data, name, labels, command, tflite.name, header.name)
     write_text(header, arr.header)
     write_text(source, arr.source)
     return header, source

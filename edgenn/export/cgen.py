@@ -14,6 +14,8 @@ import re
 
 import numpy as np
 
+from edgenn.cfmt import c_brace, c_float, c_int
+
 C_KEYWORDS = frozenset(
     "auto break case char const continue default do double else enum extern float for goto if inline int "
     "long register restrict return short signed sizeof static struct switch typedef union unsigned void "
@@ -33,21 +35,6 @@ def c_identifier(name: str) -> str:
 
 def c_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def c_float(value: float) -> str:
-    text = f"{value:.9g}"
-    if not any(ch in text for ch in ".en"):
-        text += ".0"
-    return f"{text}f"
-
-
-def c_int(value: int) -> str:
-    return f"({value})" if value < 0 else str(value)
-
-
-def c_brace(values) -> str:
-    return "{" + ", ".join(str(v) for v in values) + "}"
 
 
 def c_byte_rows(data: bytes, per_line: int = 12, indent: str = "    ") -> str:

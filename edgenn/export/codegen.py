@@ -16,12 +16,12 @@ import numpy as np
 
 from edgenn import __version__, layout
 from edgenn.clib import INCLUDE, SRC
-from edgenn.errors import ModelFileError
 from edgenn.export.cgen import C_TYPES, c_const_array, c_identifier, comment_block, io_macros
 from edgenn.export.plan import Plan, plan_schedule
 from edgenn.fileio import write_dir
 from edgenn.graph.tflite import Graph, Op, parse_tflite
 from edgenn.reference import OPS, interpreter
+from edgenn.reference.base import CONSTANT_KINDS
 
 LIBRARY_HEADERS = ("edgenn.h", "fixedpoint.h", "status.h")
 LIB_DIR = "edgenn"  # kernels and headers go in OUT/edgenn/
@@ -37,7 +37,7 @@ class Unit:
     calls: list[str] = field(default_factory=list)
     modules: dict[str, None] = field(default_factory=dict)
     const_bytes: int = 0
-    const_items: list[tuple[int, str, int]] = field(default_factory=list)  # (op index, what, bytes)
+    const_items: list[tuple[int, str, str, int]] = field(default_factory=list)  # (op index, what, kind, bytes)
     names: set[str] = field(default_factory=set)
 
 
@@ -64,9 +64,12 @@ class OpEmitter:
             return None
         return self.graph.tensors[self.op.inputs[i]].data
 
-    def array(self, ctype: str, values, what: str, tensor: bool = False) -> str:
-        """Declare a const array in flash; returns its symbol. Weights (`tensor`) are 16-byte aligned,
-        other constants only to the 4 bytes that word loads need, which saves padding."""
+    def array(self, ctype: str, values, what: str, kind: str, tensor: bool = False) -> str:
+        """Declare a const array in flash; returns its symbol. `kind` (one of CONSTANT_KINDS) is what
+        analyze counts it as. Weights (`tensor`) are 16-byte aligned, other constants only to the 4
+        bytes that word loads need, which saves padding."""
+        if kind not in CONSTANT_KINDS:
+            raise ValueError(f"{self.op.name}: constant '{what}' has kind {kind!r}, not one of {CONSTANT_KINDS}")
         values = np.asarray(values)
         name = self._unique(f"{self.tag}_{what}")
         shape = "x".join(str(d) for d in values.shape) or "1"
@@ -81,7 +84,7 @@ class OpEmitter:
         )
         nbytes = values.size * {"int8_t": 1, "uint8_t": 1, "int16_t": 2}.get(ctype, 4)
         self.unit.const_bytes += nbytes
-        self.unit.const_items.append((self.op.index, what, nbytes))
+        self.unit.const_items.append((self.op.index, what, kind, nbytes))
         return name
 
     def tensor(self, index: int, ctype: str | None = None) -> str:
@@ -89,7 +92,7 @@ class OpEmitter:
         t = self.graph.tensors[index]
         ctype = ctype or C_TYPES[t.dtype]
         if t.data is not None:
-            return self.array(C_TYPES[t.dtype], t.data, f"t{index}", tensor=True)
+            return self.array(C_TYPES[t.dtype], t.data, f"t{index}", "weights", tensor=True)
         return f"(({ctype} *)&{self.prefix}_arena[{self.plan.offset(index)}])"
 
     def input(self, i: int, ctype: str | None = None) -> str:
@@ -114,7 +117,7 @@ class Generated:
     const_bytes: int
     modules: tuple[str, ...]
     plan: Plan
-    const_items: tuple[tuple[int, str, int], ...]
+    const_items: tuple[tuple[int, str, str, int], ...]  # (op index, what, kind, bytes)
     graph: Graph  # in the order the generated code runs it
 
 
@@ -193,9 +196,7 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
         ]
     )
     in_off, out_off = plan.offset(graph.inputs[0]), plan.offset(graph.outputs[0])
-    includes = [
-        f'#include "{LIB_DIR}/{m}.h"' for m in unit.modules if (INCLUDE / f"{m}.h").is_file()
-    ]
+    includes = [f'#include "{LIB_DIR}/{m}.h"' for m in unit.modules if (INCLUDE / f"{m}.h").is_file()]
     source = "\n".join(
         [
             front,
@@ -276,17 +277,6 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
     )
 
 
-def resolve_model(target: Path) -> tuple[Path, str]:
-    """A build directory's int8 model or a .tflite file, with the default name for the C symbols."""
-    target = Path(target)
-    if target.is_dir():
-        tflite = layout.int8_tflite(target)
-        return tflite, target.name
-    if not target.exists():
-        raise ModelFileError(target, "not found: give a build directory or a .tflite file")
-    return target, target.stem
-
-
 def codegen(
     target: Path, out_dir: Path | None = None, name: str | None = None, command: str = "edgenn codegen"
 ) -> Path:
@@ -295,7 +285,7 @@ def codegen(
     The folder is written beside its destination and renamed into place, so a failure leaves
     no partial output.
     """
-    tflite, default_name = resolve_model(target)
+    tflite, default_name = layout.resolve_model(target)
     graph = parse_tflite(tflite.read_bytes(), tflite)
     gen = generate(graph, name or default_name, command)
     out_dir = (

@@ -1,10 +1,13 @@
 """The static arena plan: where every activation lives, chosen at export time.
 
-- RESHAPE and SQUEEZE outputs are views of their inputs: no bytes, no code.
-- Elementwise ops (ADD, MUL, activations, SOFTMAX, int8 requantize) write over an input of the same
-  size that dies at that op, when the kernel reads each element before writing it.
-- A depthwise convolution writes its output over input rows it has already read: its input starts
-  a few rows' worth of bytes after its output (a line buffer), instead of beside it.
+Each op's own module says which of these rules apply to it (edgenn.reference.traits):
+
+- An alias op's output (a reshape's, say) is a view of its input: no bytes, no code.
+- An in-place op (elementwise ones, whose kernel reads each element before writing it) writes over
+  an input of the same shape and dtype that dies at that op.
+- A streaming op (a depthwise convolution, say) writes its output over input rows it has already
+  read: its input starts a few rows' worth of bytes after its output (a line buffer), instead of
+  beside it.
 - Buffers whose lifetimes (in op order) overlap never share bytes. Offsets come from first-fit
   placement under several orderings; the smallest arena wins.
 - The lower bound is the most bytes live at any one step under the same rules: no placement can
@@ -16,10 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from edgenn.graph.tflite import Graph
+from edgenn.reference import traits
 
 ALIGN = 16
-ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE"})
-INPLACE_OPS = frozenset({"ADD", "MUL", "RELU", "RELU6", "LOGISTIC", "TANH", "SOFTMAX", "QUANTIZE"})
 
 
 @dataclass
@@ -44,7 +46,7 @@ class Plan:
     lower_bound_bytes: int
     views: frozenset[int]  # op indices that need no code (their output is a view of the input)
     heuristic: str
-    streaming: frozenset[int] = frozenset()  # depthwise ops whose output overlaps their consumed input
+    streaming: frozenset[int] = frozenset()  # ops whose output overlaps their consumed input
 
     def offset(self, tensor: int) -> int:
         return self.buffers[self.buffer_of[tensor]].offset + self.sub_offset[tensor]
@@ -83,7 +85,7 @@ def _buffers(graph: Graph) -> tuple[dict[int, int], dict[int, int], dict[int, Bu
         for t in ins:
             use(t, step)
         out = op.outputs[0]
-        if op.name in ALIAS_OPS and ins and len(op.outputs) == 1:
+        if traits(op.name).alias and ins and len(op.outputs) == 1:
             owner[out] = owner[op.inputs[0]]
             sub[out] = sub[op.inputs[0]]
             buffers[owner[out]].tensors.append(out)
@@ -120,34 +122,17 @@ def _absorb(
 
 
 def streaming_gap(graph: Graph, op) -> int | None:
-    """Bytes by which a DEPTHWISE_CONV_2D input must start after its output so that writing the output
-    in row-major order never overwrites input rows still to be read; None when not applicable.
-
-    Output row y goes to [y*Ro, (y+1)*Ro) from the output's start, while rows from
-    max(0, y*stride - pad_top) on are still to be read: the gap is the largest difference.
-    """
-    if op.name != "DEPTHWISE_CONV_2D" or op.options is None:
-        return None
-    inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    if len(inp.shape) != 4 or inp.shape[0] != 1 or inp.dtype != "int8" or out.dtype != "int8":
-        return None
-    _, in_h, in_w, in_c = inp.shape
-    _, out_h, out_w, out_c = out.shape
-    from edgenn.reference.base import compute_padding
-
-    filt_h = graph.tensors[op.inputs[1]].shape[1]
-    padding = "SAME" if op.options.padding == 0 else "VALID"
-    _, pad_top = compute_padding(padding, in_h, filt_h, op.options.strideH, op.options.dilationHFactor)
-    row_in, row_out = in_w * in_c, out_w * out_c
-    return max((y + 1) * row_out - max(0, y * op.options.strideH - pad_top) * row_in for y in range(out_h))
+    """Bytes by which op's input 0 must start after its output so that writing the output in order
+    never overwrites input still to be read; None for an op that cannot share bytes that way."""
+    return traits(op.name).streaming_gap(graph, op)
 
 
 def _merge(
     graph: Graph, owner: dict[int, int], sub: dict[int, int], buffers: dict[int, Buffer], streaming: frozenset[int]
 ) -> None:
     """Let an op's output share bytes with an input buffer that dies at that op, where it is safe:
-    elementwise ops write over an input of the same shape; a depthwise convolution writes its
-    output rows over input rows it has already read."""
+    an in-place op writes over an input of the same shape; a streaming op writes its output over
+    input it has already read."""
     outputs = {owner[t] for t in graph.outputs}
     for step, op in enumerate(graph.ops):
         if len(op.outputs) != 1 or op.outputs[0] not in owner:
@@ -164,7 +149,7 @@ def _merge(
             if b.id == out_b.id or b.last != step or b.id in outputs:
                 continue
             src, dst = graph.tensors[t], graph.tensors[out_t]
-            if op.name in INPLACE_OPS and src.shape == dst.shape and src.dtype == dst.dtype:
+            if traits(op.name).in_place and src.shape == dst.shape and src.dtype == dst.dtype:
                 _absorb(buffers, owner, sub, b, out_b, 0, sub[t], b.size)
                 break
             if gap is not None and t == op.inputs[0]:
@@ -212,8 +197,8 @@ def _plan(graph: Graph, streaming: frozenset[int]) -> Plan:
 
 
 def plan_arena(graph: Graph) -> Plan:
-    """The smallest arena found. A line-buffered depthwise output makes one buffer of its input and
-    output for both lifetimes, which can cost more elsewhere, so each is kept only where it helps."""
+    """The smallest arena found. A streaming op's output makes one buffer of its input and output
+    for both lifetimes, which can cost more elsewhere, so each is kept only where it helps."""
     best = _plan(graph, frozenset())
     for op in graph.ops:
         if streaming_gap(graph, op) is not None:
@@ -238,8 +223,8 @@ def violations(graph: Graph, plan: Plan) -> list[str]:
     """Tensor pairs that are live at the same step and share arena bytes without a rule allowing it.
 
     Allowed: a view and its source (same bytes); an in-place op's output over the input that dies
-    there (same offset); a line-buffered depthwise output over its input when the input starts at
-    least `streaming_gap` bytes after the output.
+    there (same offset); a streaming op's output over its input when the input starts at least
+    `streaming_gap` bytes after the output.
     """
     spans: dict[int, list[int]] = {t: [-1, -1] for t in graph.inputs}
     for step, op in enumerate(graph.ops):
@@ -257,7 +242,7 @@ def violations(graph: Graph, plan: Plan) -> list[str]:
             for i in op.inputs:
                 if not _is_activation(graph, i):
                     continue
-                if op.index in plan.views or (op.name in INPLACE_OPS and plan.offset(i) == plan.offset(o)):
+                if op.index in plan.views or (traits(op.name).in_place and plan.offset(i) == plan.offset(o)):
                     allowed |= {(i, o), (o, i)}
                 elif op.index in plan.streaming and i == op.inputs[0]:
                     if plan.offset(i) - plan.offset(o) >= streaming_gap(graph, op):

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from edgenn.errors import BuildDirError, DataError, EdgeNNError
 from edgenn.clib import FIRMWARE
-from edgenn.toolchain import execute, qemu_command, require_tools
+from edgenn.errors import BuildDirError, DataError, EdgeNNError
 from edgenn.frontend.csrc import MANIFEST, cmsis_dsp_root, write_frontend
+from edgenn.toolchain import execute, qemu_command, require_tools
 
 MAKEFILE_DIR = FIRMWARE / "frontend"
 RUNNER = "frontend_runner.elf"

@@ -6,7 +6,7 @@ harness edgenn/firmware/kws/kws_runner.c, into `c/build-kws-<target>/kws_runner.
 returns the labels; `run_kws_io` also returns the int8 inputs the model ran on and its outputs.
 
 The firmware quantizes features exactly as the Python pipeline does before it runs an int8 model
-(`edgenn.evaluate.runners.quantize`: float32 quotient by the scale, rounding half to even, zero point,
+(`edgenn.graph.quant.quantize`: float32 quotient by the scale, rounding half to even, zero point,
 saturation), so its labels are those of the Python pipeline (TFLM on the Python features) unless a C and
 a Python feature straddle a rounding boundary of the input quantization.
 
@@ -30,12 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from edgenn import layout
+from edgenn.clib import FIRMWARE
 from edgenn.errors import BuildDirError, DataError, EdgeNNError
 from edgenn.export.cgen import C_TYPES
-from edgenn.clib import FIRMWARE
-from edgenn.toolchain import execute, instructions_between, manifest, qemu_command, require_tools
 from edgenn.frontend.csrc import cmsis_dsp_root, sha256, write_frontend
 from edgenn.graph.tflite import NUMPY_DTYPES
+from edgenn.toolchain import execute, instructions_between, manifest, qemu_command, require_tools
 
 MAKEFILE_DIR = FIRMWARE / "kws"
 FRONTEND_DIR = "frontend"  # inside the build's C folder
@@ -54,9 +54,7 @@ def frontend_spec(build_dir: Path):
     """The `[frontend]` of the build's recipe copy; an error when it is not an audio frontend."""
     from edgenn.recipe import load_recipe
 
-    path = Path(build_dir) / layout.RECIPE_COPY
-    if not path.is_file():
-        raise BuildDirError(path, "missing: run 'edgenn train' first")
+    path = layout.BuildDir(build_dir).require(layout.RECIPE_COPY)
     spec = load_recipe(path).frontend
     if spec.kind != "mfcc":
         raise BuildDirError(path, f"the recipe's frontend is {spec.kind!r}: keyword-spotting firmware needs 'mfcc'")
@@ -289,10 +287,11 @@ def count_kws_instructions(build_dir: Path, clips: np.ndarray) -> dict[str, floa
 def python_pipeline(build_dir: Path, features: np.ndarray) -> KwsRun:
     """What the Python pipeline computes from float features: TFLM's interpreter on the build's int8 model.
 
-    `inputs` are the features quantized as every runner quantizes them (`edgenn.evaluate.runners.quantize`),
+    `inputs` are the features quantized as every runner quantizes them (`edgenn.graph.quant.quantize`),
     `outputs` TFLM's raw int8 outputs, `labels` their argmax.
     """
-    from edgenn.evaluate.runners import TFLMRunner, quantize
+    from edgenn.evaluate.runners import TFLMRunner
+    from edgenn.graph.quant import quantize
 
     runner = TFLMRunner(Path(build_dir) / layout.TFLITE_INT8)
     outputs = runner.predict(features)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from edgenn.data.splits import Dataset
 from edgenn.recipe import OptimizeSpec
 from edgenn.tfimport import tensorflow
+from edgenn.train.layers import outputs_probabilities
 
 
 @dataclass(frozen=True)
@@ -23,16 +24,6 @@ class FineTuned:
     best_val_accuracy: float
     seconds: float
     targets: dict[str, float]  # per-layer final sparsity; empty without unstructured pruning
-
-
-def outputs_probabilities(model) -> bool:
-    """Whether the model ends in a softmax (probabilities), as recipes' classifiers may or may not."""
-    import keras
-
-    last = model.layers[-1]
-    if isinstance(last, keras.layers.Softmax):
-        return True
-    return isinstance(last, keras.layers.Activation) and last.get_config().get("activation") == "softmax"
 
 
 def fine_tune(model, ds: Dataset, spec: OptimizeSpec, seed: int, sparsity: float = 0.0) -> FineTuned:

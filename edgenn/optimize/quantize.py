@@ -15,66 +15,21 @@ every intermediate tensor of every sample in memory before building their histog
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from edgenn.console import native_quiet
+from edgenn.convert.tflite import VARIANTS as TFLITE_VARIANTS  # the converter settings of each TFLite variant
+from edgenn.convert.tflite import to_tflite
 from edgenn.errors import EdgeNNError, UnsupportedError
+from edgenn.evaluate.runners import runner_for
 from edgenn.tfimport import tensorflow
 
 ONNX_CALIB_SAMPLES = 64
 RUNNERS = ("litert", "tflm", "onnxruntime", "c")
 TFLITE_RUNNERS = ("litert", "tflm", "c")
-
-
-@dataclass(frozen=True)
-class TFLiteVariant:
-    description: str
-    calibrated: bool  # needs representative samples
-    configure: Callable  # (tf, converter) -> None
-
-
-def _float16(tf, c):
-    c.optimizations = [tf.lite.Optimize.DEFAULT]
-    c.target_spec.supported_types = [tf.float16]
-
-
-def _dynamic(tf, c):
-    c.optimizations = [tf.lite.Optimize.DEFAULT]
-
-
-def _int8(per_channel: bool):
-    def configure(tf, c):
-        c.optimizations = [tf.lite.Optimize.DEFAULT]
-        c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        c.inference_input_type = tf.int8
-        c.inference_output_type = tf.int8
-        if not per_channel:
-            # The converter has no public switch; per-tensor weights are what older int8
-            # accelerators and some DSP kernels require.
-            c._experimental_disable_per_channel = True
-
-    return configure
-
-
-def _int16x8(tf, c):
-    c.optimizations = [tf.lite.Optimize.DEFAULT]
-    c.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-    c.inference_input_type = tf.int16
-    c.inference_output_type = tf.int16
-
-
-TFLITE_VARIANTS: dict[str, TFLiteVariant] = {
-    "float32": TFLiteVariant("float32 weights and activations", False, lambda tf, c: None),
-    "float16": TFLiteVariant("float16 weights, dequantized to float32 at load", False, _float16),
-    "dynamic_int8": TFLiteVariant("int8 weights, float activations quantized on the fly", False, _dynamic),
-    "int8_per_channel": TFLiteVariant("full int8, per-channel weight scales, int8 I/O", True, _int8(True)),
-    "int8_per_tensor": TFLiteVariant("full int8, one weight scale per tensor, int8 I/O", True, _int8(False)),
-    "int16x8": TFLiteVariant("int16 activations, int8 weights, int16 I/O", True, _int16x8),
-}
 
 
 @dataclass(frozen=True)
@@ -99,27 +54,17 @@ def tflite_variant(model, name: str, calib: np.ndarray | None = None) -> bytes:
     """Convert a Keras model to the TFLite variant `name` (calibrated variants need `calib`)."""
     if name not in TFLITE_VARIANTS:
         raise _unknown(name)
-    variant = TFLITE_VARIANTS[name]
-    if variant.calibrated and (calib is None or len(calib) == 0):
-        raise EdgeNNError(None, f"variant {name} needs calibration samples")
-    tf = tensorflow()
-    import keras
 
-    from edgenn.convert.tflite import batch_one
+    def make_converter():
+        # Built only once to_tflite has checked the calibration samples.
+        import keras
 
-    if model.input_shape[0] != 1:
-        model = batch_one(keras, model)
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    variant.configure(tf, converter)
-    if variant.calibrated:
+        from edgenn.convert.tflite import batch_one
 
-        def representative():
-            for sample in calib:
-                yield [sample[np.newaxis].astype(np.float32)]
+        one = model if model.input_shape[0] == 1 else batch_one(keras, model)
+        return tensorflow().lite.TFLiteConverter.from_keras_model(one)
 
-        converter.representative_dataset = representative
-    with native_quiet():
-        return converter.convert()
+    return to_tflite(make_converter, name, calib)
 
 
 def onnx_variant(float_onnx: bytes, name: str, calib: np.ndarray, max_samples: int = ONNX_CALIB_SAMPLES) -> bytes:
@@ -148,12 +93,6 @@ class RunnerSupport:
 def _first_line(exc: BaseException) -> str:
     text = exc.message if isinstance(exc, EdgeNNError) else str(exc)
     return (text.strip().splitlines() or [type(exc).__name__])[0]
-
-
-def _make_runner(kind: str, path: Path):
-    from edgenn.evaluate.runners import LiteRTRunner, OnnxRunner, TFLMRunner
-
-    return {"litert": LiteRTRunner, "tflm": TFLMRunner, "onnxruntime": OnnxRunner}[kind](path)
 
 
 def _zeros_input(data: bytes, graph) -> np.ndarray:
@@ -203,7 +142,7 @@ def runner_support(variant_name: str, data: bytes) -> RunnerSupport:
             else:
                 try:
                     with native_quiet():
-                        runner = _make_runner(kind, path)
+                        runner = runner_for(kind, path)
                         runner.predict(_zeros_input(data, graph))
                     reason = None
                 except ImportError as exc:
@@ -238,7 +177,7 @@ def evaluate_variant(name: str, data: bytes, x: np.ndarray, y: np.ndarray) -> Va
     """Top-1 accuracy of the variant on (x, y) with every runner that can execute it, except C
     (which would need a compiler: its capability is reported, its accuracy left out)."""
     from edgenn.evaluate.metrics import accuracy
-    from edgenn.evaluate.runners import dequantize
+    from edgenn.graph.quant import dequantize
 
     support = runner_support(name, data)
     scores: dict[str, float] = {}
@@ -249,6 +188,6 @@ def evaluate_variant(name: str, data: bytes, x: np.ndarray, y: np.ndarray) -> Va
             if kind == "c":
                 continue
             with native_quiet():
-                runner = _make_runner(kind, path)
+                runner = runner_for(kind, path)
             scores[kind] = accuracy(dequantize(runner.predict(x), runner.output_quant), y)
     return VariantResult(name, len(data), support, scores)

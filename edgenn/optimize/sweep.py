@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 import traceback
 from collections.abc import Iterable
@@ -37,7 +36,8 @@ import numpy as np
 from edgenn import __version__, layout
 from edgenn.console import native_quiet, progress
 from edgenn.errors import EdgeNNError
-from edgenn.evaluate.runners import TFLM_RUNTIME_BYTES
+from edgenn.evaluate import footprint
+from edgenn.evaluate.footprint import TFLM_RUNTIME_BYTES
 from edgenn.fileio import atomic_path, sha256_file, write_bytes, write_json
 from edgenn.optimize.classical import BASELINES
 from edgenn.recipe import Recipe, load_recipe, with_data_path
@@ -126,17 +126,15 @@ def _worker_init() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def _c_footprint(tflite: bytes, workdir: Path) -> tuple[int, int, str]:
-    """Flash and RAM of the generated C for an int8 .tflite, compiled for the device when possible."""
+def _c_footprint(tflite: bytes, workdir: Path):
+    """The generated C's footprint for an int8 .tflite, compiled for the device target."""
     from edgenn import toolchain
     from edgenn.export.codegen import codegen
 
     path = workdir / "model.tflite"
     path.write_bytes(tflite)
     folder = codegen(path, workdir / "c", name="model", command="edgenn sweep")
-    target = "cortex-m4" if shutil.which("arm-none-eabi-gcc") else "host"
-    build = toolchain.build(folder, target)
-    return build.flash_bytes, build.ram_bytes, target
+    return footprint.of_c(toolchain.build(folder, toolchain.device_target()))
 
 
 def evaluate_point(model, quant: str, data, workdir: Path) -> dict:
@@ -164,19 +162,16 @@ def evaluate_point(model, quant: str, data, workdir: Path) -> dict:
         "gzip_bytes": gzip_size(blob),
     }
     if "c" in result.runners:
-        flash, ram, target = _c_footprint(blob, workdir)
-        point.update(flash_bytes=flash, ram_bytes=ram, flash_source=f"c:{target}", ram_source=f"c:{target}")
+        fp = _c_footprint(blob, workdir)
     elif "tflm" in result.runners:
         path = workdir / "model.tflite"
         path.write_bytes(blob)
-        point.update(
-            flash_bytes=len(blob) + TFLM_RUNTIME_BYTES,
-            ram_bytes=TFLMRunner(path).arena_bytes(),
-            flash_source=f"tflite+{TFLM_RUNTIME_BYTES}",
-            ram_source="tflm:arena",
-        )
+        fp = footprint.of_tflm(len(blob), TFLMRunner(path).arena_bytes())
     else:
-        point.update(flash_bytes=len(blob), ram_bytes=None, flash_source="file", ram_source=None)
+        fp = footprint.of_file(len(blob))
+    point.update(
+        flash_bytes=fp.flash_bytes, ram_bytes=fp.ram_bytes, flash_source=fp.flash_source, ram_source=fp.ram_source
+    )
     return point
 
 
@@ -193,9 +188,9 @@ def float_onnx(model) -> bytes:
 
 def model_macs(model) -> int:
     """MACs of the model as its float32 .tflite computes them (BatchNorm folded, Dropout gone)."""
-    from edgenn.graph.stats import macs
     from edgenn.graph.tflite import parse_tflite
     from edgenn.optimize.quantize import tflite_variant
+    from edgenn.reference import macs
 
     return macs(parse_tflite(tflite_variant(model, "float32")))
 

@@ -1,15 +1,18 @@
 """NumPy reference kernels, bit-exact with TFLM: one module per op, registered in one table.
 
 `kernel(name)` returns the module for a TFLite op or raises UnsupportedError naming the op and
-listing the supported ones.
+listing the supported ones; `traits(name)` is what the planner, the MACs count, analyze and the
+TFLM C array read of it (base.Traits), defaults for an op without a module.
 """
 
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from types import ModuleType
 
 from edgenn.errors import UnsupportedError
+from edgenn.reference.base import Traits
 
 # TFLite op name → module in this package (and, by the same name, edgenn/firmware/src/<module>.c).
 OPS: dict[str, str] = {
@@ -30,9 +33,13 @@ OPS: dict[str, str] = {
     "TANH": "tanh",
     "RELU": "relu",
     "RELU6": "relu6",
+    "LEAKY_RELU": "leaky_relu",
     "QUANTIZE": "quantize",
     "DEQUANTIZE": "dequantize",
 }
+
+# Ops TFLM runs that have no module here: the resolver method the TFLM C array still names for them.
+TFLM_ONLY_RESOLVERS = {"SVDF": "AddSvdf"}
 
 
 def _load(module: str) -> ModuleType | None:
@@ -65,3 +72,22 @@ def kernel(name: str, where=None, need_c: bool = False) -> ModuleType:
     if found is None or (need_c and not (hasattr(found, "emit") and _has_c(module))):
         raise UnsupportedError(where, f"op {name} is not supported; supported ops: {', '.join(supported_ops(need_c))}")
     return found
+
+
+@cache
+def traits(name: str) -> Traits:
+    module = OPS.get(name)
+    found = _load(module) if module else None
+    if found is None:
+        return Traits(tflm_resolver=TFLM_ONLY_RESOLVERS.get(name))
+    return Traits.of(found)
+
+
+def op_macs(graph, op) -> int:
+    """Multiply-accumulates of one op, as its module counts them."""
+    return traits(op.name).macs(graph, op)
+
+
+def macs(graph) -> int:
+    """Multiply-accumulates of the whole graph."""
+    return sum(op_macs(graph, op) for op in graph.ops)

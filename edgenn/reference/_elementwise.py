@@ -6,6 +6,7 @@ import platform
 
 import numpy as np
 
+from edgenn.cfmt import c_brace
 from edgenn.reference.base import OpContext
 
 # TFLM's RuntimeShape holds at most six dimensions; a kernel handed a larger tensor overruns it.
@@ -137,26 +138,18 @@ def broadcast_plan(shape1, shape2, out_shape) -> dict:
 
 def c_broadcast(plan: dict) -> str:
     """The plan as a C initializer for edgenn_ew_broadcast."""
-
-    def brace(values) -> str:
-        return "{" + ", ".join(str(int(v)) for v in values) + "}"
-
+    dims, stride1, stride2 = (c_brace(int(v) for v in plan[k]) for k in ("dims", "stride1", "stride2"))
     return (
         f"{{.kind = {EW_KINDS[plan['kind']]}, .size = {plan['size']}, .inner = {plan['inner']}, "
-        f".dims = {brace(plan['dims'])}, .stride1 = {brace(plan['stride1'])}, .stride2 = {brace(plan['stride2'])}}}"
+        f".dims = {dims}, .stride1 = {stride1}, .stride2 = {stride2}}}"
     )
 
 
-def emit_fail(e, message: str):
-    """The UnsupportedError for op `e.op` that `emit` raises, worded as OpContext.fail words it."""
-    from edgenn.errors import UnsupportedError
-
-    return UnsupportedError(e.graph.path or "<model>", f"op {e.op.index} ({e.op.name}): {message}")
-
-
-def require_c_shift(e, *shifts: int) -> None:
-    """Refuse a multiplier with a left shift of 32 or more: TFLM's `x * (1 << shift)` is undefined there,
-    so no C reproduces it (x86 masks the shift count, Arm shifts everything out)."""
+def require_c_shift(ctx: OpContext, *shifts: int) -> None:
+    """For the C, refuse a multiplier with a left shift of 32 or more: TFLM's `x * (1 << shift)` is
+    undefined there, so no C reproduces it (x86 masks the shift count, Arm shifts everything out)."""
+    if not ctx.for_c:
+        return
     for s in shifts:
         if int(s) > 31:
-            raise emit_fail(e, f"a real multiplier of 2^{int(s) - 1} or more is not supported")
+            raise ctx.fail(f"a real multiplier of 2^{int(s) - 1} or more is not supported")

@@ -15,6 +15,9 @@ from edgenn.reference import fixedpoint as fp
 from edgenn.reference.base import OpContext
 
 NAME = "ADD"
+TFLM_RESOLVER = "AddAdd"
+TFLITE_OPTIONS = "AddOptions"
+IN_PLACE = True
 
 LEFT_SHIFT = 20  # int8 headroom: |input - zero point| <= 255 still fits int32 after the shift
 
@@ -59,6 +62,7 @@ def prepare(ctx: OpContext) -> Params:
     mo, sho = fp.quantize_multiplier(real_out)
     act_min, act_max = fp.activation_range(ctx.activation(), so, zo)
     shape1, shape2 = ew.binary_shapes(ctx, in1, in2, out)
+    ew.require_c_shift(ctx, sh1, sh2, sho)
     return Params(-z1, -z2, zo, LEFT_SHIFT, m1, sh1, m2, sh2, mo, sho, act_min, act_max, shape1, shape2, out.shape)
 
 
@@ -75,7 +79,6 @@ C_DEPENDS = ("elementwise",)
 
 
 def emit(p: Params, e) -> str:
-    ew.require_c_shift(e, p.input1_shift, p.input2_shift, p.output_shift)
     params = e.struct(
         "edgenn_add_params",
         {

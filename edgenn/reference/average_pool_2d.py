@@ -11,6 +11,8 @@ from edgenn.reference import fixedpoint as fp
 from edgenn.reference.base import OpContext
 
 NAME = "AVERAGE_POOL_2D"
+TFLM_RESOLVER = "AddAveragePool2D"
+TFLITE_OPTIONS = "Pool2DOptions"
 
 
 @dataclass(frozen=True)

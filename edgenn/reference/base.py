@@ -5,13 +5,18 @@ An op module (one per TFLite op, same name as its C twin in edgenn/firmware/src/
     NAME = "CONV_2D"
     def prepare(ctx: OpContext) -> params     # all checks and export-time arithmetic
     def run(params, inputs) -> np.ndarray      # the NumPy reference; inputs[i] is op input i
-    def emit(params, e: Emitter) -> str        # the C statement(s) that call the firmware kernel
+    def emit(params, e: OpEmitter) -> str      # the C statement(s) that call the firmware kernel
 
-`prepare` does every check (dtypes, options, shapes) so that `run` and the C kernel stay plain.
+and, where it differs from the defaults in `Traits`, what the planner, the MACs count, analyze and
+the TFLM C array need to know of it (docs/adding-an-op.md walks through one).
+
+`prepare` does every check (dtypes, options, shapes) so that `run`, `emit` and the C kernel stay
+plain: a model `prepare` accepts is one the op runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,10 +28,71 @@ ACTIVATIONS = {v: k for k, v in vars(schema.ActivationFunctionType).items() if n
 PADDINGS = {v: k for k, v in vars(schema.Padding).items() if not k.startswith("_")}
 
 
+# What a constant that `emit` declares holds (OpEmitter.array's `kind`); analyze splits flash by it.
+CONSTANT_KINDS = ("weights", "biases", "quantization", "tables")
+
+
+def no_macs(graph: Graph, op: Op) -> int:
+    return 0
+
+
+def no_streaming(graph: Graph, op: Op) -> int | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Traits:
+    """What code other than the interpreter and codegen needs to know of an op, read off its module.
+
+    An op module declares only what differs from these defaults, so that the planner, the MACs
+    count, analyze and the C array never name an op type:
+
+        IN_PLACE = True       the C reads each element before writing it, so the output may take
+                              the bytes of an input of the same shape and dtype that dies there
+        ALIAS = True          the output is input 0's bytes under another shape: no code, no bytes
+        def streaming_gap(graph, op) -> int | None
+                              bytes by which input 0 must start after the output so that writing
+                              the output in order never overwrites input still to be read; None
+                              where the op cannot share bytes that way
+        def macs(graph, op) -> int
+                              multiply-accumulates of one run
+        CONSTANTS = (...)     the kinds (CONSTANT_KINDS) of the constants `emit` computes; a model
+                              constant that `emit` passes through as it is counts as "weights"
+        TFLM_RESOLVER = "AddConv2D"
+                              TFLM's MicroMutableOpResolver method that registers the op
+        TFLITE_OPTIONS = "Conv2DOptions"
+                              the schema table `ctx.options` holds (tests build one-op models with it)
+    """
+
+    in_place: bool = False
+    alias: bool = False
+    streaming_gap: Callable[[Graph, Op], int | None] = no_streaming
+    macs: Callable[[Graph, Op], int] = no_macs
+    constants: tuple[str, ...] = ()
+    tflm_resolver: str | None = None
+    tflite_options: str | None = None
+
+    @classmethod
+    def of(cls, module) -> Traits:
+        d = cls()
+        return cls(
+            in_place=getattr(module, "IN_PLACE", d.in_place),
+            alias=getattr(module, "ALIAS", d.alias),
+            streaming_gap=getattr(module, "streaming_gap", d.streaming_gap),
+            macs=getattr(module, "macs", d.macs),
+            constants=tuple(getattr(module, "CONSTANTS", d.constants)),
+            tflm_resolver=getattr(module, "TFLM_RESOLVER", d.tflm_resolver),
+            tflite_options=getattr(module, "TFLITE_OPTIONS", d.tflite_options),
+        )
+
+
 @dataclass(frozen=True)
 class OpContext:
     graph: Graph
     op: Op
+    # The generated C will run the op: `prepare` then also refuses what the C cannot reproduce
+    # bit for bit, which the NumPy reference still runs.
+    for_c: bool = False
 
     @property
     def options(self):

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgenn.cfmt import c_brace
 from edgenn.reference import _elementwise as ew
 from edgenn.reference.base import OpContext
 
 NAME = "CONCATENATION"
+TFLM_RESOLVER = "AddConcatenation"
+TFLITE_OPTIONS = "ConcatenationOptions"
 
 MAX_INPUTS = 10
 
@@ -64,8 +67,8 @@ def emit(p: Params, e) -> str:
         {
             "num_inputs": len(pointers),
             "outer": int(np.prod(p.output_shape[: p.axis], dtype=np.int64)),
-            "inputs": "{" + ", ".join(pointers) + "}",
-            "copy_size": "{" + ", ".join(str(int(s)) for s in sizes) + "}",
+            "inputs": c_brace(pointers),
+            "copy_size": c_brace(int(s) for s in sizes),
         },
     )
     return f"edgenn_concatenation({params}, {e.output()});"

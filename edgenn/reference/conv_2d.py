@@ -12,6 +12,9 @@ from edgenn.reference.base import OpContext
 from edgenn.reference.fully_connected import conv_multipliers
 
 NAME = "CONV_2D"
+TFLM_RESOLVER = "AddConv2D"
+TFLITE_OPTIONS = "Conv2DOptions"
+CONSTANTS = ("biases", "quantization", "tables")
 
 
 @dataclass(frozen=True)
@@ -160,13 +163,13 @@ def requant_fields(p, e, raw_bias: np.ndarray, weight_abs_sums: np.ndarray) -> d
     q = requant_constants(p, raw_bias, weight_abs_sums)
     if q is None:
         return {
-            "multiplier": e.array("int32_t", p.multiplier, "multiplier"),
-            "shift": e.array("int8_t", p.shift, "shift"),
+            "multiplier": e.array("int32_t", p.multiplier, "multiplier", "quantization"),
+            "shift": e.array("int8_t", p.shift, "shift", "quantization"),
             "rq_k": 0,
         }
     return {
-        "multiplier": e.array("int32_t", q[:, 0], "requant_multiplier"),
-        "shift": e.array("int8_t", q[:, 1], "requant_shift"),
+        "multiplier": e.array("int32_t", q[:, 0], "requant_multiplier", "quantization"),
+        "shift": e.array("int8_t", q[:, 1], "requant_shift", "quantization"),
         "rq_k": 2 * p.output_offset + 1,
     }
 
@@ -213,14 +216,19 @@ def emit(p: Params, e) -> str:
             "run_len": run_len,
             "run_offset": "NULL"
             if len(offsets) == 1
-            else e.array("int32_t", np.array(offsets, np.int64), "run_offset"),
+            else e.array("int32_t", np.array(offsets, np.int64), "run_offset", "tables"),
             "input_offset": p.input_offset,
             "output_offset": p.output_offset,
             "act_min": p.act_min,
             "act_max": p.act_max,
-            "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded"),
-            "bias_raw": "NULL" if everywhere else e.array("int32_t", fp.wrap_int32(raw), "bias"),
+            "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded", "biases"),
+            "bias_raw": "NULL" if everywhere else e.array("int32_t", fp.wrap_int32(raw), "bias", "biases"),
             **requant_fields(p, e, raw, np.abs(weights).reshape(out_c, -1).sum(1)),
         },
     )
     return f"edgenn_conv_2d({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
+
+
+def macs(graph, op) -> int:
+    w = graph.tensors[op.inputs[1]]  # [out_c, kh, kw, in_c / groups]
+    return int(np.prod(graph.tensors[op.outputs[0]].shape)) * int(np.prod(w.shape[1:]))

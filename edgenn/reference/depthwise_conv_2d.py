@@ -8,11 +8,14 @@ import numpy as np
 
 from edgenn.reference import _spatial
 from edgenn.reference import fixedpoint as fp
-from edgenn.reference.base import OpContext
+from edgenn.reference.base import OpContext, compute_padding, schema
 from edgenn.reference.conv_2d import check_bias, check_filter_quantization, requantize
 from edgenn.reference.fully_connected import conv_multipliers
 
 NAME = "DEPTHWISE_CONV_2D"
+TFLM_RESOLVER = "AddDepthwiseConv2D"
+TFLITE_OPTIONS = "DepthwiseConv2DOptions"
+CONSTANTS = ("biases", "quantization")
 
 
 @dataclass(frozen=True)
@@ -109,9 +112,32 @@ def emit(p: Params, e) -> str:
             "output_offset": p.output_offset,
             "act_min": p.act_min,
             "act_max": p.act_max,
-            "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded"),
-            "bias_raw": "NULL" if everywhere else e.array("int32_t", fp.wrap_int32(raw), "bias"),
+            "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded", "biases"),
+            "bias_raw": "NULL" if everywhere else e.array("int32_t", fp.wrap_int32(raw), "bias", "biases"),
             **requant_fields(p, e, raw, np.abs(weights).reshape(-1, out_c).sum(0)),
         },
     )
     return f"edgenn_depthwise_conv_2d({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
+
+
+def macs(graph, op) -> int:
+    w = graph.tensors[op.inputs[1]]  # [1, kh, kw, out_c]
+    return int(np.prod(graph.tensors[op.outputs[0]].shape)) * w.shape[1] * w.shape[2]
+
+
+def streaming_gap(graph, op) -> int | None:
+    """The C kernel writes output rows in order, and once it writes row y it has no more use for
+    input rows above max(0, y * stride - pad_top): output row y lands at [y*Ro, (y+1)*Ro) from the
+    output's start, so the input must start the largest such difference later. Batch 1 only."""
+    if op.options is None:
+        return None
+    inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if len(inp.shape) != 4 or inp.shape[0] != 1 or inp.dtype != "int8" or out.dtype != "int8":
+        return None
+    _, in_h, in_w, in_c = inp.shape
+    _, out_h, out_w, out_c = out.shape
+    filt_h = graph.tensors[op.inputs[1]].shape[1]
+    padding = "SAME" if op.options.padding == schema.Padding.SAME else "VALID"
+    _, pad_top = compute_padding(padding, in_h, filt_h, op.options.strideH, op.options.dilationHFactor)
+    row_in, row_out = in_w * in_c, out_w * out_c
+    return max((y + 1) * row_out - max(0, y * op.options.strideH - pad_top) * row_in for y in range(out_h))

@@ -9,10 +9,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgenn.cfmt import c_float
 from edgenn.reference import _elementwise as ew
 from edgenn.reference.base import OpContext
 
 NAME = "DEQUANTIZE"
+TFLM_RESOLVER = "AddDequantize"
+TFLITE_OPTIONS = "DequantizeOptions"
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,9 @@ def prepare(ctx: OpContext) -> Params:
     scale, zero_point = ctx.per_tensor(inp)
     ew.check_rank(ctx, inp, out)
     ew.same_size(ctx, inp, out)
+    if ctx.for_c and abs(zero_point) > (1 << 24) - 128:
+        # Beyond this the C's float32 product is no longer TFLM's exact double product rounded once.
+        raise ctx.fail(f"zero point {zero_point} is too large")
     return Params(scale, zero_point, out.shape)
 
 
@@ -37,11 +43,6 @@ def run(p: Params, inputs) -> np.ndarray:
 
 
 def emit(p: Params, e) -> str:
-    from edgenn.export.cgen import c_float
-
-    if abs(p.zero_point) > (1 << 24) - 128:
-        # Beyond this the C's float32 product is no longer TFLM's exact double product rounded once.
-        raise ew.emit_fail(e, f"zero point {p.zero_point} is too large")
     params = e.struct(
         "edgenn_dequantize_params",
         {"size": int(np.prod(p.output_shape, dtype=np.int64)), "scale": c_float(p.scale), "zero_point": p.zero_point},

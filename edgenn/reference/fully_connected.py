@@ -10,6 +10,9 @@ from edgenn.reference import fixedpoint as fp
 from edgenn.reference.base import OpContext
 
 NAME = "FULLY_CONNECTED"
+TFLM_RESOLVER = "AddFullyConnected"
+TFLITE_OPTIONS = "FullyConnectedOptions"
+CONSTANTS = ("biases", "quantization")
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,14 @@ def emit(p: Params, e) -> str:
             "output_offset": p.output_offset,
             "act_min": p.act_min,
             "act_max": p.act_max,
-            "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded"),
-            "multiplier": e.array("int32_t", p.multiplier, "multiplier"),
-            "shift": e.array("int32_t", p.shift, "shift"),
+            "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded", "biases"),
+            "multiplier": e.array("int32_t", p.multiplier, "multiplier", "quantization"),
+            "shift": e.array("int32_t", p.shift, "shift", "quantization"),
         },
     )
     return f"edgenn_fully_connected({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
+
+
+def macs(graph, op) -> int:
+    w = graph.tensors[op.inputs[1]]  # [out, in]
+    return int(np.prod(graph.tensors[op.outputs[0]].shape)) * w.shape[-1]

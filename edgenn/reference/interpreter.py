@@ -37,11 +37,12 @@ def check_graph(graph: Graph) -> None:
 
 
 def prepare(graph: Graph, need_c: bool = False) -> list[Prepared]:
-    """Check every op up front (the first unsupported one raises) and compute its parameters."""
+    """Check every op up front (the first unsupported one raises) and compute its parameters;
+    with need_c, also refuse what the generated C cannot run."""
     where = graph.path or "<model>"
     modules = [kernel(op.name, where, need_c) for op in graph.ops]
     check_graph(graph)
-    return [Prepared(op, m, m.prepare(OpContext(graph, op))) for op, m in zip(graph.ops, modules, strict=True)]
+    return [Prepared(op, m, m.prepare(OpContext(graph, op, need_c))) for op, m in zip(graph.ops, modules, strict=True)]
 
 
 def run(graph: Graph, x: np.ndarray, prepared: list[Prepared] | None = None) -> np.ndarray:

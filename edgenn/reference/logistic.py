@@ -16,6 +16,9 @@ from edgenn.reference import gemmlowp as gl
 from edgenn.reference.base import OpContext
 
 NAME = "LOGISTIC"
+TFLM_RESOLVER = "AddLogistic"
+IN_PLACE = True
+CONSTANTS = ("tables",)
 
 INPUT_INTEGER_BITS = 4  # Q4.27: the fixed-point input covers (-16, 16)
 OUTPUT_INTEGER_BITS = 8  # 2^31 / 2^8 = 2^23: Q0.31 → steps of 1/256
@@ -73,7 +76,7 @@ def emit_table(p, e, run_fn, c_name: str) -> str:
     table = run_fn(replace(p, output_shape=(256,)), [np.arange(-128, 128, dtype=np.int8)])
     params = e.struct(
         f"edgenn_{c_name}_params",
-        {"size": int(np.prod(p.output_shape, dtype=np.int64)), "table": e.array("int8_t", table, "table")},
+        {"size": int(np.prod(p.output_shape, dtype=np.int64)), "table": e.array("int8_t", table, "table", "tables")},
     )
     return f"edgenn_{c_name}({params}, {e.input(0)}, {e.output()});"
 

@@ -12,6 +12,8 @@ from edgenn.reference.average_pool_2d import check_same_quantization, pool_windo
 from edgenn.reference.base import OpContext
 
 NAME = "MAX_POOL_2D"
+TFLM_RESOLVER = "AddMaxPool2D"
+TFLITE_OPTIONS = "Pool2DOptions"
 
 
 @dataclass(frozen=True)

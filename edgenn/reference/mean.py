@@ -21,6 +21,8 @@ from edgenn.reference import fixedpoint as fp
 from edgenn.reference.base import OpContext
 
 NAME = "MEAN"
+TFLM_RESOLVER = "AddMean"
+TFLITE_OPTIONS = "ReducerOptions"
 
 MAX_RANK = 5  # TFLM's per-dimension iterator holds 5 entries
 MAX_AXES = 2  # and its resolved-axis buffer 2: more distinct axes overrun it

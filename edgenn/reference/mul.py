@@ -15,6 +15,9 @@ from edgenn.reference import fixedpoint as fp
 from edgenn.reference.base import OpContext
 
 NAME = "MUL"
+TFLM_RESOLVER = "AddMul"
+TFLITE_OPTIONS = "MulOptions"
+IN_PLACE = True
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ def prepare(ctx: OpContext) -> Params:
     multiplier, shift = fp.quantize_multiplier(s1 * s2 / so)
     act_min, act_max = fp.activation_range(ctx.activation(), so, zo)
     shape1, shape2 = ew.binary_shapes(ctx, in1, in2, out)
+    ew.require_c_shift(ctx, shift)
     return Params(-z1, -z2, zo, multiplier, shift, act_min, act_max, shape1, shape2, out.shape)
 
 
@@ -55,7 +59,6 @@ C_DEPENDS = ("elementwise",)
 
 
 def emit(p: Params, e) -> str:
-    ew.require_c_shift(e, p.shift)
     params = e.struct(
         "edgenn_mul_params",
         {

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgenn.cfmt import c_brace
 from edgenn.reference import _elementwise as ew
 from edgenn.reference.base import OpContext
 
 NAME = "PAD"
+TFLM_RESOLVER = "AddPad"
+TFLITE_OPTIONS = "PadOptions"
 
 MAX_RANK = 5
 
@@ -74,16 +77,12 @@ def emit(p: Params, e) -> str:
     in_shape = tuple(o - a - b for o, (a, b) in zip(p.output_shape, p.paddings, strict=True))
     dims = merged_paddings(in_shape, p.paddings)
     dims = [(1, 0, 0)] * (MAX_RANK - len(dims)) + dims
-
-    def brace(values) -> str:
-        return "{" + ", ".join(str(v) for v in values) + "}"
-
     params = e.struct(
         "edgenn_pad_params",
         {
-            "dims": brace(d for d, _, _ in dims),
-            "before": brace(a for _, a, _ in dims),
-            "after": brace(b for _, _, b in dims),
+            "dims": c_brace(d for d, _, _ in dims),
+            "before": c_brace(a for _, a, _ in dims),
+            "after": c_brace(b for _, _, b in dims),
             "pad_value": p.pad_value,
         },
     )

@@ -12,11 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgenn.cfmt import c_float
 from edgenn.reference import _elementwise as ew
 from edgenn.reference import fixedpoint as fp
 from edgenn.reference.base import OpContext
 
 NAME = "QUANTIZE"
+TFLM_RESOLVER = "AddQuantize"
+TFLITE_OPTIONS = "QuantizeOptions"
+IN_PLACE = True
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ def prepare(ctx: OpContext) -> Params:
         return Params(True, out_scale, out_zp, 0, 0, 0, out.shape)
     in_scale, in_zp = ctx.per_tensor(inp)
     multiplier, shift = fp.quantize_multiplier(in_scale / out_scale)
+    ew.require_c_shift(ctx, shift)
     return Params(False, out_scale, out_zp, in_zp, multiplier, shift, out.shape)
 
 
@@ -57,10 +62,6 @@ def run(p: Params, inputs) -> np.ndarray:
 
 
 def emit(p: Params, e) -> str:
-    from edgenn.export.cgen import c_float
-
-    if not p.from_float:
-        ew.require_c_shift(e, p.shift)
     params = e.struct(
         "edgenn_quantize_params",
         {

@@ -15,6 +15,8 @@ from edgenn.reference import fixedpoint as fp
 from edgenn.reference.base import OpContext
 
 NAME = "RELU"
+TFLM_RESOLVER = "AddRelu"
+IN_PLACE = True
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ def prepare(ctx: OpContext) -> Params:
     ew.same_size(ctx, inp, out)
     multiplier, shift = fp.quantize_multiplier(in_scale / out_scale)
     act_min, act_max = fp.activation_range("RELU", out_scale, out_zp)
+    ew.require_c_shift(ctx, shift)
     return Params(in_zp, out_zp, multiplier, shift, act_min, act_max, out.shape)
 
 
@@ -50,7 +53,6 @@ C_DEPENDS = ("elementwise",)
 
 
 def emit(p: Params, e) -> str:
-    ew.require_c_shift(e, p.shift)
     params = e.struct(
         "edgenn_relu_params",
         {

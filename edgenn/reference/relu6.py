@@ -14,6 +14,8 @@ from edgenn.reference import _elementwise as ew
 from edgenn.reference.base import OpContext
 
 NAME = "RELU6"
+TFLM_RESOLVER = "AddRelu6"
+IN_PLACE = True
 
 
 @dataclass(frozen=True)

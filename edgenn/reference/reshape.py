@@ -11,6 +11,9 @@ from edgenn.reference import _elementwise as ew
 from edgenn.reference.base import OpContext
 
 NAME = "RESHAPE"
+TFLM_RESOLVER = "AddReshape"
+TFLITE_OPTIONS = "ReshapeOptions"
+ALIAS = True
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from edgenn.reference import gemmlowp as gl
 from edgenn.reference.base import OpContext
 
 NAME = "SOFTMAX"
+TFLM_RESOLVER = "AddSoftmax"
+TFLITE_OPTIONS = "SoftmaxOptions"
+IN_PLACE = True
 
 SCALED_DIFF_INTEGER_BITS = 5  # exp's input is Q5.26: differences down to -32 after beta
 ACCUMULATION_INTEGER_BITS = 12  # the sum of exps is Q12.19

@@ -11,6 +11,9 @@ from edgenn.reference import _elementwise as ew
 from edgenn.reference.base import OpContext
 
 NAME = "SQUEEZE"
+TFLM_RESOLVER = "AddSqueeze"
+TFLITE_OPTIONS = "SqueezeOptions"
+ALIAS = True
 
 MAX_RANK = 8
 

@@ -17,6 +17,9 @@ from edgenn.reference.base import OpContext
 from edgenn.reference.logistic import INPUT_INTEGER_BITS, emit_table, prepare_saturating
 
 NAME = "TANH"
+TFLM_RESOLVER = "AddTanh"
+IN_PLACE = True
+CONSTANTS = ("tables",)
 
 OUTPUT_FRACTIONAL_BITS = 7  # 2^31 / 2^24 = 2^7: Q0.31 → steps of 1/128
 OUTPUT_SCALE = 1.0 / 128

@@ -19,10 +19,6 @@ from edgenn.recipe import Recipe
 from edgenn.tfimport import tensorflow
 
 
-def default_build_dir(recipe: Recipe) -> Path:
-    return Path("build") / recipe.name
-
-
 def _optimizer(keras, spec):
     return {
         "adam": keras.optimizers.Adam,
@@ -64,8 +60,7 @@ def train(recipe: Recipe, build_dir: Path) -> dict:
     tf = tensorflow()
     import keras
 
-    from edgenn.optimize.finetune import outputs_probabilities
-    from edgenn.train.layers import build_model
+    from edgenn.train.layers import build_model, outputs_probabilities
 
     build_dir = Path(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)

@@ -71,3 +71,13 @@ def build_model(keras, spec, name: str, outputs: int | None = None):
     layers = [keras.Input(shape=spec.input_shape, name="input")]
     layers += [table[layer.type](layer.options) for layer in spec.layers]
     return keras.Sequential(layers, name=name)
+
+
+def outputs_probabilities(model) -> bool:
+    """Whether the model ends in a softmax (probabilities), as recipes' classifiers may or may not."""
+    import keras
+
+    last = model.layers[-1]
+    if isinstance(last, keras.layers.Softmax):
+        return True
+    return isinstance(last, keras.layers.Activation) and last.get_config().get("activation") == "softmax"

@@ -21,15 +21,20 @@ from edgenn.recipe import Recipe
 from edgenn.tfimport import tensorflow
 
 
+def applies(recipe: Recipe) -> bool:
+    """A WAV recipe that names a test speaker and does not already hold that speaker out."""
+    return recipe.data.source == "wav" and bool(recipe.data.test_speaker) and recipe.data.split != "speaker"
+
+
 def speaker_held_out(recipe: Recipe, build_dir: Path) -> dict | None:
     """Train on the speaker split into build_dir/speaker_held_out; None when the recipe names no test speaker."""
-    if recipe.data.source != "wav" or not recipe.data.test_speaker or recipe.data.split == "speaker":
+    if not applies(recipe):
         return None
-    tf = tensorflow()
+    tensorflow()
     import keras
 
     from edgenn.convert.pipeline import load_keras
-    from edgenn.convert.tflite import batch_one, to_tflite
+    from edgenn.convert.tflite import batch_one, keras_converter, to_tflite
     from edgenn.evaluate.metrics import accuracy
     from edgenn.evaluate.runners import TFLMRunner
     from edgenn.train.fit import train
@@ -39,7 +44,8 @@ def speaker_held_out(recipe: Recipe, build_dir: Path) -> dict | None:
     history = train(held_out, sub)
     data = load_build_data(sub)
     with native_quiet():
-        tflite = to_tflite(tf, batch_one(keras, load_keras(sub / layout.KERAS_MODEL)), data.x_calib)
+        model = batch_one(keras, load_keras(sub / layout.KERAS_MODEL))
+        tflite = to_tflite(keras_converter(model), "int8_per_channel", data.x_calib)
     write_bytes(sub / layout.TFLITE_INT8, tflite)
     outputs = TFLMRunner(sub / layout.TFLITE_INT8).predict(data.x_test)
     result = {

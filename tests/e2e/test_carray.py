@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from edgenn import layout
-from edgenn.export.carray import export
+from edgenn.export.carray import array_files, export
 from tests.conftest import require_tool
 
 DUMP = r"""
 #include <stdint.h>
 #include <stdio.h>
-#include "model_data.h"
+#include "HEADER"
 
 int main(void) {
     size_t i;
@@ -28,7 +28,8 @@ int main(void) {
 
 def dump_program(ident: str, prefix: str) -> str:
     return (
-        DUMP.replace("SYM", ident)
+        DUMP.replace("HEADER", array_files(ident)[0])
+        .replace("SYM", ident)
         .replace("MODEL_DATA_ALIGNMENT", f"{prefix}_MODEL_DATA_ALIGNMENT")
         .replace("MODEL_DATA_LEN", f"{prefix}_MODEL_DATA_LEN")
     )
@@ -49,7 +50,7 @@ def compile_and_dump(out: Path, ident: str, compiler: str, std: str) -> bytes:
         "-I",
         str(out),
         *lang,
-        str(out / layout.C_SOURCE),
+        str(out / array_files(ident)[1]),
         str(prog),
         "-o",
         str(exe),
@@ -97,6 +98,6 @@ def test_foreign_models_export(tflm_examples, tmp_path, model):
     export(tflm_examples / f"{model}.tflite", tmp_path)
     ident = model
     assert compile_and_dump(tmp_path, ident, "gcc", "c99") == (tflm_examples / f"{model}.tflite").read_bytes()
-    text = (tmp_path / layout.C_HEADER).read_text()
+    text = (tmp_path / array_files(model)[0]).read_text()
     if model == "keyword_scrambled_8bit":
         assert "(resolver).AddSvdf();" in text and 'INPUT_DTYPE "int16"' in text

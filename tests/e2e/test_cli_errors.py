@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from edgenn import layout
+from edgenn.export.carray import array_files
 from tests.conftest import REPO, run_cli
 
 DIGITS = REPO / "models" / "digits_cnn.toml"
@@ -56,7 +57,7 @@ def test_corrupt_tflite(build_copy, damage, command):
     model = build_copy / layout.TFLITE_INT8
     data = model.read_bytes()
     model.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"\x00" * 4 + b"TFL3" + b"\xff" * 64)
-    for name in (layout.C_HEADER, layout.C_SOURCE, layout.REPORT_JSON, layout.REPORT_MD, layout.PLOT):
+    for name in (*array_files("digits_cnn"), layout.REPORT_JSON, layout.REPORT_MD, layout.PLOT):
         (build_copy / name).unlink()
     before = {p.name for p in build_copy.iterdir()}
     assert_bad_input(run_cli(command, str(build_copy)), str(model), "TFLite")

@@ -11,6 +11,7 @@ from edgenn import layout
 from edgenn.data.splits import load_build_data
 from edgenn.evaluate.metrics import accuracy, int8_agreement
 from edgenn.evaluate.runners import LiteRTRunner, OnnxRunner, TFLMRunner
+from edgenn.export.carray import array_files
 from edgenn.graph.quant import io_quant
 from edgenn.graph.tflite import read_tflite
 
@@ -40,8 +41,7 @@ def test_every_artifact_exists(digits_build):
         layout.ONNX_FLOAT,
         layout.ONNX_INT8,
         layout.ONNX_FROM_TFLITE_INT8,
-        layout.C_HEADER,
-        layout.C_SOURCE,
+        *array_files("digits_cnn"),
         layout.REPORT_JSON,
         layout.REPORT_MD,
         layout.PLOT,

@@ -76,9 +76,11 @@ def test_keras2_h5_cnn_converts_and_its_c_is_bit_exact(keras, cnn, files, tmp_pa
     assert proc.returncode == 0, proc.stderr
     warnings = [line for line in proc.stderr.splitlines() if line.strip()]
     assert warnings and all(line.startswith("edgenn: warning: ") for line in warnings), proc.stderr
-    assert any("(DepthwiseConv2D): dropped Keras 2 argument 'groups': 1" in line for line in warnings)
+    (rewrites,) = [line for line in warnings if "Keras 2 → 3 config rewrites" in line]  # one line for them all
 
     src = source_of(out)
+    assert any("(DepthwiseConv2D): dropped Keras 2 argument 'groups': 1" in c for c in src["changes"])
+    assert f"{len(src['changes'])} Keras 2 → 3 config rewrites" in rewrites
     assert src["model"]["format"] == "h5" and src["model"]["keras_version"] == KERAS2_VERSION
     assert src["model"]["sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
     assert src["calibration"] == {
@@ -279,7 +281,7 @@ def test_unknown_missing_and_corrupt_models(tmp_path):
 
 def test_build_directory_options_are_for_model_files(tmp_path):
     proc = run_cli("convert", str(tmp_path), "-o", str(tmp_path / "x"))
-    assert_one_error_line(proc, "--calib and -o apply to a model file")
+    assert_one_error_line(proc, "--calib, --task and -o apply to a model file")
 
 
 def test_two_inputs_are_refused(keras, tmp_path):

@@ -26,11 +26,11 @@ import numpy as np
 import pytest
 
 from edgenn.errors import EdgeNNError
-from edgenn.toolchain import TOOLS
 from edgenn.frontend.build import build_frontend, run_frontend
 from edgenn.frontend.csrc import cmsis_dsp_root
 from edgenn.frontend.mfcc import MfccFrontend, fit_clip
 from edgenn.recipe import FrontendSpec
+from edgenn.toolchain import TOOLS
 from tests.conftest import SHARED, require, require_tool
 
 SPEC = FrontendSpec(kind="mfcc")

@@ -24,7 +24,6 @@ import pytest
 
 from edgenn.data.splits import load_build_data
 from edgenn.errors import EdgeNNError
-from edgenn.toolchain import TOOLS, manifest
 from edgenn.frontend.csrc import cmsis_dsp_root
 from edgenn.frontend.kws import (
     PARTS,
@@ -37,6 +36,7 @@ from edgenn.frontend.kws import (
     run_kws,
     run_kws_io,
 )
+from edgenn.toolchain import TOOLS, manifest
 from tests.conftest import require, require_tool
 
 TARGETS = ["host", "cortex-m4"]

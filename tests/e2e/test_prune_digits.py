@@ -24,11 +24,11 @@ SPARSITY = 0.8
 def pruned(digits_build, tmp_path_factory):
     from edgenn.tfimport import tensorflow
 
-    tf = tensorflow()
+    tensorflow()
     import keras
 
     from edgenn.convert.pipeline import load_keras
-    from edgenn.convert.tflite import batch_one, to_tflite
+    from edgenn.convert.tflite import batch_one, keras_converter, to_tflite
     from edgenn.optimize.finetune import fine_tune
     from edgenn.optimize.prune import sparsity_report
 
@@ -44,7 +44,8 @@ def pruned(digits_build, tmp_path_factory):
     for name, source in (("unpruned", load_keras(digits_build / layout.KERAS_MODEL)), ("pruned", tuned.model)):
         with native_quiet():
             paths[name] = out / f"{name}_int8.tflite"
-            paths[name].write_bytes(to_tflite(tf, batch_one(keras, source), data.x_calib))
+            model = batch_one(keras, source)
+            paths[name].write_bytes(to_tflite(keras_converter(model), "int8_per_channel", data.x_calib))
     return {
         "targets": tuned.targets,
         "report": sparsity_report(tuned.model),

@@ -75,16 +75,31 @@ def test_installed_wheel_codegen_build_run_is_bit_exact_with_tflm(venv, tflm_exa
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["EDGENN_QUIET"] = "1"
     edgenn = [venv / "bin" / "python", "-m", "edgenn"]
-    where = _sh(venv / "bin" / "python", "-c", "import edgenn, edgenn.clib as c; print(edgenn.__file__); print(c.SRC)",
-                cwd=tmp_path, env=env).stdout.split()
+    where = _sh(
+        venv / "bin" / "python",
+        "-c",
+        "import edgenn, edgenn.clib as c; print(edgenn.__file__); print(c.SRC)",
+        cwd=tmp_path,
+        env=env,
+    ).stdout.split()
     assert all(Path(p).is_relative_to(venv) for p in where), where  # not the checkout
 
     x = np.linspace(0.0, 2 * np.pi, 64, dtype=np.float32).reshape(64, 1, 1)
     np.save(tmp_path / "x.npy", x)
     _sh(*edgenn, "codegen", model, "-o", tmp_path / "c", cwd=tmp_path, env=env)
     _sh(*edgenn, "firmware", "build", tmp_path / "c", cwd=tmp_path, env=env)
-    _sh(*edgenn, "firmware", "run", tmp_path / "c", "--inputs", tmp_path / "x.npy", "--outputs", tmp_path / "y.npy",
-        cwd=tmp_path, env=env)
+    _sh(
+        *edgenn,
+        "firmware",
+        "run",
+        tmp_path / "c",
+        "--inputs",
+        tmp_path / "x.npy",
+        "--outputs",
+        tmp_path / "y.npy",
+        cwd=tmp_path,
+        env=env,
+    )
     got = np.load(tmp_path / "y.npy")
     want = TFLMRunner(model).predict(x.reshape(64, 1))
     assert got.dtype == want.dtype == np.int8

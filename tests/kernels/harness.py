@@ -1,8 +1,9 @@
 """Build small int8 TFLite models with the real converter and check our kernels against TFLM.
 
-`int8_tflite(build, input_shapes)` traces `build(keras)` (a Keras model) into a full-integer
-int8 .tflite with batch 1. `check_bit_exact(data)` runs TFLM and the reference interpreter on
-extreme, random and calibration-like inputs and requires identical bytes.
+`int8_tflite(model)` converts a Keras model with a batch-1 input into a full-integer int8 .tflite
+and `float_tflite(model)` into a float one, through edgenn's own converter settings.
+`check_bit_exact(data)` runs TFLM and the reference interpreter on extreme, random and
+calibration-like inputs and requires identical bytes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import numpy as np
 
 from edgenn.graph.tflite import parse_tflite
 from edgenn.reference import interpreter
+from tests.kernels import c_structs
 
 
 def int8_tflite(
@@ -22,30 +24,20 @@ def int8_tflite(
     high: float = 1.0,
 ) -> bytes:
     """Convert a Keras model with a batch-1 input to full-integer int8 TFLite."""
-    from edgenn.tfimport import tensorflow
+    from edgenn.convert.tflite import keras_converter, to_tflite
 
-    tf = tensorflow()
     shape = tuple(model.inputs[0].shape)
     rng = np.random.default_rng(seed)
     if calib is None:
         calib = rng.uniform(low, high, (64, *shape[1:])).astype(np.float32)
+    return to_tflite(keras_converter(model), "int8_per_channel" if per_channel else "int8_per_tensor", calib)
 
-    def representative():
-        for sample in calib:
-            yield [sample[np.newaxis].astype(np.float32)]
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    if not per_channel:
-        converter._experimental_disable_per_channel = True
-    from edgenn.console import native_quiet
+def float_tflite(model) -> bytes:
+    """Convert a Keras model with a batch-1 input to float32 TFLite (what the int8 kernels refuse)."""
+    from edgenn.convert.tflite import keras_converter, to_tflite
 
-    with native_quiet():
-        return converter.convert()
+    return to_tflite(keras_converter(model), "float32")
 
 
 def probe_inputs(shape: tuple[int, ...], count: int = 24, seed: int = 0, dtype=np.int8) -> np.ndarray:
@@ -111,6 +103,8 @@ def c_outputs(data: bytes, inputs: np.ndarray, workdir, target: str = "host", ds
     model = workdir / "model.tflite"
     model.write_bytes(data)
     folder = codegen(model, workdir / "c", name="net")
+    problems = c_structs.mismatches((folder / "model.c").read_text())
+    assert not problems, problems
     toolchain.build(folder, target, dsp=dsp)
     out, _ = toolchain.run(folder, inputs, target)
     return out

@@ -10,25 +10,16 @@ for the generated, compiled C.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import flatbuffers
 import numpy as np
 
 from edgenn.graph.tflite import parse_tflite, schema
+from edgenn.reference import traits
 from tests.kernels.harness import c_outputs, reference_outputs, tflm_outputs
 
 TYPES = {"int8": schema.TensorType.INT8, "float32": schema.TensorType.FLOAT32, "int32": schema.TensorType.INT32}
-OPTION_TYPES = {
-    "ADD": ("AddOptions", schema.AddOptionsT),
-    "MUL": ("MulOptions", schema.MulOptionsT),
-    "PAD": ("PadOptions", schema.PadOptionsT),
-    "SQUEEZE": ("SqueezeOptions", schema.SqueezeOptionsT),
-    "RESHAPE": ("ReshapeOptions", schema.ReshapeOptionsT),
-    "CONCATENATION": ("ConcatenationOptions", schema.ConcatenationOptionsT),
-    "QUANTIZE": ("QuantizeOptions", schema.QuantizeOptionsT),
-    "DEQUANTIZE": ("DequantizeOptions", schema.DequantizeOptionsT),
-}
 
 
 @dataclass
@@ -71,9 +62,9 @@ def single_op_model(op: str, inputs: list[T], output: T, options: dict | None = 
     operator.opcodeIndex = 0
     operator.inputs = list(range(len(inputs)))
     operator.outputs = [len(inputs)]
-    if op in OPTION_TYPES:
-        kind, cls = OPTION_TYPES[op]
-        opts = cls()
+    kind = traits(op).tflite_options
+    if kind is not None:
+        opts = getattr(schema, f"{kind}T")()
         for k, v in (options or {}).items():
             setattr(opts, k, v)
         operator.builtinOptionsType = getattr(schema.BuiltinOptions, kind)
@@ -132,20 +123,16 @@ def float_io_tflite(
     model, float_input: bool = True, float_output: bool = True, low: float = -1.0, high: float = 1.0, seed: int = 0
 ) -> bytes:
     """Full-integer conversion that leaves the model input and/or output float32."""
-    from edgenn.console import native_quiet
-    from edgenn.tfimport import tensorflow
+    from edgenn.convert.tflite import VARIANTS, keras_converter, to_tflite
 
-    tf = tensorflow()
     shape = tuple(model.inputs[0].shape)
     calib = np.random.default_rng(seed).uniform(low, high, (64, *shape[1:])).astype(np.float32)
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([sample[np.newaxis]] for sample in calib)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.float32 if float_input else tf.int8
-    converter.inference_output_type = tf.float32 if float_output else tf.int8
-    with native_quiet():
-        return converter.convert()
+    variant = replace(
+        VARIANTS["int8_per_channel"],
+        input_type="float32" if float_input else "int8",
+        output_type="float32" if float_output else "int8",
+    )
+    return to_tflite(keras_converter(model), variant, calib)
 
 
 def assert_same_bytes(got: np.ndarray, want: np.ndarray, what: str) -> None:

@@ -3,7 +3,7 @@ import pytest
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite
 from edgenn.reference import interpreter
-from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, float_tflite, int8_tflite
 
 keras = pytest.importorskip("keras")
 
@@ -80,11 +80,7 @@ def test_without_bias():
 
 
 def test_float_conv_is_refused_with_a_clear_message():
-    from edgenn.console import native_quiet
-    from edgenn.tfimport import tensorflow
-
-    with native_quiet():
-        data = tensorflow().lite.TFLiteConverter.from_keras_model(conv_model((5, 5, 2), 2)).convert()
+    data = float_tflite(conv_model((5, 5, 2), 2))
     with pytest.raises(UnsupportedError, match=r"CONV_2D.*float32; supported: int8"):
         interpreter.prepare(parse_tflite(data))
 

@@ -5,7 +5,7 @@ import pytest
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite, schema
 from edgenn.reference import interpreter
-from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, float_tflite, int8_tflite
 
 keras = pytest.importorskip("keras")
 
@@ -84,11 +84,7 @@ def test_more_than_two_axes_is_refused():
 
 
 def test_float_mean_is_refused_with_a_clear_message():
-    from edgenn.console import native_quiet
-    from edgenn.tfimport import tensorflow
-
-    with native_quiet():
-        data = tensorflow().lite.TFLiteConverter.from_keras_model(gap_model((5, 5, 2), False)).convert()
+    data = float_tflite(gap_model((5, 5, 2), False))
     with pytest.raises(UnsupportedError, match=r"MEAN.*float32; supported: int8"):
         interpreter.prepare(parse_tflite(data))
 

@@ -2,11 +2,13 @@ import doctest
 
 import pytest
 
+from edgenn import cfmt
 from edgenn.export import cgen
 
 
 def test_doctests():
     assert doctest.testmod(cgen).failed == 0
+    assert doctest.testmod(cfmt).failed == 0
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The package's imports flow one way: no module reaches, directly or through others, back to itself.
+"""The package's imports flow one way: down the stages, and never in a cycle.
 
 Every import counts, the ones inside functions too: a lazy import hides a cycle from Python, not from
 the reader.
@@ -33,7 +33,9 @@ def _imports(path: Path, name: str, known: set[str]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
         else:
             continue
@@ -88,3 +90,57 @@ def test_the_graph_holds_the_imports_it_should():
 def test_no_import_cycles():
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+# The stages from the bottom up; a module may import from its own layer and the layers below it.
+# The longest matching prefix places a module.
+LAYERS = (
+    (
+        "edgenn",
+        "edgenn.errors",
+        "edgenn.fileio",
+        "edgenn.console",
+        "edgenn.clib",
+        "edgenn.cfmt",
+        "edgenn.recipe",
+        "edgenn.layout",
+        "edgenn.tfimport",
+    ),
+    ("edgenn.data", "edgenn.frontend.mfcc"),
+    ("edgenn.graph",),
+    ("edgenn.reference",),
+    ("edgenn.export",),
+    ("edgenn.toolchain", "edgenn.frontend"),
+    ("edgenn.evaluate", "edgenn.analyze", "edgenn.frontend.kws"),
+    ("edgenn.train", "edgenn.convert"),
+    ("edgenn.optimize",),
+    ("edgenn.gate",),
+    ("edgenn.pipeline", "edgenn.options"),
+    ("edgenn.cli", "edgenn.__main__"),
+)
+
+
+def layer_of(module: str) -> int:
+    found = [
+        (len(prefix), i)
+        for i, names in enumerate(LAYERS)
+        for prefix in names
+        if module == prefix or module.startswith(prefix + ".")
+    ]
+    assert found, f"{module} is in no layer: add it to LAYERS"
+    return max(found)[1]
+
+
+def test_the_layering_catches_a_reach_up():
+    assert layer_of("edgenn.graph.tflite") < layer_of("edgenn.export.codegen") < layer_of("edgenn.pipeline")
+    assert layer_of("edgenn.frontend.kws") > layer_of("edgenn.frontend.build")
+
+
+def test_no_module_reaches_up():
+    up = [
+        f"{module} -> {target}"
+        for module, targets in import_graph().items()
+        for target in sorted(targets)
+        if layer_of(target) > layer_of(module)
+    ]
+    assert not up, "imports from a higher layer: " + "; ".join(up)

@@ -33,7 +33,9 @@ def test_scores_by_task():
     assert metrics.score("anomaly", recon, np.array([0, 0, 1, 1]), x) == 1.0
     assert metrics.score("regression", np.array([[1.0], [2.0]]), np.array([1.5, 2.0]), None) == pytest.approx(0.25)
     assert metrics.score("classification", np.eye(3), np.array([0, 1, 1]), None) == pytest.approx(2 / 3)
-    assert set(metrics.METRICS) == set(TASKS)
+    # anomaly data without labels: the mean per-sample squared reconstruction error
+    assert metrics.score("reconstruction", recon, None, x) == pytest.approx((0.01 / 3 + 1 + 4 / 3) / 4)
+    assert set(metrics.METRICS) == {*TASKS, "reconstruction"}
 
 
 def test_every_architecture_has_a_builder():

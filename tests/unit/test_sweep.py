@@ -97,7 +97,7 @@ def test_refuses_bad_grids_before_writing_anything(tmp_path):
     "args, message",
     [
         (["--quant", "int8_per_channel,bogus"], "unknown quantization variant 'bogus'"),
-        (["--sparsity", "0,x"], "--sparsity must be comma-separated numbers"),
+        (["--sparsity", "0,x"], "Invalid value for '--sparsity': must be comma-separated numbers"),
         (["--channels", "0"], "channels must be in (0, 1], got 0"),
         (["--jobs", "0"], "Invalid value for '-j' / '--jobs'"),
         (["--data", "elsewhere"], "the data source 'digits' is built in: --data needs source 'npz' or 'wav'"),

@@ -1,0 +1,104 @@
+"""What the commands print: the report, the gates, the analysis and the sweep as terminal tables.
+
+The files (report.json/.md, sweep.md) are written by report.py and sweep_report.py; this module only
+renders for a person at a terminal or reading a CI log.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from edgenn.console import out
+from edgenn.evaluate.report import fmt_score, metric_name, score
+
+
+def print_report(report: dict) -> None:
+    """The variants' scores and sizes, the int8 agreement with TFLM, and the footprint."""
+    table = Table(title=f"{report['model']}: {report['data']['split']} split, {report['data']['samples']} samples")
+    columns = (("variant", "left"), ("runner", "left"), (metric_name(report), "right"), ("size (B)", "right"))
+    for col, justify in columns:
+        table.add_column(col, justify=justify)
+    for v in report["variants"]:
+        table.add_row(v["name"], v["runner"], fmt_score(report, score(v)), f"{v['size_bytes']:,}")
+    out.print(table)
+    ag = report["agreement"]
+    for name, a in ag["int8"].items():
+        r = ag["int8_random_inputs"].get(name)
+        extra = (
+            f"; random inputs: max {r['max_diff_lsb']} LSB, {r['mismatched_bytes']}/{r['total_bytes']} bytes"
+            if r
+            else ""
+        )
+        top1 = (
+            f"top-1 {100 * a['top1_agreement']:.2f}%, "
+            if report.get("task", "classification") == "classification"
+            else ""
+        )
+        out.print(
+            f"int8 {name} vs {ag['int8_reference']}: {top1}"
+            f"max {a['max_diff_lsb']} LSB, {a['mismatched_bytes']}/{a['total_bytes']} bytes differ{extra}",
+            soft_wrap=True,
+        )
+    foot = report["footprint"]
+    arena = "n/a" if foot["tflm_arena_bytes"] is None else f"{foot['tflm_arena_bytes']:,} B"
+    out.print(
+        f"flash {foot['flash_bytes']:,} B: {foot['definitions']['flash_bytes']}\nRAM {foot['ram_bytes']:,} B: "
+        f"{foot['definitions']['ram_bytes']} (TFLM would need a {arena} arena and "
+        f"{foot['tflite_bytes']:,} B of .tflite)",
+        soft_wrap=True,
+    )
+
+
+def print_gates(rows: list[dict]) -> bool:
+    """The gate table; True when every check passed."""
+    table = Table(title="gate")
+    for col in ("check", "value", "limit", "result"):
+        table.add_column(col)
+    for c in rows:
+        table.add_row(c["name"], f"{c['value']:g}", f"{c['limit']:g}", "[green]pass" if c["passed"] else "[red]FAIL")
+    out.print(table)
+    return all(c["passed"] for c in rows)
+
+
+def print_analysis(r: dict) -> None:
+    """Per-layer flash, RAM and MACs, then the totals against TFLM's arena."""
+    table = Table(title=f"{r['model']}: layers (RAM: bytes live at each step, in the planned arena)")
+    for col in ("#", "op", "output", "params", "MACs", "act. B", "live B", "const B", "in place"):
+        table.add_column(col, justify="left" if col in ("op", "output") else "right")
+    for layer in r["layers"]:
+        table.add_row(
+            str(layer["index"]),
+            layer["op"],
+            "x".join(map(str, layer["output_shape"])),
+            f"{layer['params']:,}",
+            f"{layer['macs']:,}",
+            f"{layer['activation_bytes']:,}",
+            f"{layer['live_bytes']:,}",
+            f"{layer['const_bytes']:,}",
+            "yes" if layer["shares_input_bytes"] else "",
+        )
+    out.print(table)
+    f = r["flash"]
+    out.print(
+        f"flash {r['flash_bytes']:,} B on {r['measured_on']}: weights {f['weights']:,}, biases {f['biases']:,}, "
+        f"quantization {f['quantization']:,}, tables {f['tables']:,}, code {f['code']:,}",
+        soft_wrap=True,
+    )
+    out.print(
+        f"RAM {r['ram_bytes']:,} B (arena {r['ram']['arena']:,}, other {r['ram']['other']:,}); lower bound "
+        f"{r['ram_lower_bound_bytes']:,} B; TFLM arena {r['tflm_arena_bytes']:,} B "
+        f"({r['ram_bytes'] / r['tflm_arena_bytes']:.2f}×); MACs {r['macs']:,}",
+        soft_wrap=True,
+    )
+
+
+def print_sweep(result: dict, files: list) -> None:
+    """The sweep's Pareto front, smallest flash first."""
+    table = Table(title=f"{result['recipe']}: Pareto front of {len(result['points'])} points (test split)")
+    for col, justify in (("name", "left"), ("accuracy", "right"), ("flash (B)", "right"), ("RAM (B)", "right")):
+        table.add_column(col, justify=justify)
+    for p in sorted((p for p in result["points"] if p["pareto"]), key=lambda p: p["flash_bytes"]):
+        ram = "—" if p.get("ram_bytes") is None else f"{p['ram_bytes']:,}"
+        table.add_row(p["name"], f"{100 * p['accuracy']:.2f}%", f"{p['flash_bytes']:,}", ram)
+    out.print(table)
+    out.print("wrote " + ", ".join(map(str, files)))

@@ -1,0 +1,65 @@
+"""The options several `edgenn` commands share, each declared once (the CLI only attaches them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from edgenn.clib import TARGETS
+from edgenn.layout import TASKS
+
+
+def path(**kwargs):
+    return click.Path(path_type=Path, **kwargs)
+
+
+# Options shared by several commands, each defined once.
+recipe_argument = click.argument("recipe", type=path())
+build_dir_argument = click.argument("build_dir", type=path())
+target_argument = click.argument("target", type=path())
+output_option = click.option(
+    "-o",
+    "--output",
+    type=path(),
+    default=None,
+    help="Where to write. Default: build/<model name>, or as the command says.",
+)
+name_option = click.option(
+    "--name", default=None, help="The C symbol prefix and file names. Default: the model's name."
+)
+data_option = click.option(
+    "--data",
+    type=path(),
+    default=None,
+    help="Data instead of the default: a recipe's dataset (an .npz or a folder of WAVs) for train, run and sweep; "
+    "for eval, an .npz with 'x' and 'y' ('y' optional for anomaly detection: 0 normal, else anomalous) evaluated "
+    "instead of the build's test split.",
+)
+calib_option = click.option(
+    "--calib",
+    type=path(),
+    default=None,
+    help="Model file only: an .npz whose 'x_calib' (else 'x') holds calibration samples shaped like one model "
+    "input. Default: 100 random inputs uniform in [0, 1], seed 0, with a warning.",
+)
+task_option = click.option(
+    "--task",
+    type=click.Choice(TASKS),
+    default=None,
+    help="Model file only: what the model does, for eval's metric. Default: anomaly when the output has the "
+    "input's shape (an autoencoder), else classification.",
+)
+device_target_option = click.option("--target", type=click.Choice(TARGETS), default="host", show_default=True)
+
+
+class Floats(click.ParamType):
+    """Comma-separated numbers, as a tuple of floats."""
+
+    name = "numbers"
+
+    def convert(self, value, param, ctx):
+        try:
+            return tuple(float(v) for v in str(value).split(",") if v.strip())
+        except ValueError:
+            self.fail(f"must be comma-separated numbers, got {value!r}", param, ctx)
