@@ -169,8 +169,3 @@ def resolve_model(target: str | Path) -> tuple[Path, str]:
     if not target.is_file():
         raise BuildDirError(target, "not found: give a build directory or a .tflite file")
     return target, target.stem
-
-
-def int8_tflite(build_dir) -> Path:
-    """The build's int8 .tflite; a BuildDirError saying why when there is none."""
-    return BuildDir(build_dir).require(TFLITE_INT8)

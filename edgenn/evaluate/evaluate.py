@@ -191,11 +191,6 @@ def random_int8_inputs(graph, count: int, seed: int = 0) -> np.ndarray:
     return dequantize(codes, in_q)
 
 
-def build_task(build_dir: Path) -> str:
-    """The build's task as `edgenn train` or `edgenn convert` recorded it."""
-    return layout.BuildDir(build_dir).task
-
-
 def evaluate(build_dir: Path, data: Path | None = None, command: str | None = None) -> dict:
     """Evaluate every variant present in `build_dir` and return the report dict (not yet written).
 

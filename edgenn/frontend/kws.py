@@ -67,7 +67,7 @@ def model_folder(build_dir: Path) -> Path:
 
     build_dir = Path(build_dir)
     folder = build_dir / layout.C_DIR
-    tflite = layout.int8_tflite(build_dir)
+    tflite = layout.BuildDir(build_dir).require(layout.TFLITE_INT8)
     current = (folder / MANIFEST).is_file() and manifest(folder).get("source_sha256") == sha256(tflite)
     if not current:
         codegen(build_dir)
