@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from edgenn import __version__
+from edgenn.console import held_warnings
 from edgenn.errors import EdgeNNError
 from edgenn.options import (
     Floats,
@@ -322,7 +323,8 @@ def _missing_extra(exc: ModuleNotFoundError) -> str | None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every error a user can fix becomes one line on stderr and exit code 2."""
     try:
-        code = cli.main(args=argv, prog_name="edgenn", standalone_mode=False)
+        with held_warnings():
+            code = cli.main(args=argv, prog_name="edgenn", standalone_mode=False)
     except EdgeNNError as exc:
         click.echo(f"edgenn: error: {exc.line()}", err=True)
         code = EXIT_BAD_INPUT

@@ -64,6 +64,34 @@ def stage(name: str):
         err.print(f"[green]✓[/green] {name} [dim]{time.perf_counter() - start:.1f} s[/dim]", soft_wrap=True)
 
 
+_held: list[list[str]] = []  # warnings of the commands running (innermost first), see held_warnings
+
+
+def warning(message: str) -> None:
+    """An `edgenn: warning:` line on stderr, or held until the command ends (held_warnings)."""
+    if _held:
+        _held[0].append(message)
+    else:
+        err.print(f"[yellow]edgenn: warning:[/yellow] {message}", soft_wrap=True, markup=True, highlight=False)
+
+
+@contextlib.contextmanager
+def held_warnings():
+    """Hold warnings for the block: printed when it ends normally, dropped when it raises.
+
+    A command that fails on bad input then prints exactly one line, its error, and not the
+    warnings of the stages that ran before the input was found bad.
+    """
+    _held.insert(0, [])
+    try:
+        yield
+    except BaseException:
+        _held.pop(0)
+        raise
+    for message in _held.pop(0):
+        warning(message)
+
+
 _log: list[Path] = []  # where native_quiet keeps what it silenced (innermost log_into first)
 
 

@@ -4,6 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# An error line stays one readable line whatever a file puts in it.
+MAX_LINE = 400
+
+
+def shown(text: str, limit: int = MAX_LINE) -> str:
+    """`text` as one printable line: control characters escaped, cut to `limit` characters.
+
+    Names inside model files (tensors, custom ops) reach messages; a newline or an escape
+    sequence in one must not split the line or drive the terminal.
+
+    >>> shown("conv\\n\\x1b[31m")
+    'conv\\\\n\\\\x1b[31m'
+    """
+    out = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text))
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
 
 class EdgeNNError(Exception):
     """A problem with the user's input: a file, a recipe, an option, or data.
@@ -18,8 +34,12 @@ class EdgeNNError(Exception):
         self.message = message
         super().__init__(self.line())
 
+    def __reduce__(self):  # pickled whole (errors cross from isolated children, edgenn.isolate)
+        return (type(self), (self.path, self.message))
+
     def line(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        return shown(text)
 
 
 class RecipeError(EdgeNNError):

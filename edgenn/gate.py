@@ -9,8 +9,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgenn import layout
-from edgenn.errors import BuildDirError, EdgeNNError
+from edgenn import layout, schemas
+from edgenn.errors import BuildDirError, EdgeNNError, shown
 from edgenn.recipe import Budgets, load_recipe
 
 INT8_VARIANT = "tflite_int8_tflm"  # the microcontroller reference decides int8 accuracy
@@ -53,8 +53,9 @@ def merge(budgets: Budgets, **overrides) -> Budgets:
 def load_report(build_dir: Path) -> dict:
     path = layout.BuildDir(build_dir).require(layout.REPORT_JSON)
     report = layout.read_json_object(path)
-    if report.get("schema") != 1 or not isinstance(report.get("variants"), list):
-        raise BuildDirError(path, "not an edgenn report (schema 1 with 'variants')")
+    if report.get("schema") != 1:
+        raise BuildDirError(path, f"not an edgenn report of schema 1 (schema: {shown(repr(report.get('schema')), 40)})")
+    schemas.check(report, schemas.REPORT, path)
     return report
 
 

@@ -11,9 +11,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgenn import schemas
 from edgenn.errors import BuildDirError
 from edgenn.recipe import TASKS
+from edgenn.schemas import check
 
+MAX_JSON_BYTES = 64 * 1024 * 1024  # far above any file edgenn writes
 BUILD_ROOT = Path("build")  # default parent of build directories, relative to the working directory
 
 KERAS_MODEL = "model.keras"
@@ -73,18 +76,25 @@ def default_build_dir(name: str) -> Path:
     return BUILD_ROOT / name
 
 
-def read_json_object(path: Path) -> dict | None:
-    """A JSON object an earlier step wrote, or None when the file is absent; a BuildDirError when unreadable."""
+def read_json_object(path: Path, spec: dict | None = None) -> dict | None:
+    """A JSON object an earlier step wrote, or None when the file is absent; a BuildDirError when
+    unreadable, too large, or (with `spec`, edgenn.schemas) not as edgenn writes it."""
     if not path.is_file():
         return None
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise BuildDirError(path, f"larger than {MAX_JSON_BYTES:,} bytes: not a file edgenn wrote")
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise BuildDirError(path, f"not valid JSON: {exc}") from None
     except (UnicodeDecodeError, OSError) as exc:
         raise BuildDirError(path, f"unreadable ({exc})") from None
+    except RecursionError:
+        raise BuildDirError(path, "not valid JSON: nested too deeply") from None
     if not isinstance(found, dict):
         raise BuildDirError(path, "unreadable (not a JSON object)")
+    if spec is not None:
+        check(found, spec, path)
     return found
 
 
@@ -111,10 +121,10 @@ class BuildDir:
         return (self.path / SOURCE_JSON).is_file()
 
     def source(self) -> dict | None:
-        return read_json_object(self.path / SOURCE_JSON)
+        return read_json_object(self.path / SOURCE_JSON, schemas.SOURCE)
 
     def history(self) -> dict | None:
-        return read_json_object(self.path / HISTORY)
+        return read_json_object(self.path / HISTORY, schemas.HISTORY)
 
     def missing(self, name: str, why: str = "missing") -> BuildDirError:
         """The error for a file this build lacks, naming the command that makes it."""

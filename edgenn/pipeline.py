@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edgenn import layout, toolchain
-from edgenn.console import err, log_into, stage
+from edgenn.console import log_into, stage, warning
 from edgenn.errors import UnsupportedError
 from edgenn.layout import BuildDir
 from edgenn.recipe import Recipe
@@ -21,8 +21,7 @@ from edgenn.recipe import Recipe
 Warn = Callable[[str], None]
 
 
-def _warn(message: str) -> None:
-    err.print(f"[yellow]edgenn: warning:[/yellow] {message}", soft_wrap=True, markup=True, highlight=False)
+_warn = warning
 
 
 def build_dir_for(recipe: Recipe, output: Path | None) -> BuildDir:
@@ -153,11 +152,24 @@ def evaluate_model(
     task: str | None = None,
     command: str = "edgenn eval",
 ) -> tuple[BuildDir, dict]:
-    """A model file straight to a report: import it, generate and build its C, evaluate on `data`."""
-    imported = import_model(model, output, calib, task, command)
-    build = BuildDir(imported.out_dir)
-    c_stages(build, build.name, command)
-    return build, evaluate(build, data, command)
+    """A model file straight to a report: import it, generate and build its C, evaluate on `data`.
+
+    If any step fails and the build folder did not exist before, it is removed again: a failed
+    command leaves nothing behind.
+    """
+    from edgenn.convert.foreign import default_out_dir
+
+    out = Path(output) if output else default_out_dir(model)
+    existed = out.exists()
+    try:
+        imported = import_model(model, out, calib, task, command)
+        build = BuildDir(imported.out_dir)
+        c_stages(build, build.name, command)
+        return build, evaluate(build, data, command)
+    except BaseException:
+        if not existed:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
 
 
 def gate(build: BuildDir, **budgets) -> list:

@@ -6,7 +6,6 @@ firmware reads `inputs.bin` and writes `outputs.bin` in QEMU's working directory
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import tempfile
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgenn import layout, schemas
 from edgenn.clib import FIRMWARE, TARGETS
 from edgenn.errors import BuildDirError, DataError, EdgeNNError
 from edgenn.export.cgen import C_TYPES
@@ -65,7 +65,7 @@ def manifest(folder: Path) -> dict:
     path = Path(folder) / MANIFEST
     if not path.is_file():
         raise BuildDirError(folder, f"not a generated C folder (no {MANIFEST}): run 'edgenn codegen' first")
-    return json.loads(path.read_text())
+    return layout.read_json_object(path, schemas.C_MANIFEST)
 
 
 def device_target() -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from edgenn import layout
+from edgenn.console import warning
 from edgenn.errors import DataError, EdgeNNError, ModelFileError, UnsupportedError
 from edgenn.fileio import write_dir
 from edgenn.layout import TASKS
@@ -47,8 +47,7 @@ FLOAT_EDGE_OPS = frozenset({"QUANTIZE", "DEQUANTIZE"})
 Warn = Callable[[str], None]
 
 
-def _stderr_warning(message: str) -> None:
-    print(f"edgenn: warning: {message}", file=sys.stderr, flush=True)
+_stderr_warning = warning
 
 
 @dataclass
@@ -406,13 +405,11 @@ def _from_onnx(path: Path, calib: Path | None, warn: Warn) -> _Result:
 
     from edgenn.console import native_quiet
     from edgenn.convert.onnx import quantize_qdq
+    from edgenn.graph.onnx import read_onnx
+    from edgenn.isolate import isolated
 
-    data = path.read_bytes()
-    try:
-        proto = onnx.load_model_from_string(data)
-        onnx.checker.check_model(proto)
-    except Exception as exc:
-        raise ModelFileError(path, f"not a valid ONNX model ({type(exc).__name__}: {_first_line(exc)})") from None
+    data, _ = read_onnx(path)  # checked, so that what follows can trust its structure
+    proto = onnx.load_model_from_string(data)
     initializers = {i.name for i in proto.graph.initializer}
     inputs = [i for i in proto.graph.input if i.name not in initializers]
     outputs = list(proto.graph.output)
@@ -446,7 +443,9 @@ def _from_onnx(path: Path, calib: Path | None, warn: Warn) -> _Result:
     x, record = _calibration(calib, shape, warn)
     try:
         with native_quiet():
-            int8 = quantize_qdq(data, x)
+            int8 = isolated(lambda: quantize_qdq(data, x), "onnxruntime's quantizer", path)
+    except ModelFileError:
+        raise
     except Exception as exc:
         raise UnsupportedError(path, f"ONNX int8 quantization failed: {_first_line(exc)}") from None
     return _Result(

@@ -16,8 +16,11 @@ import numpy as np
 from edgenn import toolchain
 from edgenn.console import capture_fd2, native_quiet
 from edgenn.errors import ModelFileError
+from edgenn.graph.onnx import read_onnx
 from edgenn.graph.quant import QuantParams, io_quant, quantize
-from edgenn.graph.tflite import NUMPY_DTYPES, Graph, parse_tflite
+from edgenn.graph.tflite import NUMPY_DTYPES, Graph, native_bytes, parse_tflite
+from edgenn.isolate import isolated
+from edgenn.isolate import tick as isolate_tick
 
 
 class Runner:
@@ -41,17 +44,58 @@ class Runner:
         return np.stack(outs)
 
 
+class NativeRunner(Runner):
+    """A runner whose engine is native code: it only ever sees a validated model, and it runs in a
+    forked child (edgenn.isolate), so that a crash in it is an error naming the engine and the file.
+
+    A subclass sets `engine`, validates the file in `__init__` (then calls `_check_loads()`), and
+    defines `_load()`, which makes the engine's interpreter or session, and `_invoke`.
+    """
+
+    engine = "native code"
+    _path: Path
+
+    def _load(self) -> None:
+        raise NotImplementedError
+
+    def _check_loads(self) -> None:
+        """Load the model once, isolated: a model the engine refuses fails here, before any run."""
+        isolated(self._load, self.engine, self._path)
+
+    def predict(self, x: np.ndarray, tick: Callable[[], None] | None = None) -> np.ndarray:
+        def work():
+            self._load()
+            return Runner.predict(self, x, tick=isolate_tick)
+
+        return isolated(work, self.engine, self._path, on_tick=tick)
+
+
 def _read_tflite(path: Path) -> tuple[bytes, Graph]:
+    """The validated graph of `path`, and the bytes a native interpreter may be given."""
     if not path.is_file():
         raise ModelFileError(path, "model file not found")
     data = path.read_bytes()
-    return data, parse_tflite(data, path)
+    graph = parse_tflite(data, path)
+    return native_bytes(data, path), graph
 
 
-class LiteRTRunner(Runner):
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+class LiteRTRunner(NativeRunner):
     """LiteRT's interpreter; `reference=True` selects its reference kernels (BUILTIN_REF)."""
 
+    engine = "LiteRT"
+
     def __init__(self, path: Path, reference: bool = False):
+        self._data, graph = _read_tflite(path)
+        self._path, self._reference = path, reference
+        self.name = "litert_ref" if reference else "litert"
+        self.input_quant, self.output_quant = io_quant(graph)
+        self._check_loads()
+
+    def _load(self) -> None:
         try:
             from ai_edge_litert.interpreter import Interpreter, OpResolverType
         except ImportError:  # older stacks: tflite_runtime, then TensorFlow's own copy
@@ -59,16 +103,13 @@ class LiteRTRunner(Runner):
                 from tflite_runtime.interpreter import Interpreter, OpResolverType
             except ImportError:
                 from tensorflow.lite.python.interpreter import Interpreter, OpResolverType
-        data, graph = _read_tflite(path)
-        self.name = "litert_ref" if reference else "litert"
-        self.input_quant, self.output_quant = io_quant(graph)
-        kind = OpResolverType.BUILTIN_REF if reference else OpResolverType.AUTO
+        kind = OpResolverType.BUILTIN_REF if self._reference else OpResolverType.AUTO
         try:
             with native_quiet():
-                self._it = Interpreter(model_content=data, experimental_op_resolver_type=kind)
+                self._it = Interpreter(model_content=self._data, experimental_op_resolver_type=kind)
                 self._it.allocate_tensors()
         except (RuntimeError, ValueError) as exc:
-            raise ModelFileError(path, f"LiteRT cannot load it: {str(exc).strip().splitlines()[0]}") from None
+            raise ModelFileError(self._path, f"LiteRT cannot load it: {_first_line(exc)}") from None
         self._in = self._it.get_input_details()[0]["index"]
         self._out = self._it.get_output_details()[0]["index"]
 
@@ -78,24 +119,28 @@ class LiteRTRunner(Runner):
         return self._it.get_tensor(self._out)
 
 
-class TFLMRunner(Runner):
+class TFLMRunner(NativeRunner):
     """TensorFlow Lite Micro's own interpreter: the reference for what a microcontroller computes."""
 
     name = "tflm"
+    engine = "TFLM"
 
     def __init__(self, path: Path):
+        self._data, graph = _read_tflite(path)
+        self._path = path
+        self.input_quant, self.output_quant = io_quant(graph)
+        self._check_loads()
+
+    def _load(self) -> None:
         from tflite_micro import runtime
 
-        data, graph = _read_tflite(path)
-        self.input_quant, self.output_quant = io_quant(graph)
         # The arena must merely be big enough; what the model uses is measured in arena_bytes().
-        arena = max(4 * 1024 * 1024, 16 * len(data))
+        arena = max(4 * 1024 * 1024, 16 * len(self._data))
         try:
             with native_quiet():
-                self._it = runtime.Interpreter.from_bytes(data, arena_size=arena)
+                self._it = runtime.Interpreter.from_bytes(self._data, arena_size=arena)
         except (RuntimeError, ValueError) as exc:
-            raise ModelFileError(path, f"TFLM cannot load it: {str(exc).strip().splitlines()[0]}") from None
-        self._path = path
+            raise ModelFileError(self._path, f"TFLM cannot load it: {_first_line(exc)}") from None
 
     def _invoke(self, sample):
         self._it.set_input(sample, 0)
@@ -108,42 +153,51 @@ class TFLMRunner(Runner):
         The allocator reports after an invoke; its log line "Arena allocation total N bytes"
         is the figure firmware must reserve.
         """
-        sample = np.zeros(self._it.get_input_details(0)["shape"], dtype=self._it.get_input_details(0)["dtype"])
-        self._invoke(sample)
-        log = capture_fd2(self._it.print_allocations)
-        for line in log.splitlines():
+
+        def measure() -> str:
+            self._load()
+            details = self._it.get_input_details(0)
+            self._invoke(np.zeros(details["shape"], dtype=details["dtype"]))
+            return capture_fd2(self._it.print_allocations)
+
+        for line in isolated(measure, self.engine, self._path).splitlines():
             if "Arena allocation total" in line:
                 return int(line.split("total")[1].split("bytes")[0])
         raise ModelFileError(self._path, "TFLM reported no arena allocation")
 
 
-class OnnxRunner(Runner):
+class OnnxRunner(NativeRunner):
     """onnxruntime on the CPU, all graph optimizations on (as a user would run it)."""
 
     name = "onnxruntime"
+    engine = "onnxruntime"
 
     def __init__(self, path: Path, output_quant: QuantParams | None = None, input_quant: QuantParams | None = None):
+        self._path = path
+        self._data, info = read_onnx(path)
+        if info.input_type in ("int8", "uint8"):
+            if input_quant is None:
+                raise ModelFileError(path, f"integer input {info.input_type} needs its source model's quantization")
+            self.input_quant = input_quant
+            self.output_quant = output_quant
+        self._check_loads()
+
+    def _load(self) -> None:
         import onnxruntime as ort
 
-        if not path.is_file():
-            raise ModelFileError(path, "model file not found")
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
         try:
-            self._sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types for corrupt files
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise ModelFileError(path, f"not a loadable ONNX model: {first}") from None
-        inp = self._sess.get_inputs()[0]
-        self._in = inp.name
-        if inp.type in ("tensor(int8)", "tensor(uint8)"):
-            if input_quant is None:
-                raise ModelFileError(path, f"integer input {inp.type} needs the quantization of the model it came from")
-            self.input_quant = input_quant
-            self.output_quant = output_quant
+            self._sess = ort.InferenceSession(self._data, opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types for models it refuses
+            raise ModelFileError(self._path, f"onnxruntime cannot load it: {_first_line(exc)}") from None
+        self._in = self._sess.get_inputs()[0].name
 
     def _invoke(self, sample):
-        return self._sess.run(None, {self._in: sample})[0]
+        try:
+            return self._sess.run(None, {self._in: sample})[0]
+        except Exception as exc:
+            raise ModelFileError(self._path, f"onnxruntime cannot run it: {_first_line(exc)}") from None
 
 
 class RecordedRunner(Runner):

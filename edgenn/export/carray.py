@@ -15,6 +15,7 @@ from edgenn.export.cgen import (
     ALIGN_MACRO,
     c_brace,
     c_byte_rows,
+    c_comment,
     c_identifier,
     c_string,
     comment_block,
@@ -80,18 +81,18 @@ def render(
         "",
         "/* TFLite ops the model needs; size a MicroMutableOpResolver<NUM_OPS> with the count. */",
         f"#define {prefix}_NUM_OPS {len(graph.op_names)}",
-        f"#define {prefix}_OPS {c_string(','.join(graph.op_names))}",
+        f"#define {prefix}_OPS {c_string(','.join(graph.op_names), 400)}",
         f"#define {prefix}_ADD_OPS(resolver) do {{ "
         + " ".join(f"(resolver).{m}();" for m in resolver)
         + " } while (0)",
     ]
     if unknown:
-        header.append(f"/* Not covered by {prefix}_ADD_OPS, register by hand: {', '.join(unknown)} */")
+        header.append(c_comment(f"Not covered by {prefix}_ADD_OPS, register by hand: {', '.join(unknown)}", 400))
     if labels:
         header += [
             "",
             f"#define {prefix}_NUM_LABELS {len(labels)}",
-            f"#define {prefix}_LABELS {c_brace(c_string(lbl) for lbl in labels)}",
+            f"#define {prefix}_LABELS {c_brace(c_string(lbl, 64) for lbl in labels)}",
         ]
     header += [
         "",

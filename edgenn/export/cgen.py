@@ -1,11 +1,18 @@
 """Small helpers that render C text. Logic elsewhere never builds C strings by hand.
 
+Text from a model file (op and tensor names, file names, labels) reaches generated C only
+through these: `c_identifier` makes a new identifier from it, `c_string` a string literal, and
+`c_comment`/`comment_block` comment text, each escaped so that no input can end the literal or
+the comment, splice lines, form a trigraph, or put a non-ASCII byte in the file.
+
 >>> c_identifier("digits-cnn v2")
 'digits_cnn_v2'
 >>> c_float(0.00390625)
 '0.00390625f'
->>> c_string('say "hi"')
-'"say \\\\"hi\\\\""'
+>>> c_string('say "hi"??/')
+'"say \\\\"hi\\\\"\\\\?\\\\?/"'
+>>> c_comment("op */ #error x")
+'/* op * / #error x */'
 """
 
 from __future__ import annotations
@@ -24,17 +31,57 @@ C_KEYWORDS = frozenset(
 )
 
 
+# C99 promises 63 significant characters in an internal identifier; prefixes add up to ~20.
+MAX_IDENTIFIER = 40
+# Characters of model text kept in one comment or string literal.
+MAX_SHOWN = 120
+
+
 def c_identifier(name: str) -> str:
-    """A valid, non-keyword C identifier derived from `name`."""
+    """A valid, non-keyword C identifier derived from `name` (ASCII letters, digits, underscores)."""
     ident = re.sub(r"[^0-9A-Za-z_]", "_", name).strip("_") or "model"
-    ident = re.sub(r"_+", "_", ident)
-    if ident[0].isdigit() or ident in C_KEYWORDS:
+    ident = re.sub(r"_+", "_", ident)[:MAX_IDENTIFIER].rstrip("_")
+    if ident[0].isdigit() or ident in C_KEYWORDS or ident.startswith("_"):
         ident = f"m_{ident}"
     return ident
 
 
-def c_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+def c_string(text: str, limit: int | None = None) -> str:
+    """A C string literal of `text`: printable ASCII as it is, anything else as octal escapes of
+    its UTF-8 bytes; `?` escaped so that no trigraph forms, and a `/` next to a `*` so that no
+    comment delimiter appears in the file. Cut to `limit` characters if given."""
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 3] + "..."
+    out = []
+    raw = text.encode("utf-8")
+    for i, byte in enumerate(raw):
+        ch = chr(byte)
+        if ch in '"\\?':
+            out.append("\\" + ch)
+        elif ch == "/" and b"*" in raw[max(0, i - 1) : i + 2]:  # no "*/" or "/*", even inside a literal
+            out.append("\\057")
+        elif 0x20 <= byte < 0x7F:
+            out.append(ch)
+        else:
+            out.append(f"\\{byte:03o}")
+    return '"' + "".join(out) + '"'
+
+
+def comment_text(text: str, limit: int = MAX_SHOWN) -> str:
+    """`text` made safe inside a /* */ comment: one line of printable ASCII (other characters as
+    <U+XXXX>, backslashes too, so no line splice), no comment delimiters, no trigraphs."""
+    text = "".join(ch if " " <= ch <= "~" and ch != "\\" else f"<U+{ord(ch):04X}>" for ch in str(text))
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    while True:
+        safe = text.replace("*/", "* /").replace("/*", "/ *").replace("??", "? ?")
+        if safe == text:
+            return text
+        text = safe
+
+
+def c_comment(text: str, limit: int = MAX_SHOWN) -> str:
+    return f"/* {comment_text(text, limit)} */"
 
 
 def c_byte_rows(data: bytes, per_line: int = 12, indent: str = "    ") -> str:
@@ -45,7 +92,7 @@ def c_byte_rows(data: bytes, per_line: int = 12, indent: str = "    ") -> str:
 
 
 def comment_block(lines: list[str]) -> str:
-    body = "\n".join(f" * {line}".rstrip() for line in lines)
+    body = "\n".join(f" * {comment_text(line, 200)}".rstrip() for line in lines)
     return f"/*\n{body}\n */"
 
 
@@ -84,7 +131,7 @@ def c_const_array(ctype: str, name: str, values, per_line: int = 16, align: int 
     flat = np.asarray(values).reshape(-1)
     items = c_values(flat, ctype)
     rows = ["    " + ", ".join(items[i : i + per_line]) + "," for i in range(0, len(items), per_line)]
-    head = f"/* {comment} */\n" if comment else ""
+    head = f"{c_comment(comment)}\n" if comment else ""
     return f"{head}static const EDGENN_ALIGN({align}) {ctype} {name}[{len(items)}] = {{\n" + "\n".join(rows) + "\n};"
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from edgenn import __version__, layout
 from edgenn.clib import INCLUDE, SRC
-from edgenn.export.cgen import C_TYPES, c_const_array, c_identifier, comment_block, io_macros
+from edgenn.export.cgen import C_TYPES, c_comment, c_const_array, c_identifier, comment_block, io_macros
 from edgenn.export.plan import Plan, plan_schedule
 from edgenn.fileio import write_dir
 from edgenn.graph.tflite import Graph, Op, parse_tflite
@@ -133,11 +133,11 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
     for p in prepared:
         op = p.op
         if op.index in plan.views:
-            unit.calls.append(f"    /* op {op.index}: {op.name}: a view of the same arena bytes, no code */")
+            unit.calls.append(f"    {c_comment(f'op {op.index}: {op.name}: a view of the same arena bytes, no code')}")
             continue
         module_name = OPS[op.name]
         e = OpEmitter(graph, plan, unit, op, ident)
-        unit.calls.append(f"    /* op {op.index}: {op.name} */\n    " + p.module.emit(p.params, e))
+        unit.calls.append(f"    {c_comment(f'op {op.index}: {op.name}')}\n    " + p.module.emit(p.params, e))
         unit.modules[module_name] = None
         for dep in getattr(p.module, "C_DEPENDS", ()):
             unit.modules[dep] = None

@@ -1,4 +1,4 @@
-"""Read a .tflite flatbuffer with the schema module that ships with LiteRT; no TensorFlow import."""
+"""Read and validate a .tflite flatbuffer with the schema module that ships with LiteRT; no TensorFlow import."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from edgenn.errors import ModelFileError
+from edgenn.graph.validate import validate
 
 try:
     from ai_edge_litert import schema_py_generated as schema
@@ -30,6 +31,10 @@ NUMPY_DTYPES = {
     "int16": np.int16,
     "int32": np.int32,
     "int64": np.int64,
+    "uint16": np.uint16,
+    "uint32": np.uint32,
+    "uint64": np.uint64,
+    "float64": np.float64,
     "bool": np.bool_,
 }
 
@@ -84,68 +89,87 @@ class Graph:
 def _op_name(code) -> str:
     builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
     if builtin == schema.BuiltinOperator.CUSTOM:
-        return (code.customCode or b"CUSTOM").decode() if isinstance(code.customCode, bytes) else str(code.customCode)
-    return OP_NAMES.get(builtin, f"BUILTIN_{builtin}")
+        custom = code.customCode
+        return custom.decode("utf-8", "replace") if isinstance(custom, bytes) else str(custom)
+    return OP_NAMES[builtin]
 
 
-def parse_tflite(data: bytes, path: Path | None = None) -> Graph:
-    """Parse flatbuffer bytes; any inconsistency is a ModelFileError naming `path`."""
-    where = path or "<bytes>"
+def _unpack(data: bytes, where):
+    """The schema's object tree of `data`, walked in full (every field read once, bounds-checked)."""
     if len(data) < 8 or data[4:8] != b"TFL3":
         raise ModelFileError(where, "not a TFLite model (no 'TFL3' flatbuffer identifier)")
     try:
-        model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(data, 0))
-    except Exception as exc:  # flatbuffers reports truncation as struct/index errors
+        return schema.ModelT.InitFromObj(schema.Model.GetRootAs(data, 0))
+    except Exception as exc:  # the flatbuffers runtime reports truncation as struct/index/value errors
         raise ModelFileError(where, f"corrupt or truncated TFLite model ({type(exc).__name__}: {exc})") from None
-    if not model.subgraphs:
-        raise ModelFileError(where, "TFLite model has no subgraph")
-    try:
-        sub = model.subgraphs[0]
-        buffers = model.buffers or []
-        tensors = []
-        for i, t in enumerate(sub.tensors or []):
-            q = t.quantization
-            scale = tuple(float(s) for s in (q.scale if q is not None and q.scale is not None else ()))
-            zp = tuple(int(z) for z in (q.zeroPoint if q is not None and q.zeroPoint is not None else ()))
-            dtype = DTYPE_NAMES.get(t.type, f"type{t.type}")
-            const = None
-            buf = buffers[t.buffer] if 0 < t.buffer < len(buffers) else None
-            if buf is not None:
-                raw = None
-                if buf.data is not None and len(buf.data):
-                    raw = np.asarray(buf.data, dtype=np.uint8).tobytes()
-                elif buf.offset and buf.offset > 1:  # large models keep buffers after the flatbuffer
-                    if buf.offset + buf.size > len(data):
-                        raise ValueError(f"buffer {t.buffer} lies past the end of the file")
-                    raw = data[buf.offset : buf.offset + buf.size]
-                if raw is not None and dtype in NUMPY_DTYPES:
-                    const = np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(
-                        tuple(t.shape) if t.shape is not None else ()
-                    )
-            name = t.name.decode() if isinstance(t.name, bytes) else (t.name or f"tensor{i}")
-            shape = tuple(int(d) for d in (t.shape if t.shape is not None else ()))
-            qdim = int(q.quantizedDimension) if q is not None else 0
-            tensors.append(Tensor(i, name, shape, dtype, scale, zp, qdim, const))
-        codes = model.operatorCodes or []
-        ops = tuple(
-            Op(
-                i,
-                _op_name(codes[op.opcodeIndex]),
-                tuple(int(x) for x in (op.inputs if op.inputs is not None else ())),
-                tuple(int(x) for x in (op.outputs if op.outputs is not None else ())),
-                op.builtinOptions,
-            )
-            for i, op in enumerate(sub.operators or [])
+
+
+def _constant(buf, data: bytes, dtype: str, shape: tuple[int, ...]) -> np.ndarray | None:
+    if buf.data is not None and len(buf.data):
+        raw = np.asarray(buf.data, dtype=np.uint8).tobytes()
+    elif buf.offset and buf.offset > 1:
+        raw = data[buf.offset : buf.offset + buf.size]
+    else:
+        return None
+    if dtype not in NUMPY_DTYPES:
+        return None
+    return np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(shape)
+
+
+def parse_tflite(data: bytes, path: Path | None = None) -> Graph:
+    """Parse and validate flatbuffer bytes (edgenn.graph.validate); any problem is a ModelFileError
+    naming `path` and the field."""
+    where = path or "<bytes>"
+    model = _unpack(data, where)
+    validate(model, data, where, schema)
+    sub = model.subgraphs[0]
+    buffers = model.buffers or []
+    tensors = []
+    for i, t in enumerate(sub.tensors or []):
+        q = t.quantization
+        scale = tuple(float(s) for s in (q.scale if q is not None and q.scale is not None else ()))
+        zp = tuple(int(z) for z in (q.zeroPoint if q is not None and q.zeroPoint is not None else ()))
+        dtype = DTYPE_NAMES[t.type]
+        shape = tuple(int(d) for d in (t.shape if t.shape is not None else ()))
+        const = _constant(buffers[t.buffer], data, dtype, shape) if t.buffer else None
+        name = t.name.decode("utf-8", "replace") if isinstance(t.name, bytes) else (t.name or f"tensor{i}")
+        qdim = int(q.quantizedDimension) if q is not None else 0
+        tensors.append(Tensor(i, name, shape, dtype, scale, zp, qdim, const))
+    codes = model.operatorCodes or []
+    ops = tuple(
+        Op(
+            i,
+            _op_name(codes[op.opcodeIndex]),
+            tuple(int(x) for x in (op.inputs if op.inputs is not None else ())),
+            tuple(int(x) for x in op.outputs),
+            op.builtinOptions,
         )
-        for op in ops:
-            for idx in (*op.inputs, *op.outputs):
-                if idx >= len(tensors):
-                    raise ValueError(f"op {op.index} refers to tensor {idx} of {len(tensors)}")
-        inputs = tuple(int(x) for x in sub.inputs)
-        outputs = tuple(int(x) for x in sub.outputs)
-    except (ValueError, IndexError, TypeError) as exc:
-        raise ModelFileError(where, f"corrupt or truncated TFLite model ({exc})") from None
+        for i, op in enumerate(sub.operators or [])
+    )
+    inputs = tuple(int(x) for x in sub.inputs)
+    outputs = tuple(int(x) for x in sub.outputs)
     return Graph(path, hashlib.sha256(data).hexdigest(), len(data), tuple(tensors), ops, inputs, outputs)
+
+
+def native_bytes(data: bytes, where=None) -> bytes:
+    """The model re-serialized from its validated object tree, for native interpreters.
+
+    TFLM and LiteRT read flatbuffers without bounds checks. The Python reader checks every
+    offset it follows, but a string it reads past the end of the file comes back cut short
+    rather than as an error; re-serializing makes a flatbuffer whose every offset is right by
+    construction, with the same content (buffers kept after the flatbuffer are moved inside).
+    """
+    import flatbuffers
+
+    model = _unpack(data, where or "<bytes>")
+    validate(model, data, where or "<bytes>", schema)
+    for buf in model.buffers or []:
+        if buf.offset and buf.offset > 1:
+            buf.data = np.frombuffer(data[buf.offset : buf.offset + buf.size], dtype=np.uint8)
+            buf.offset = buf.size = 0
+    builder = flatbuffers.Builder(len(data) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
 
 
 def read_tflite(path: str | Path) -> Graph:

@@ -137,7 +137,10 @@ class OpContext:
         return name
 
     def padding(self) -> str:
-        return PADDINGS[self.options.padding]
+        code = self.options.padding
+        if code not in PADDINGS:
+            raise self.fail(f"padding {code} is not one the schema defines")
+        return PADDINGS[code]
 
 
 def compute_padding(padding: str, in_size: int, filter_size: int, stride: int, dilation: int) -> tuple[int, int]:

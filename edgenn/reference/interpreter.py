@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from edgenn.errors import UnsupportedError
-from edgenn.graph.tflite import NUMPY_DTYPES, Graph, Op
-from edgenn.reference import kernel
+from edgenn.graph.tflite import NUMPY_DTYPES, Graph, Op, schema
+from edgenn.reference import kernel, traits
 from edgenn.reference.base import OpContext
 
 
@@ -36,13 +36,29 @@ def check_graph(graph: Graph) -> None:
             )
 
 
+def _with_options(graph: Graph, op: Op) -> Op:
+    """The op, its options table checked to be of the type its module reads (the schema lets a file
+    pair any), or its defaults where the file has none (as TFLM reads a missing table)."""
+    expected = traits(op.name).tflite_options
+    if expected is None:
+        return op
+    if op.options is None:
+        return replace(op, options=getattr(schema, f"{expected}T")())
+    found = type(op.options).__name__.removesuffix("T")
+    if found != expected:
+        where = graph.path or "<model>"
+        raise UnsupportedError(where, f"op {op.index} ({op.name}): options are {found}, not {expected}")
+    return op
+
+
 def prepare(graph: Graph, need_c: bool = False) -> list[Prepared]:
     """Check every op up front (the first unsupported one raises) and compute its parameters;
     with need_c, also refuse what the generated C cannot run."""
     where = graph.path or "<model>"
     modules = [kernel(op.name, where, need_c) for op in graph.ops]
     check_graph(graph)
-    return [Prepared(op, m, m.prepare(OpContext(graph, op, need_c))) for op, m in zip(graph.ops, modules, strict=True)]
+    ops = [_with_options(graph, op) for op in graph.ops]
+    return [Prepared(op, m, m.prepare(OpContext(graph, op, need_c))) for op, m in zip(ops, modules, strict=True)]
 
 
 def run(graph: Graph, x: np.ndarray, prepared: list[Prepared] | None = None) -> np.ndarray:

@@ -132,3 +132,17 @@ class TestGateExitCodes:
     def test_missing_report(self, build_copy):
         (build_copy / layout.REPORT_JSON).unlink()
         assert_bad_input(run_cli("gate", str(build_copy)), "report.json", "edgenn eval")
+
+
+def test_a_native_crash_is_one_line(tflm_examples, tmp_path):
+    # LiteRT's SVDF kernel crashes on this valid TFLM example: edgenn reports it and exits 2.
+    x = np.random.default_rng(0).uniform(-0.06, 0.06, size=(20, 96)).astype(np.float32)
+    np.savez(tmp_path / "x.npz", x=x, y=np.zeros(20, dtype=np.int64))
+    model = tflm_examples / "keyword_scrambled_8bit.tflite"
+    proc = run_cli("eval", str(model), "--data", str(tmp_path / "x.npz"), "-o", str(tmp_path / "out"))
+    assert proc.returncode in (0, 2), proc.stderr  # never a signal, never a traceback
+    assert "Traceback" not in proc.stderr
+    if proc.returncode == 2:
+        errors = [line for line in proc.stderr.splitlines() if line.startswith("edgenn: error:")]
+        assert len(errors) == 1 and "crashed on this model" in errors[0], proc.stderr
+        assert not (tmp_path / "out").exists()  # the failed command leaves nothing behind

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from edgenn.errors import UnsupportedError
+from edgenn.errors import ModelFileError, UnsupportedError
 from edgenn.graph.tflite import parse_tflite
 from edgenn.reference import interpreter
 from edgenn.reference.base import ACTIVATIONS
@@ -119,7 +119,7 @@ def test_refuses_more_than_six_dims():
     data = single_op_model(
         "MUL", [T(shape, scale=0.05), T(shape, scale=0.05, data=constant(shape))], T(shape, scale=0.1)
     )
-    with pytest.raises(UnsupportedError, match="at most 6"):
+    with pytest.raises(ModelFileError, match="at most 6"):  # the reader: TFLM holds at most six
         interpreter.prepare(parse_tflite(data))
 
 
