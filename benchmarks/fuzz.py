@@ -38,7 +38,7 @@ import tempfile
 import time
 import traceback
 import zipfile
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -452,6 +452,7 @@ class Case:
     workdir: Path
     outputs: list[Path]  # what the command may write; absent after a clean failure
     unchanged: dict[Path, bytes] = field(default_factory=dict)  # files a failed command must leave as they were
+    started: float = 0.0
 
 
 def make_case(i: int, seed: int, seeds: Seeds, root: Path) -> Case:
@@ -627,6 +628,7 @@ def run_cases(cases_iter, jobs: int, timeout: float, on_done) -> None:
                     _child(case, timeout)
                 finally:
                     os._exit(70)
+            case.started = time.perf_counter()
             running[pid] = case
         if running:
             pid, status = os.wait()
@@ -662,12 +664,14 @@ def fuzz(cases: int, seed: int, jobs: int, timeout: float, keep: Path | None, co
         seeds = make_seeds(root / "seeds")
     by_kind: dict[str, Counter] = {}
     bad: list[dict] = []
+    seconds: dict[str, list[float]] = defaultdict(list)
     accepted_c: dict[str, Path] = {}
     start = time.time()
     done = [0]
 
     def on_done(case: Case, status: int) -> None:
         outcome = classify(case, status)
+        seconds[f"{case.kind} {case.argv[0]}"].append(time.perf_counter() - case.started)
         by_kind.setdefault(case.kind, Counter())[outcome] += 1
         if outcome not in ("clean", "accepted"):
             err = (case.workdir / "stderr").read_text("utf-8", "replace")
@@ -713,6 +717,7 @@ def fuzz(cases: int, seed: int, jobs: int, timeout: float, keep: Path | None, co
         "total": total,
         "bad": bad,
         "compiled": len(accepted_c),
+        "seconds_by_command": {k: (len(v), sum(v)) for k, v in sorted(seconds.items())},
         "compile_failures": compile_failures,
     }
 

@@ -211,7 +211,7 @@ REPORT = {
     "footprint": {
         "flash_bytes": (int, None),
         "ram_bytes": (int, None),
-        "definitions": Map(str),
+        "definitions": {"flash_bytes": str, "ram_bytes": str},
         "tflite_bytes?": (int, None),
         "tflm_arena_bytes?": (int, None),
         "parts?": Map(FOOTPRINT_PART),

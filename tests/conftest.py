@@ -79,3 +79,12 @@ def kws_build(tmp_path_factory) -> Path:
     proc = run_cli("run", str(KWS_RECIPE), "--data", str(FSDD), "-o", str(out))
     assert proc.returncode == 0, proc.stderr + proc.stdout
     return out
+
+
+@pytest.fixture(scope="session")
+def sine_build(tmp_path_factory) -> Path:
+    """`edgenn run models/sine.toml`, once per session (about a minute)."""
+    out = tmp_path_factory.mktemp("sine") / "sine"
+    proc = run_cli("run", str(REPO / "models" / "sine.toml"), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return out

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import run_cli
 
 RECIPE = """
 name = "{name}"
@@ -68,23 +68,16 @@ _BUILDS: dict[str, tuple[Path, dict]] = {}
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """One `edgenn run` per architecture (or the sine recipe), shared by the tests of this module."""
+    """One `edgenn run` per architecture, shared by the tests of this module."""
 
     def get(arch: str) -> tuple[Path, dict]:
         if arch not in _BUILDS:
             where = tmp_path_factory.mktemp(arch)
-            _BUILDS[arch] = _sine(where) if arch == "sine" else _build(where, arch)
+            _BUILDS[arch] = _build(where, arch)
         return _BUILDS[arch]
 
     yield get
     _BUILDS.clear()
-
-
-def _sine(tmp_path: Path) -> tuple[Path, dict]:
-    out = tmp_path / "sine"
-    proc = run_cli("run", str(REPO / "models" / "sine.toml"), "-o", str(out))
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    return out, json.loads((out / "report.json").read_text())
 
 
 def _build(tmp_path: Path, arch: str) -> tuple[Path, dict]:
@@ -139,8 +132,8 @@ def test_autoencoder_reports_auc(built):
     assert by_name["keras_float"]["score"] > 0.9 and by_name["tflite_int8_tflm"]["score"] > 0.9, by_name
 
 
-def test_sine_recipe(built):
-    _, report = built("sine")
+def test_sine_recipe(sine_build):
+    report = json.loads((sine_build / "report.json").read_text())
     assert report["task"] == "regression" and report["metric"] == {
         "name": "mae",
         "higher_is_better": False,
@@ -156,8 +149,7 @@ def test_sine_recipe(built):
     assert gates["flash_bytes"]["passed"] and gates["ram_bytes"]["passed"]
 
 
-def test_accuracy_budgets_refused_for_a_regression(built):
-    out, _ = built("sine")
-    proc = run_cli("gate", str(out), "--min-accuracy", "0.9")
+def test_accuracy_budgets_refused_for_a_regression(sine_build):
+    proc = run_cli("gate", str(sine_build), "--min-accuracy", "0.9")
     assert proc.returncode == 2
     assert "accuracy budgets apply to classifiers; this build's task is regression (mae)" in proc.stderr
