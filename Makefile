@@ -22,8 +22,9 @@ cmsisdsp: install
 demo: install cmsisdsp
 	$(BIN)/edgenn run models/digits_cnn.toml
 
+# One worker per core; a file's tests stay on one worker, so module fixtures are built once.
 test: install cmsisdsp
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,6 +1,6 @@
 """Hostile inputs through every command: mutated .tflite, .onnx, .npz, recipes and build-folder files.
 
-Usage: python benchmarks/fuzz.py [--cases 20000] [--seed 0] [--jobs N] [--compile N] [--keep DIR]
+Usage: python benchmarks/fuzz.py [--cases 20000] [--seed 0] [--jobs N] [--compile N] [--keep DIR] [--libfuzzer 60]
 
 Each case takes a valid seed file, mutates it (byte-level: bit flips, truncation, spliced chunks;
 schema-aware: a .tflite's shapes, types, buffer/opcode/tensor indices, quantization, options and
@@ -16,8 +16,10 @@ through its protobuf; an .npz's keys, dtypes and shapes; JSON values and TOML fi
   multiline  exit 2 with more than one line on stderr
   partial    a failed command left an output behind, or any command left a temporary file
 
-It prints a table of counts per input kind and overall; with --compile N, the C of up to N distinct
-accepted models is compiled with the strict flags (-Wall -Wextra -Werror -pedantic) and must build.
+It prints a table of counts per input kind and overall; the C of up to --compile distinct accepted
+models is compiled with the strict flags (-Wall -Wextra -Werror -pedantic) and must build. Then
+libFuzzer (benchmarks/libfuzzer.py) drives each model's generated entry point for --libfuzzer seconds
+under ASan and UBSan.
 Recipes are fuzzed through `edgenn.recipe.load_recipe` (a recipe that loads would start a training).
 The seeds are the TFLM examples in ../shared, an ONNX model built here with onnx.helper, and a build
 folder imported from hello_world_int8; nothing is downloaded.
@@ -738,6 +740,9 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds a case may run before it counts as a hang")
     ap.add_argument("--compile", type=int, default=200, help="distinct accepted C folders to compile (strict flags)")
     ap.add_argument("--keep", type=Path, default=None, help="keep every case's files in this folder")
+    ap.add_argument(
+        "--libfuzzer", type=int, default=60, help="seconds of libFuzzer per model on the generated C (0: skip)"
+    )
     args = ap.parse_args()
     result = fuzz(args.cases, args.seed, args.jobs, args.timeout, args.keep, args.compile)
     print(table(result))
@@ -752,7 +757,29 @@ def main() -> None:
     for f in result["compile_failures"][:10]:
         print(f"- C does not compile: {f['folder']}: {f['error']}")
     bad = sum(result["total"].get(o, 0) for o in OUTCOMES[2:]) + len(result["compile_failures"])
+    if args.libfuzzer > 0:
+        bad += libfuzzer_table(args.libfuzzer)
     sys.exit(1 if bad else 0)
+
+
+def libfuzzer_table(seconds: int) -> int:
+    """libFuzzer (clang, ASan + UBSan) on the generated entry point of every model edgenn compiles;
+    prints a table and returns the number of findings."""
+    from libfuzzer import default_models, fuzz_model
+
+    from edgenn.errors import UnsupportedError
+
+    print(f"\n| model (libFuzzer, {seconds} s each) | input bytes | runs | findings |\n|---|---:|---:|---:|")
+    found = 0
+    with tempfile.TemporaryDirectory(prefix="edgenn-libfuzzer-") as work:
+        for path in default_models():
+            try:
+                r = fuzz_model(path, seconds, Path(work) / path.stem)
+            except UnsupportedError:
+                continue  # edgenn makes no C for it
+            found += r["crashes"]
+            print(f"| {path.stem} | {r['input_bytes']:,} | {r['runs']:,} | {r['crashes']} |")
+    return found
 
 
 if __name__ == "__main__":

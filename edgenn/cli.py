@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -322,6 +323,9 @@ def _missing_extra(exc: ModuleNotFoundError) -> str | None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every error a user can fix becomes one line on stderr and exit code 2."""
+    # NumPy's RuntimeWarnings (overflow, NaN casts) on values from a hostile file would add lines
+    # to the one-line error; every value that matters is checked instead.
+    warnings.simplefilter("ignore", RuntimeWarning)
     try:
         with held_warnings():
             code = cli.main(args=argv, prog_name="edgenn", standalone_mode=False)

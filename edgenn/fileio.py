@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import json
 import os
@@ -12,16 +13,46 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _remove_stale(parent: Path, prefix: str) -> None:
+    """Remove what a killed writer left beside its destination: hidden `<prefix><pid>.…` entries whose
+    process is gone. A process that dies by SIGKILL cannot clean up; the next writer does."""
+    if not parent.is_dir():
+        return
+    for p in parent.iterdir():
+        if not p.name.startswith(prefix):
+            continue
+        pid = p.name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    p.unlink()
+
+
 @contextlib.contextmanager
 def atomic_path(dest: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `dest`; rename it onto `dest` only if the block succeeds.
 
     The temporary file keeps `dest`'s suffix, so libraries that pick a format from the file
-    name (Keras, matplotlib) still do the right thing.
+    name (Keras, matplotlib) still do the right thing. Its name carries the writer's process id,
+    so that temporaries of a killed writer are recognised and removed by the next one.
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".tmp{dest.suffix}", dir=dest.parent)
+    prefix = f".{dest.stem}."
+    _remove_stale(dest.parent, prefix)
+    fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=f".tmp{dest.suffix}", dir=dest.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     umask = os.umask(0)
@@ -68,16 +99,46 @@ def write_dir(dest: str | Path, files: dict[str, bytes | str]) -> Path:
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    prefix = f".{dest.name}."
+    _remove_stale(dest.parent, prefix)
+    staging = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}.", dir=dest.parent))
     try:
         for rel, content in files.items():
             (staging / rel).parent.mkdir(parents=True, exist_ok=True)
             (staging / rel).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
         staging.chmod(0o755)
-        if dest.exists():
-            shutil.rmtree(dest)
-        staging.rename(dest)
+        _replace_dir(staging, dest)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
     return dest
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 with RENAME_EXCHANGE); False where the OS cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
+def _replace_dir(staging: Path, dest: Path) -> None:
+    """Put the folder `staging` at `dest`. An existing `dest` is exchanged with it atomically, so that at
+    every instant `dest` is the whole old folder or the whole new one; the old one, now at the staging
+    path, is then removed (if that is interrupted, the next writer removes the rest)."""
+    if not dest.exists():
+        staging.rename(dest)
+    elif _exchange(staging, dest):
+        shutil.rmtree(staging)
+    else:  # no atomic exchange here: the old folder steps aside for the shortest possible moment
+        aside = dest.parent / f".{dest.name}.{os.getpid()}.old"
+        dest.rename(aside)
+        staging.rename(dest)
+        shutil.rmtree(aside)

@@ -9,6 +9,11 @@ killed by a signal becomes a ModelFileError naming the engine and the file.
 
 Why not multiprocessing: its "fork" pool keeps worker processes and their engines' state between
 calls, and "spawn" re-imports TensorFlow-sized modules for every call.
+
+One exception: a process that has loaded TensorFlow (a recipe after training, a Keras import) runs
+the call in-process. TensorFlow's native thread pools do not survive fork() (the child crashes in
+the engines' shared libraries), and the models such a process evaluates are the ones edgenn's own
+converter just wrote from the user's Keras model, not files of unknown origin.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 import pickle
 import signal
 import struct
+import sys
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -33,6 +39,11 @@ def tick() -> None:
     """Inside an isolated call: report one unit of progress to the parent (a no-op elsewhere)."""
     if _child_tick is not None:
         _child_tick()
+
+
+def fork_is_safe() -> bool:
+    """Whether a forked child can use the native engines: not once TensorFlow is loaded (see above)."""
+    return "tensorflow" not in sys.modules
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -64,6 +75,13 @@ def isolated(fn: Callable[[], T], engine: str, where, on_tick: Callable[[], None
         where: the file the engine was given, for the same message.
         on_tick: called here once per `tick()` in the child.
     """
+    if not fork_is_safe():
+        global _child_tick
+        saved, _child_tick = _child_tick, on_tick
+        try:
+            return fn()
+        finally:
+            _child_tick = saved
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns into the caller's stack

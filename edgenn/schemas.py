@@ -6,8 +6,8 @@ BuildDirError naming the file and the field, so that code past the reader can in
 without guarding every access.
 
 Spec language (kept to what these files need):
-    str, int, float, bool   a value of that type (int excludes bool; float accepts an int; numbers
-                            finite and within ±2**53)
+    str, int, float, bool   a value of that type (int excludes bool and stays within ±2**53; float
+                            accepts an int and must be finite)
     (spec, None)            the spec, or null; a tuple in general is "any of"
     [spec]                  a list whose items match spec
     {"key": spec}           an object with those keys (a key ending in "?" may be absent); other
@@ -92,12 +92,7 @@ def _matches(value, spec) -> bool:
     if spec is int:
         return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_NUMBER
     if spec is float:
-        return (
-            isinstance(value, (int, float))
-            and not isinstance(value, bool)
-            and math.isfinite(value)
-            and abs(value) <= MAX_NUMBER
-        )
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if spec is str:
         return isinstance(value, str)
     if isinstance(spec, list):

@@ -130,8 +130,13 @@ def build(
 def built(folder: Path, target: str) -> Build:
     """The sizes of an existing build, from the `size` totals over the model's own objects."""
     out = build_dir(folder, target)
-    totals = (out / "model.size").read_text().strip().splitlines()[-1].split()
-    return Build(Path(folder), target, out / "runner.elf", int(totals[0]), int(totals[1]), int(totals[2]))
+    path = out / "model.size"
+    try:
+        totals = path.read_text(encoding="ascii").strip().splitlines()[-1].split()
+        text, data, bss = (int(v) for v in totals[:3])
+    except (OSError, UnicodeDecodeError, IndexError, ValueError):
+        raise BuildDirError(path, f"unreadable: rebuild with 'edgenn firmware build {folder}'") from None
+    return Build(Path(folder), target, out / "runner.elf", text, data, bss)
 
 
 def _io(m: dict, which: str) -> tuple[tuple[int, ...], np.dtype]:
@@ -165,6 +170,8 @@ def execute(cmd: list[str], cwd: Path, elf: Path) -> subprocess.CompletedProcess
         )
     except subprocess.TimeoutExpired:
         raise EdgeNNError(elf, f"no answer within {QEMU_TIMEOUT_S} s (the firmware hangs)") from None
+    except OSError as exc:  # not executable, not a program for this machine
+        raise BuildDirError(elf, f"cannot be run ({exc.strerror}): rebuild it with 'edgenn firmware build'") from None
     if proc.returncode != 0:
         raise EdgeNNError(elf, f"firmware exited with status {proc.returncode}: {proc.stderr.strip()[:200]}")
     return proc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -50,13 +51,33 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> sub
     )
 
 
+def shared_run(tmp_path_factory, name: str, *args: str) -> Path:
+    """`edgenn run ARGS -o <folder>`, made once for the whole test session.
+
+    Under pytest-xdist every worker is its own session; the build goes into the folder the workers
+    share and a lock file makes the first worker that needs it build it while the others wait, so
+    a build is never made twice nor read half-written.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    out = root / "shared-builds" / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(root / "shared-builds" / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = out.parent / f"{name}.done"
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)
+            proc = run_cli("run", *args, "-o", str(out))
+            assert proc.returncode == 0, proc.stderr + proc.stdout
+            done.touch()
+    return out
+
+
 @pytest.fixture(scope="session")
 def digits_build(tmp_path_factory) -> Path:
-    """`edgenn run models/digits_cnn.toml`, once per session, into a temporary build directory."""
-    out = tmp_path_factory.mktemp("build") / "digits_cnn"
-    proc = run_cli("run", str(REPO / "models" / "digits_cnn.toml"), "-o", str(out))
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    return out
+    """`edgenn run models/digits_cnn.toml`, once per test session, into a temporary build directory."""
+    return shared_run(tmp_path_factory, "digits_cnn", str(REPO / "models" / "digits_cnn.toml"))
 
 
 @pytest.fixture()
@@ -73,18 +94,12 @@ KWS_RECIPE = REPO / "models" / "kws_dscnn.toml"
 
 @pytest.fixture(scope="session")
 def kws_build(tmp_path_factory) -> Path:
-    """`edgenn run models/kws_dscnn.toml --data <FSDD>`, once per session (a few minutes: two trainings)."""
+    """`edgenn run models/kws_dscnn.toml --data <FSDD>`, once per test session (a few minutes: two trainings)."""
     require((FSDD / "recordings").is_dir(), f"{FSDD}")
-    out = tmp_path_factory.mktemp("kws") / "kws_dscnn"
-    proc = run_cli("run", str(KWS_RECIPE), "--data", str(FSDD), "-o", str(out))
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    return out
+    return shared_run(tmp_path_factory, "kws_dscnn", str(KWS_RECIPE), "--data", str(FSDD))
 
 
 @pytest.fixture(scope="session")
 def sine_build(tmp_path_factory) -> Path:
-    """`edgenn run models/sine.toml`, once per session (about a minute)."""
-    out = tmp_path_factory.mktemp("sine") / "sine"
-    proc = run_cli("run", str(REPO / "models" / "sine.toml"), "-o", str(out))
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    return out
+    """`edgenn run models/sine.toml`, once per test session (about a minute)."""
+    return shared_run(tmp_path_factory, "sine", str(REPO / "models" / "sine.toml"))

@@ -237,7 +237,7 @@ def load_build_data(build_dir: Path) -> BuildData:
         raise BuildDir(build_dir).missing(DATA)
     try:
         with np.load(path, allow_pickle=False) as npz:
-            return BuildData(
+            found = BuildData(
                 npz["x_calib"],
                 npz["x_val"],
                 npz["y_val"],
@@ -249,6 +249,14 @@ def load_build_data(build_dir: Path) -> BuildData:
             )
     except Exception as exc:
         raise BuildDirError(path, f"unreadable ({type(exc).__name__}: {exc})") from None
+    for name in ("x_calib", "x_val", "x_test", "y_val", "y_test"):
+        a = getattr(found, name)
+        if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)) or a.ndim < 1:
+            raise BuildDirError(path, f"'{name}' is {a.dtype} of shape {a.shape}: not as 'edgenn train' writes it")
+    for x, y in (("x_val", "y_val"), ("x_test", "y_test")):
+        if len(getattr(found, x)) != len(getattr(found, y)) or not len(getattr(found, x)):
+            raise BuildDirError(path, f"'{x}' and '{y}' differ in length or are empty")
+    return found
 
 
 def load_recipe_data(recipe) -> Dataset:

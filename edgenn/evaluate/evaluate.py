@@ -91,7 +91,7 @@ def variants_for(int8_graph) -> list[Variant]:
             "float32",
             "keras",
             layout.KERAS_MODEL,
-            lambda d: RecordedRunner(np.load(d / layout.KERAS_TEST_OUTPUTS)),
+            lambda d: RecordedRunner(d / layout.KERAS_TEST_OUTPUTS),
             "Keras, float32 (recorded at training)",
             needs=(layout.KERAS_TEST_OUTPUTS,),
         ),
@@ -209,6 +209,7 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
             raise build.missing(layout.DATA)
         built = load_build_data(build_dir)
         x, y, labels, split = built.x_test, built.y_test, built.labels, "test"
+        check_shape(build / layout.DATA, x, graph.input_tensor().shape[1:])
     else:
         x, y, found = load_npz_xy(data, kind)
         check_shape(data, x, graph.input_tensor().shape[1:])

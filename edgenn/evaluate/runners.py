@@ -15,7 +15,8 @@ import numpy as np
 
 from edgenn import toolchain
 from edgenn.console import capture_fd2, native_quiet
-from edgenn.errors import ModelFileError
+from edgenn.data.splits import load_npy
+from edgenn.errors import BuildDirError, ModelFileError
 from edgenn.graph.onnx import read_onnx
 from edgenn.graph.quant import QuantParams, io_quant, quantize
 from edgenn.graph.tflite import NUMPY_DTYPES, Graph, native_bytes, parse_tflite
@@ -205,12 +206,15 @@ class RecordedRunner(Runner):
 
     name = "keras"
 
-    def __init__(self, outputs: np.ndarray):
-        self._outputs = outputs
+    def __init__(self, path: Path):
+        self._path = path
+        self._outputs = load_npy(path)
+        if not np.issubdtype(self._outputs.dtype, np.floating) or self._outputs.ndim < 1:
+            raise BuildDirError(path, f"{self._outputs.dtype} of shape {self._outputs.shape}: not recorded outputs")
 
     def predict(self, x, tick=None):
         if len(x) != len(self._outputs):
-            raise ValueError("recorded outputs cover the build's own test split only")
+            raise BuildDirError(self._path, f"{len(self._outputs)} recorded outputs for {len(x)} test samples")
         if tick:
             for _ in range(len(x)):
                 tick()

@@ -34,7 +34,7 @@ def _check(data: bytes) -> OnnxInfo | str:
     try:
         model = onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError) as exc:
-        return f"not an ONNX model ({type(exc).__name__}: {exc})"
+        return f"not a valid ONNX model ({type(exc).__name__}: {exc})"
     try:
         onnx.checker.check_model(model, full_check=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:

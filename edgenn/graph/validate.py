@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from edgenn.errors import ModelFileError, shown
 
 # Limits no microcontroller model comes near (the largest TFLM examples are ~300 KB with ~100
@@ -212,7 +210,7 @@ class _Checker:
             return
         if q.detailsType:
             raise self.fail(field, "custom quantization details are not supported")
-        scale = np.asarray(q.scale if q.scale is not None else [], dtype=np.float64).reshape(-1)
+        scale = [float(v) for v in (q.scale if q.scale is not None else [])]
         zero = [int(z) for z in (q.zeroPoint if q.zeroPoint is not None else [])]
         if not len(scale) and not len(zero):
             return

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
 import traceback
 from collections.abc import Iterable
@@ -124,6 +125,21 @@ def _worker_init() -> None:
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """A worker ends when the sweep that started it does, even one killed outright (SIGKILL, the OOM
+    killer), instead of training on as an orphan: Linux delivers SIGKILL to it on its parent's death."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:  # the parent died before the call
+        os._exit(1)
 
 
 def _c_footprint(tflite: bytes, workdir: Path):

@@ -51,12 +51,20 @@ def prepare(ctx: OpContext) -> Params:
     out_scale, out_zp = ctx.per_tensor(out)
     if any(z != 0 for z in flt.zero_point):
         raise ctx.fail("weights with a non-zero zero point are not supported")
-    output_depth, accum_depth = flt.shape[0], flt.shape[-1]
+    if len(flt.shape) != 2 or min(flt.shape) < 1:
+        raise ctx.fail(f"weights of shape {flt.shape}: expected [outputs, inputs]")
+    output_depth, accum_depth = flt.shape
+    if len(flt.scale) not in (1, output_depth):
+        raise ctx.fail(f"weights have {len(flt.scale)} scales for {output_depth} outputs")
+    if bias is not None and ctx.const(bias).size != output_depth:
+        raise ctx.fail(f"bias has {ctx.const(bias).size} values for {output_depth} outputs")
     mult, shift = conv_multipliers(ctx, in_scale, flt.scale, out_scale, output_depth)
     act_min, act_max = fp.activation_range(ctx.activation(), out_scale, out_zp)
     size = int(np.prod(inp.shape))
     if size % accum_depth:
         raise ctx.fail(f"input of {size} values does not divide into rows of {accum_depth}")
+    if int(np.prod(out.shape)) != size // accum_depth * output_depth:
+        raise ctx.fail(f"output shape {out.shape} does not hold {size // accum_depth} rows of {output_depth}")
     return Params(
         -in_zp, out_zp, mult, shift, act_min, act_max, size // accum_depth, accum_depth, output_depth, out.shape
     )

@@ -102,32 +102,34 @@ def test_eval_on_user_data(build_copy, tmp_path):
 
 
 class TestGateExitCodes:
-    def test_pass(self, digits_build):
-        proc = run_cli("gate", str(digits_build))
+    """gate writes its checks into the report, so each test gates its own copy of the digits build."""
+
+    def test_pass(self, build_copy):
+        proc = run_cli("gate", str(build_copy))
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert proc.stdout.count("pass") == 4
 
-    def test_budget_failure(self, digits_build):
-        proc = run_cli("gate", str(digits_build), "--max-flash", "1000")
+    def test_budget_failure(self, build_copy):
+        proc = run_cli("gate", str(build_copy), "--max-flash", "1000")
         assert proc.returncode == 1
         assert "FAIL" in proc.stdout and "flash_bytes" in proc.stdout
 
-    def test_accuracy_limits_are_exact(self, digits_build):
+    def test_accuracy_limits_are_exact(self, build_copy):
         # The measured accuracy passes as a limit and fails a hair above it.
         import json
 
-        gates = {g["name"]: g for g in json.loads((digits_build / layout.REPORT_JSON).read_text())["gates"]}
+        gates = {g["name"]: g for g in json.loads((build_copy / layout.REPORT_JSON).read_text())["gates"]}
         acc, drop = gates["int8_accuracy"]["value"], gates["accuracy_drop_pp"]["value"]
         big = ["--max-flash", "10000000", "--max-ram", "10000000"]
         assert (
-            run_cli("gate", str(digits_build), *big, "--min-accuracy", repr(acc), "--max-drop", repr(drop)).returncode
+            run_cli("gate", str(build_copy), *big, "--min-accuracy", repr(acc), "--max-drop", repr(drop)).returncode
             == 0
         )
-        assert run_cli("gate", str(digits_build), *big, "--min-accuracy", repr(acc + 1e-6)).returncode == 1
+        assert run_cli("gate", str(build_copy), *big, "--min-accuracy", repr(acc + 1e-6)).returncode == 1
 
     @pytest.mark.parametrize("args", [["--max-flash", "-5"], ["--min-accuracy", "2"], ["--max-ram", "lots"]])
-    def test_bad_options(self, digits_build, args):
-        assert_bad_input(run_cli("gate", str(digits_build), *args), args[0])
+    def test_bad_options(self, build_copy, args):
+        assert_bad_input(run_cli("gate", str(build_copy), *args), args[0])
 
     def test_missing_report(self, build_copy):
         (build_copy / layout.REPORT_JSON).unlink()

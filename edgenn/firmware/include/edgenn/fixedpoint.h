@@ -7,6 +7,13 @@
 
 #include <stdint.h>
 
+/* The rounding below shifts negative values right and expects the sign to be kept (arithmetic
+ * shift), and converts uint32_t back to int32_t by two's complement: both are implementation-
+ * defined in C99, and both hold on gcc, clang and arm-none-eabi-gcc. A compiler that differs
+ * fails here rather than computing other bytes than TFLM. */
+typedef char edgenn_arithmetic_right_shift[((-8 >> 1) == -4) ? 1 : -1];
+typedef char edgenn_twos_complement[((int32_t)(uint32_t)0x80000000u == INT32_MIN) ? 1 : -1];
+
 #if defined(__GNUC__) || defined(__clang__)
 #define EDGENN_FP_INLINE static __inline__
 #else
