@@ -767,7 +767,7 @@ def libfuzzer_table(seconds: int) -> int:
     prints a table and returns the number of findings."""
     from libfuzzer import default_models, fuzz_model
 
-    from edgenn.errors import UnsupportedError
+    from edgenn.errors import EdgeNNError, UnsupportedError
 
     print(f"\n| model (libFuzzer, {seconds} s each) | input bytes | runs | findings |\n|---|---:|---:|---:|")
     found = 0
@@ -777,6 +777,9 @@ def libfuzzer_table(seconds: int) -> int:
                 r = fuzz_model(path, seconds, Path(work) / path.stem)
             except UnsupportedError:
                 continue  # edgenn makes no C for it
+            except EdgeNNError as exc:  # no clang, or it cannot build the fuzzer: said, not counted
+                print(f"| {path.stem} | | not run: {exc.line()} | |")
+                continue
             found += r["crashes"]
             print(f"| {path.stem} | {r['input_bytes']:,} | {r['runs']:,} | {r['crashes']} |")
     return found
