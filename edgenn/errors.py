@@ -21,6 +21,12 @@ def shown(text: str, limit: int = MAX_LINE) -> str:
     return out if len(out) <= limit else out[: limit - 3] + "..."
 
 
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """What an exception from a library says, as one shown line (its first), for a one-line error."""
+    text = exc.message if isinstance(exc, EdgeNNError) else str(exc)
+    return shown((text.strip().splitlines() or [type(exc).__name__])[0], limit)
+
+
 class EdgeNNError(Exception):
     """A problem with the user's input: a file, a recipe, an option, or data.
 

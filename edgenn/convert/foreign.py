@@ -30,7 +30,7 @@ import numpy as np
 
 from edgenn import layout
 from edgenn.console import warning
-from edgenn.errors import DataError, EdgeNNError, ModelFileError, UnsupportedError
+from edgenn.errors import DataError, EdgeNNError, ModelFileError, UnsupportedError, first_line
 from edgenn.fileio import write_dir
 from edgenn.layout import TASKS
 
@@ -113,11 +113,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _first_line(exc: BaseException, limit: int = 300) -> str:
-    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 # --- calibration -------------------------------------------------------------------------------
 
 
@@ -135,7 +130,7 @@ def load_calibration(path: Path, input_shape: tuple[int, ...]) -> tuple[np.ndarr
     except DataError:
         raise
     except Exception as exc:
-        raise DataError(path, f"not a readable .npz file ({type(exc).__name__}: {_first_line(exc)})") from None
+        raise DataError(path, f"not a readable .npz file ({type(exc).__name__}: {first_line(exc)})") from None
     if not np.issubdtype(x.dtype, np.number):
         raise DataError(path, f"'{key}' must be numeric, got {x.dtype}")
     if x.ndim != len(input_shape) + 1 or tuple(x.shape[1:]) != tuple(input_shape):
@@ -216,7 +211,7 @@ def _tflite_pair(make_converter, calib: np.ndarray, where: Path) -> dict[str, by
         try:
             out[name] = to_tflite(make_converter, variant, calib)
         except Exception as exc:
-            raise UnsupportedError(where, f"{kind} TFLite conversion failed: {_first_line(exc)}") from None
+            raise UnsupportedError(where, f"{kind} TFLite conversion failed: {first_line(exc)}") from None
     parse_tflite(out[layout.TFLITE_INT8], Path(layout.TFLITE_INT8))
     return out
 
@@ -256,7 +251,7 @@ def _keras_config(path: Path) -> dict:
     except KeyError:
         raise ModelFileError(path, "not a Keras archive (no config.json inside)") from None
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ModelFileError(path, f"not a readable .keras file ({_first_line(exc)})") from None
+        raise ModelFileError(path, f"not a readable .keras file ({first_line(exc)})") from None
 
 
 def _summary(path: Path, changes: list[str]) -> str:
@@ -323,7 +318,7 @@ def _from_saved_model(path: Path, calib: Path | None, warn: Warn) -> _Result:
         with native_quiet():
             loaded = tf.saved_model.load(str(path))
     except Exception as exc:
-        raise ModelFileError(path, f"cannot load SavedModel: {_first_line(exc)}") from None
+        raise ModelFileError(path, f"cannot load SavedModel: {first_line(exc)}") from None
     signatures = dict(loaded.signatures)
     if "serving_default" not in signatures:
         found = ", ".join(signatures) or "none"
@@ -447,7 +442,7 @@ def _from_onnx(path: Path, calib: Path | None, warn: Warn) -> _Result:
     except ModelFileError:
         raise
     except Exception as exc:
-        raise UnsupportedError(path, f"ONNX int8 quantization failed: {_first_line(exc)}") from None
+        raise UnsupportedError(path, f"ONNX int8 quantization failed: {first_line(exc)}") from None
     return _Result(
         {layout.ONNX_FLOAT: data, layout.ONNX_INT8: int8},
         inp,

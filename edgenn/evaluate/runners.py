@@ -16,7 +16,7 @@ import numpy as np
 from edgenn import toolchain
 from edgenn.console import capture_fd2, native_quiet
 from edgenn.data.splits import load_npy
-from edgenn.errors import BuildDirError, ModelFileError
+from edgenn.errors import BuildDirError, ModelFileError, first_line
 from edgenn.graph.onnx import read_onnx
 from edgenn.graph.quant import QuantParams, io_quant, quantize
 from edgenn.graph.tflite import NUMPY_DTYPES, Graph, native_bytes, parse_tflite
@@ -80,10 +80,6 @@ def _read_tflite(path: Path) -> tuple[bytes, Graph]:
     return native_bytes(data, path), graph
 
 
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
 class LiteRTRunner(NativeRunner):
     """LiteRT's interpreter; `reference=True` selects its reference kernels (BUILTIN_REF)."""
 
@@ -110,7 +106,7 @@ class LiteRTRunner(NativeRunner):
                 self._it = Interpreter(model_content=self._data, experimental_op_resolver_type=kind)
                 self._it.allocate_tensors()
         except (RuntimeError, ValueError) as exc:
-            raise ModelFileError(self._path, f"LiteRT cannot load it: {_first_line(exc)}") from None
+            raise ModelFileError(self._path, f"LiteRT cannot load it: {first_line(exc)}") from None
         self._in = self._it.get_input_details()[0]["index"]
         self._out = self._it.get_output_details()[0]["index"]
 
@@ -141,7 +137,7 @@ class TFLMRunner(NativeRunner):
             with native_quiet():
                 self._it = runtime.Interpreter.from_bytes(self._data, arena_size=arena)
         except (RuntimeError, ValueError) as exc:
-            raise ModelFileError(self._path, f"TFLM cannot load it: {_first_line(exc)}") from None
+            raise ModelFileError(self._path, f"TFLM cannot load it: {first_line(exc)}") from None
 
     def _invoke(self, sample):
         self._it.set_input(sample, 0)
@@ -191,14 +187,14 @@ class OnnxRunner(NativeRunner):
         try:
             self._sess = ort.InferenceSession(self._data, opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types for models it refuses
-            raise ModelFileError(self._path, f"onnxruntime cannot load it: {_first_line(exc)}") from None
+            raise ModelFileError(self._path, f"onnxruntime cannot load it: {first_line(exc)}") from None
         self._in = self._sess.get_inputs()[0].name
 
     def _invoke(self, sample):
         try:
             return self._sess.run(None, {self._in: sample})[0]
         except Exception as exc:
-            raise ModelFileError(self._path, f"onnxruntime cannot run it: {_first_line(exc)}") from None
+            raise ModelFileError(self._path, f"onnxruntime cannot run it: {first_line(exc)}") from None
 
 
 class RecordedRunner(Runner):

@@ -23,7 +23,7 @@ import numpy as np
 from edgenn.console import native_quiet
 from edgenn.convert.tflite import VARIANTS as TFLITE_VARIANTS  # the converter settings of each TFLite variant
 from edgenn.convert.tflite import to_tflite
-from edgenn.errors import EdgeNNError, UnsupportedError
+from edgenn.errors import EdgeNNError, UnsupportedError, first_line
 from edgenn.evaluate.runners import runner_for
 from edgenn.tfimport import tensorflow
 
@@ -90,11 +90,6 @@ class RunnerSupport:
     reasons: dict[str, str] = field(default_factory=dict)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = exc.message if isinstance(exc, EdgeNNError) else str(exc)
-    return (text.strip().splitlines() or [type(exc).__name__])[0]
-
-
 def _zeros_input(data: bytes, graph) -> np.ndarray:
     if graph is not None:
         return np.zeros(graph.input_tensor().shape, np.float32)
@@ -117,7 +112,7 @@ def _c_reason(graph) -> str | None:
     except UnsupportedError as exc:
         # Name the activation dtypes: the kernels' own message points at the first tensor only.
         acts = sorted({t.dtype for t in graph.tensors if t.data is None})
-        return f"{'/'.join(acts)} activations: {_first_line(exc)}"
+        return f"{'/'.join(acts)} activations: {first_line(exc)}"
     return None
 
 
@@ -148,7 +143,7 @@ def runner_support(variant_name: str, data: bytes) -> RunnerSupport:
                 except ImportError as exc:
                     reason = f"not installed ({exc.name})"
                 except (EdgeNNError, RuntimeError, ValueError) as exc:
-                    reason = _first_line(exc)
+                    reason = first_line(exc)
             if reason is None:
                 support.runners.append(kind)
             else:
