@@ -4,7 +4,8 @@ For each model: host time per inference of our compiled C (gcc -O2, one process,
 invocations) against the tflite_micro interpreter (TFLM's reference kernels) on the same inputs,
 as a ratio; whether the outputs are bit-exact (host, and the Cortex-M4 build under QEMU); and on
 the emulated Cortex-M4, executed instructions per inference (a QEMU plugin counts them:
-deterministic) and MACs per instruction, for the plain-C kernels and with the DSP extension.
+deterministic) and MACs per instruction, for the plain-C kernels and with the DSP extension, whose
+count goes through the profiler (`edgenn profile`), with its cycle estimate (docs/cost-model.md).
 
 Usage: python benchmarks/speed.py [--inputs N] [--models digits_cnn,person_detect,...]
 """
@@ -27,6 +28,7 @@ from edgenn import layout, toolchain  # noqa: E402
 from edgenn.console import native_quiet  # noqa: E402
 from edgenn.export.codegen import codegen  # noqa: E402
 from edgenn.graph.tflite import read_tflite  # noqa: E402
+from edgenn.profile import benchmark_inputs, profile_folder  # noqa: E402
 from edgenn.reference import macs  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "models" / "tflm-examples"
@@ -76,8 +78,7 @@ def main() -> None:
     rows = []
     for name, path in chosen.items():
         graph = read_tflite(path)
-        shape = graph.input_tensor().shape
-        x = np.random.default_rng(0).integers(-128, 128, size=(args.inputs, *shape)).astype(np.int8)
+        x = benchmark_inputs(graph.input_tensor().shape, graph.input_tensor().dtype, args.inputs)
         with tempfile.TemporaryDirectory() as tmp:
             folder = codegen(path, Path(tmp) / "c", name=name)
             toolchain.build(folder, "host")
@@ -88,8 +89,10 @@ def main() -> None:
             exact = bool(np.array_equal(got.reshape(want.shape), want))
             toolchain.build(folder, "cortex-m4", dsp=False)
             plain = toolchain.count_instructions(folder, x[: args.m4_inputs])
-            m4 = toolchain.build(folder, "cortex-m4", dsp=True)
-            dsp = toolchain.count_instructions(folder, x[: args.m4_inputs])
+            # the profiler builds with DSP and counts through the same path as count_instructions
+            prof = profile_folder(folder, graph, x[: args.m4_inputs], dsp=True)
+            dsp, cycles = prof["total"]["instructions"], prof["total"]["cycles"]
+            m4 = toolchain.built(folder, "cortex-m4")
             m4_out, _ = toolchain.run(folder, x[: args.m4_inputs], "cortex-m4")
             m4_want = want[: args.m4_inputs]
             exact = exact and bool(np.array_equal(m4_out.reshape(m4_want.shape), m4_want))
@@ -106,6 +109,7 @@ def main() -> None:
                 "MACs/instr, plain": f"{n_macs / plain:.3f}",
                 "M4 instr, DSP": f"{dsp:,.0f}",
                 "MACs/instr, DSP": f"{n_macs / dsp:.3f}",
+                "M4 cycles est., DSP": f"{cycles:,.0f}",
                 "M4 flash B": f"{m4.flash_bytes:,}",
                 "M4 RAM B": f"{m4.ram_bytes:,}",
             }

@@ -16,7 +16,7 @@ import numpy as np
 from edgenn import layout, toolchain
 from edgenn.evaluate.runners import TFLMRunner
 from edgenn.export.codegen import generate
-from edgenn.graph.tflite import Graph, Op, parse_tflite
+from edgenn.graph.tflite import Graph, Op, parse_tflite, read_tflite
 from edgenn.reference import op_macs, traits
 from edgenn.reference.base import CONSTANT_KINDS
 
@@ -34,6 +34,40 @@ def _params(graph: Graph, op: Op) -> int:
     )
 
 
+def layers(gen) -> list[dict]:
+    """Per-layer figures of generated C (`edgenn.export.codegen.generate`), in the order the code runs
+    the layers: MACs, parameters, activation bytes, bytes live in the arena, bytes of constants."""
+    plan, graph = gen.plan, gen.graph
+    consts: dict[int, int] = {}
+    for op_index, _, _, nbytes in gen.const_items:
+        consts[op_index] = consts.get(op_index, 0) + nbytes
+    out = []
+    for step, op in enumerate(graph.ops):
+        t = graph.tensors[op.outputs[0]]
+        out.append(
+            {
+                "index": op.index,
+                "op": op.name,
+                "name": t.name,
+                "output_shape": list(t.shape),
+                "params": _params(graph, op),
+                "macs": op_macs(graph, op),
+                "activation_bytes": t.nbytes,
+                "live_bytes": plan.live_bytes(step),
+                "const_bytes": consts.get(op.index, 0),
+                "shares_input_bytes": any(
+                    plan.buffer_of.get(i) == plan.buffer_of.get(op.outputs[0]) for i in op.inputs if i >= 0
+                ),
+            }
+        )
+    return out
+
+
+def layers_of_model(tflite: Path, name: str = "model") -> list[dict]:
+    """`layers` of the C that `edgenn codegen` makes from `tflite` (generated in memory, not compiled)."""
+    return layers(generate(read_tflite(tflite), name, "edgenn eval"))
+
+
 def analyze(target: Path, build_target: str | None = None) -> dict:
     """Per-layer and total footprint of `target` (a build directory or a .tflite)."""
     tflite, name = layout.resolve_model(target)
@@ -42,30 +76,10 @@ def analyze(target: Path, build_target: str | None = None) -> dict:
     gen = generate(graph, name, "edgenn analyze")
     plan, graph = gen.plan, gen.graph  # layers in the order the generated code runs them
 
-    consts: dict[int, dict[str, int]] = {}
-    for op_index, _, kind, nbytes in gen.const_items:
-        by = consts.setdefault(op_index, {})
-        by[kind] = by.get(kind, 0) + nbytes
-    totals = {k: sum(c.get(k, 0) for c in consts.values()) for k in CONSTANT_KINDS}
-
-    layers = []
-    for step, op in enumerate(graph.ops):
-        out = graph.tensors[op.outputs[0]]
-        layers.append(
-            {
-                "index": op.index,
-                "op": op.name,
-                "output_shape": list(out.shape),
-                "params": _params(graph, op),
-                "macs": op_macs(graph, op),
-                "activation_bytes": out.nbytes,
-                "live_bytes": plan.live_bytes(step),
-                "const_bytes": sum(consts.get(op.index, {}).values()),
-                "shares_input_bytes": any(
-                    plan.buffer_of.get(t) == plan.buffer_of.get(op.outputs[0]) for t in op.inputs if t >= 0
-                ),
-            }
-        )
+    totals = {k: 0 for k in CONSTANT_KINDS}
+    for _, _, kind, nbytes in gen.const_items:
+        totals[kind] = totals.get(kind, 0) + nbytes
+    table = layers(gen)
 
     measured_on = build_target or toolchain.device_target()
     with tempfile.TemporaryDirectory() as tmp:
@@ -87,7 +101,7 @@ def analyze(target: Path, build_target: str | None = None) -> dict:
         "ram": {"arena": plan.arena_bytes, "other": built.ram_bytes - plan.arena_bytes},
         "ram_lower_bound_bytes": plan.lower_bound_bytes,
         "tflm_arena_bytes": tflm,
-        "macs": sum(layer["macs"] for layer in layers),
+        "macs": sum(layer["macs"] for layer in table),
         "planner": plan.heuristic,
-        "layers": layers,
+        "layers": table,
     }

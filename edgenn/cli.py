@@ -18,6 +18,7 @@ from edgenn.console import held_warnings
 from edgenn.errors import EdgeNNError
 from edgenn.options import (
     Floats,
+    IncreaseType,
     build_dir_argument,
     calib_option,
     data_option,
@@ -139,16 +140,53 @@ def codegen(target, output, name):
 
 @cli.command()
 @target_argument
-@click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON (schema 1) instead of tables.")
+@click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON (schema 'analyze'), not tables.")
 def analyze(target, as_json):
     """Flash, RAM and MACs of TARGET (a build dir or a .tflite), layer by layer, against TFLM's arena."""
     import json
 
     from edgenn.analyze import analyze as do_analyze
     from edgenn.evaluate.summary import print_analysis
+    from edgenn.schemas import produced
 
     r = do_analyze(target)
+    produced(r, "analyze")
     click.echo(json.dumps(r, indent=2)) if as_json else print_analysis(r)
+
+
+@cli.command()
+@target_argument
+@click.option(
+    "--target", "device", type=click.Choice(["cortex-m4"]), default="cortex-m4", show_default=True, help="The core."
+)
+@click.option(
+    "--inputs",
+    type=path(),
+    default=None,
+    help=".npy of samples to run (int8 codes, or floats quantized with the model's input scale). Default: the "
+    "speed benchmark's random int8 inputs.",
+)
+@click.option("--count", type=click.IntRange(min=1), default=2, show_default=True, help="Samples run (the first).")
+@click.option("--dsp/--no-dsp", default=True, show_default=True, help="The Cortex-M4's SIMD kernels.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the profile as JSON (schema 'profile') instead of a table."
+)
+def profile(target, device, inputs, count, dsp, as_json):
+    """Instructions per layer of TARGET (a build dir or a .tflite) on an emulated core, counted by QEMU.
+
+    MACs per instruction per layer, and cycles estimated with the cost model in docs/cost-model.md.
+    The total is the instruction count `benchmarks/speed.py` reports for the same model and inputs."""
+    import json
+
+    from edgenn.data.splits import load_npy
+    from edgenn.profile import print_profile
+    from edgenn.profile import profile as do_profile
+    from edgenn.schemas import produced
+
+    x = load_npy(inputs) if inputs is not None else None
+    r = do_profile(target, device, x, count, dsp)
+    produced(r, "profile")
+    click.echo(json.dumps(r, indent=2)) if as_json else print_profile(r)
 
 
 @cli.group()
@@ -231,32 +269,126 @@ def eval_(target, data, calib, task, output):
     click.echo(f"wrote {build.path}/report.json, report.md, accuracy_vs_size.png")
 
 
+def _write_result(result: dict, json_file, markdown_file, junit_file=None) -> None:
+    from edgenn.gate.outputs import write
+
+    for p in write(result, json_file, markdown_file, junit_file):
+        click.echo(f"wrote {p}", err=True)
+
+
+_share = click.FloatRange(0.0, 1.0)
+_result_files = (
+    click.option("--json", "json_file", type=path(), default=None, help="Write the result as JSON (schema 'gate')."),
+    click.option(
+        "--markdown", "markdown_file", type=path(), default=None, help="Write the result as a Markdown table."
+    ),
+)
+
+
+def _with(options):
+    def attach(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return attach
+
+
 @cli.command()
 @build_dir_argument
+@data_option
+@click.option(
+    "--samples", type=click.IntRange(min=1), default=200, show_default=True, help="Samples to run, from the first."
+)
+def validate(build_dir, data, samples):
+    """Where the quantization loss comes from: float vs int8 activations, layer by layer.
+
+    Runs BUILD_DIR's float and int8 models with every intermediate tensor exposed and writes validate.json
+    (cos, l2r, rmse, mae, nse per layer, and the error each layer adds) and validate.png."""
+    from edgenn.evaluate.validate import print_validation, write
+    from edgenn.evaluate.validate import validate as do_validate
+
+    r = do_validate(build_dir, data, samples, _command_line())
+    print_validation(r)
+    _paths(write(r, build_dir).values())
+
+
+@cli.command()
+@build_dir_argument
+@click.option(
+    "--baseline", type=path(), default=None, help="The build to compare with: a build folder or a report.json."
+)
 @click.option("--max-flash", type=click.IntRange(min=1), default=None, help="Flash budget in bytes.")
 @click.option("--max-ram", type=click.IntRange(min=1), default=None, help="RAM budget in bytes.")
-@click.option("--min-accuracy", type=click.FloatRange(0.0, 1.0), default=None, help="Minimum int8 accuracy (0-1).")
+@click.option(
+    "--max-instructions", type=click.IntRange(min=1), default=None, help="Instructions per inference (Cortex-M4)."
+)
+@click.option("--min-accuracy", type=_share, default=None, help="Classification: minimum int8 top-1 (0-1).")
+@click.option(
+    "--min-class-recall", type=_share, default=None, help="Classification: minimum recall of every class (0-1)."
+)
+@click.option("--max-mae", type=click.FloatRange(min=0.0), default=None, help="Regression: maximum int8 MAE.")
+@click.option("--min-auc", type=_share, default=None, help="Anomaly detection: minimum int8 ROC AUC (0-1).")
 @click.option(
     "--max-drop", type=click.FloatRange(min=0.0), default=None, help="Maximum float→int8 accuracy drop, in pp."
 )
-def gate(build_dir, max_flash, max_ram, min_accuracy, max_drop):
-    """Check BUILD_DIR's report against budgets. Exit 0 pass, 1 a budget failed, 2 bad input.
+@click.option("--max-flash-increase", type=IncreaseType(), default=None, help="Over the baseline: '2%' or bytes.")
+@click.option("--max-ram-increase", type=IncreaseType(), default=None, help="Over the baseline: '2%' or bytes.")
+@click.option(
+    "--max-latency-increase", type=IncreaseType(), default=None, help="Over the baseline: '2%' or instructions."
+)
+@click.option(
+    "--max-accuracy-drop",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    help="Maximum drop of the int8 score below the baseline's, in pp.",
+)
+@click.option("--junit", "junit_file", type=path(), default=None, help="Write JUnit XML: one test case per check.")
+@_with(_result_files)
+def gate(build_dir, baseline, junit_file, json_file, markdown_file, **budgets):
+    """Check BUILD_DIR's report against budgets and, with --baseline, against another build.
 
-    Options override the recipe's [budgets]. The result is written into report.json and report.md.
+    \b
+    Exit 0 every check passed, 1 a budget failed, 2 bad input. Options override the recipe's [budgets];
+    budgets against the baseline are skipped when there is none. The checks are written into report.json
+    and report.md; with GITHUB_STEP_SUMMARY set, the Markdown table is appended to the job summary.
     """
     from edgenn import pipeline
-    from edgenn.evaluate.summary import print_gates
+    from edgenn.console import warning
+    from edgenn.gate.outputs import print_result
     from edgenn.layout import BuildDir
 
-    rows = pipeline.gate(
-        BuildDir(build_dir),
-        max_flash_bytes=max_flash,
-        max_ram_bytes=max_ram,
-        min_int8_accuracy=min_accuracy,
-        max_accuracy_drop_pp=max_drop,
-    )
-    if not print_gates([c.as_dict() for c in rows]):
+    names = {
+        "max_flash": "max_flash_bytes",
+        "max_ram": "max_ram_bytes",
+        "min_accuracy": "min_int8_accuracy",
+        "max_drop": "max_accuracy_drop_pp",
+        "max_accuracy_drop": "max_accuracy_drop_from_baseline_pp",
+    }
+    budgets = {names.get(k, k): v for k, v in budgets.items()}
+    rows, result = pipeline.gate(BuildDir(build_dir), baseline, _command_line(), **budgets)
+    for note in result["notes"]:
+        warning(note)
+    print_result(result)
+    _write_result(result, json_file, markdown_file, junit_file)
+    if not result["passed"]:
         sys.exit(EXIT_BUDGET_FAILED)
+
+
+@cli.command()
+@click.argument("a", type=path())
+@click.argument("b", type=path())
+@_with(_result_files)
+def diff(a, b, json_file, markdown_file):
+    """Compare B with A (each a build folder, a report.json or a .tflite): totals and every layer.
+
+    Nothing is checked: the exit code is 0 unless an input is bad (2)."""
+    from edgenn.gate import diff as do_diff
+    from edgenn.gate.outputs import print_result
+
+    result = do_diff(a, b, _command_line())
+    print_result(result)
+    _write_result(result, json_file, markdown_file)
 
 
 @cli.command()

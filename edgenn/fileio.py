@@ -76,8 +76,13 @@ def write_text(dest: str | Path, text: str) -> Path:
     return write_bytes(dest, text.encode("utf-8"))
 
 
-def write_json(dest: str | Path, obj) -> Path:
-    return write_text(dest, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+def write_json(dest: str | Path, obj, schema: str | None = None) -> Path:
+    """`obj` as JSON, atomically; with `schema` (a name in edgenn.schemas), checked against it first."""
+    if schema is not None:
+        from edgenn.schemas import produced
+
+        produced(obj, schema)
+    return write_text(dest, json.dumps(obj, indent=2, sort_keys=False, allow_nan=False) + "\n")
 
 
 def write_npy(dest: str | Path, array) -> Path:

@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgenn import schemas
 from edgenn.errors import BuildDirError
 from edgenn.recipe import TASKS
 from edgenn.schemas import check
@@ -36,6 +35,8 @@ C_ARRAY_SUFFIX = "_data"  # `edgenn export` writes <model name>_data.h and <mode
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 PLOT = "accuracy_vs_size.png"
+VALIDATE_JSON = "validate.json"  # float against int8, layer by layer
+VALIDATE_PLOT = "validate.png"
 C_DIR = "c"
 SPEAKER_DIR = "speaker_held_out"  # a second build on the speaker-held-out split (audio recipes)
 SPEAKER_JSON = "speaker_held_out.json"
@@ -59,6 +60,8 @@ MADE_BY = {
     REPORT_JSON: "edgenn eval",
     REPORT_MD: "edgenn eval",
     PLOT: "edgenn eval",
+    VALIDATE_JSON: "edgenn validate",
+    VALIDATE_PLOT: "edgenn validate",
     SPEAKER_JSON: "edgenn run",
     FRONTEND_FOOTPRINT: "edgenn run",
 }
@@ -76,16 +79,22 @@ def default_build_dir(name: str) -> Path:
     return BUILD_ROOT / name
 
 
-def read_json_object(path: Path, spec: dict | None = None) -> dict | None:
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_json_object(path: Path, schema: str | None = None) -> dict | None:
     """A JSON object an earlier step wrote, or None when the file is absent; a BuildDirError when
-    unreadable, too large, or (with `spec`, edgenn.schemas) not as edgenn writes it."""
+    unreadable, too large, or (with `schema`, a name in edgenn.schemas) not as edgenn writes it.
+
+    NaN and Infinity, which Python's json accepts but the standard does not, are refused."""
     if not path.is_file():
         return None
     if path.stat().st_size > MAX_JSON_BYTES:
         raise BuildDirError(path, f"larger than {MAX_JSON_BYTES:,} bytes: not a file edgenn wrote")
     try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+        found = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+    except ValueError as exc:  # malformed, or NaN/Infinity
         raise BuildDirError(path, f"not valid JSON: {exc}") from None
     except (UnicodeDecodeError, OSError) as exc:
         raise BuildDirError(path, f"unreadable ({exc})") from None
@@ -93,8 +102,8 @@ def read_json_object(path: Path, spec: dict | None = None) -> dict | None:
         raise BuildDirError(path, "not valid JSON: nested too deeply") from None
     if not isinstance(found, dict):
         raise BuildDirError(path, "unreadable (not a JSON object)")
-    if spec is not None:
-        check(found, spec, path)
+    if schema is not None:
+        check(found, schema, path)
     return found
 
 
@@ -121,10 +130,10 @@ class BuildDir:
         return (self.path / SOURCE_JSON).is_file()
 
     def source(self) -> dict | None:
-        return read_json_object(self.path / SOURCE_JSON, schemas.SOURCE)
+        return read_json_object(self.path / SOURCE_JSON, "source")
 
     def history(self) -> dict | None:
-        return read_json_object(self.path / HISTORY, schemas.HISTORY)
+        return read_json_object(self.path / HISTORY, "history")
 
     def missing(self, name: str, why: str = "missing") -> BuildDirError:
         """The error for a file this build lacks, naming the command that makes it."""

@@ -53,6 +53,20 @@ task_option = click.option(
 device_target_option = click.option("--target", type=click.Choice(TARGETS), default="host", show_default=True)
 
 
+class IncreaseType(click.ParamType):
+    """An allowed increase over the baseline: '2%' or an amount (bytes, instructions)."""
+
+    name = "N|P%"
+
+    def convert(self, value, param, ctx):
+        from edgenn.recipe import Increase
+
+        try:
+            return Increase.parse(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 class Floats(click.ParamType):
     """Comma-separated numbers, as a tuple of floats."""
 

@@ -130,14 +130,19 @@ def evaluate(build: BuildDir, data: Path | None = None, command: str = "edgenn e
 
     The recipe's budgets, when it has some, are checked and recorded in the report.
     """
+    from edgenn.analyze import layers_of_model
     from edgenn.evaluate.evaluate import evaluate as do_evaluate
     from edgenn.evaluate.report import write
-    from edgenn.gate import NoBudgets, checks, recipe_budgets
+    from edgenn.gate import NoBudgets, checks, from_report, recipe_budgets
+    from edgenn.graph.tflite import read_tflite
+    from edgenn.profile import latency
 
     with stage("eval"), log_into(build / layout.LOG):
         report = do_evaluate(build.path, data, command)
+        report["layers"] = layers_of_model(build / layout.TFLITE_INT8, build.name)
+        report["latency"] = latency(build / layout.C_DIR, read_tflite(build / layout.TFLITE_INT8), report["layers"])
     try:
-        report["gates"] = [c.as_dict() for c in checks(report, recipe_budgets(build.path), build.path)]
+        report["gates"] = [c.as_dict() for c in checks(from_report(report, build.path), recipe_budgets(build.path))]
     except NoBudgets:
         report["gates"] = []
     write(report, build.path)
@@ -172,21 +177,25 @@ def evaluate_model(
         raise
 
 
-def gate(build: BuildDir, **budgets) -> list:
-    """Check the build's report against its budgets (recipe's, overridden by `budgets`); record the result.
+def gate(build: BuildDir, baseline: Path | None = None, command: str = "edgenn gate", **budgets) -> tuple[list, dict]:
+    """Check the build's report against its budgets (recipe's, overridden by `budgets`) and, when given,
+    against a baseline build or report.json; record the checks in the report.
 
     The checks replace the report's gates in report.json and report.md, so that a failed gate never
     leaves a "pass" behind.
+
+    Returns:
+        (the checks, the result as `edgenn gate --json` writes it)
     """
     from edgenn.evaluate.report import write
     from edgenn.gate import gate as do_gate
     from edgenn.gate import load_report
 
-    rows = do_gate(build.path, **budgets)
-    report = load_report(build.path)
+    rows, result = do_gate(build.path, baseline, command, **budgets)
+    report = load_report(build.require(layout.REPORT_JSON))
     report["gates"] = [c.as_dict() for c in rows]
     write(report, build.path, with_plot=False)
-    return rows
+    return rows, result
 
 
 def sweep(recipe_path: Path, output: Path | None = None, command: str = "edgenn sweep", **grid) -> tuple[dict, list]:

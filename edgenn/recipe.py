@@ -148,11 +148,52 @@ class OptimizeSpec:
 
 
 @dataclass(frozen=True)
+class Increase:
+    """How much a figure may grow over the baseline's: a share of it ("2%") or an amount ("512")."""
+
+    amount: float
+    relative: bool
+
+    @classmethod
+    def parse(cls, value) -> Increase:
+        """'2%', '2.5 %', '512', 512 → an Increase; ValueError saying what is accepted otherwise."""
+        if isinstance(value, Increase):
+            return value
+        text = str(value).strip()
+        relative = text.endswith("%")
+        try:
+            amount = float(text.removesuffix("%").strip())
+        except ValueError:
+            amount = float("nan")
+        if isinstance(value, bool) or not amount >= 0 or amount == float("inf"):
+            raise ValueError(f"must be a percentage like '2%' or a non-negative amount like 512, got {value!r}")
+        return cls(amount, relative)
+
+    def allowed(self, baseline: float) -> float:
+        """The largest increase over `baseline` this allows."""
+        return abs(baseline) * self.amount / 100.0 if self.relative else self.amount
+
+    def __str__(self) -> str:
+        return f"+{self.amount:g}%" if self.relative else f"+{self.amount:,g}"
+
+
+@dataclass(frozen=True)
 class Budgets:
+    """What a build must meet. Absolute budgets hold on their own; the increases and the accuracy drop
+    against a baseline apply when the gate is given one (`edgenn gate --baseline`)."""
+
     max_flash_bytes: int | None = None
     max_ram_bytes: int | None = None
-    min_int8_accuracy: float | None = None
-    max_accuracy_drop_pp: float | None = None
+    min_int8_accuracy: float | None = None  # classification: top-1 of the int8 model on TFLM
+    max_accuracy_drop_pp: float | None = None  # float minus int8, percentage points
+    max_instructions: int | None = None  # per inference on the emulated Cortex-M4 (edgenn profile)
+    min_class_recall: float | None = None  # classification: the lowest recall of any class
+    max_mae: float | None = None  # regression
+    min_auc: float | None = None  # anomaly detection
+    max_flash_increase: Increase | None = None
+    max_ram_increase: Increase | None = None
+    max_latency_increase: Increase | None = None
+    max_accuracy_drop_from_baseline_pp: float | None = None  # baseline's int8 score minus this build's
 
 
 @dataclass(frozen=True)
@@ -199,6 +240,12 @@ def _section(path: Path, raw: dict, name: str, cls, extra_checks=None):
         if key not in fields:
             raise RecipeError(path, f"unknown key '{name}.{key}' (known: {', '.join(sorted(fields))})")
         annotation = str(fields[key].type)
+        if "Increase" in annotation:
+            try:
+                kwargs[key] = Increase.parse(value)
+            except ValueError as exc:
+                raise RecipeError(path, f"'{name}.{key}' {exc}") from None
+            continue
         if "int" in annotation and "float" not in annotation:
             types: tuple[type, ...] = (int,)
         elif "float" in annotation:
@@ -348,9 +395,14 @@ def load_recipe(path: str | Path) -> Recipe:
     budgets = _section(path, raw, "budgets", Budgets)
     _positive(path, "budgets.max_flash_bytes", budgets.max_flash_bytes)
     _positive(path, "budgets.max_ram_bytes", budgets.max_ram_bytes)
+    _positive(path, "budgets.max_instructions", budgets.max_instructions)
     _positive(path, "budgets.max_accuracy_drop_pp", budgets.max_accuracy_drop_pp, allow_zero=True)
-    if budgets.min_int8_accuracy is not None and not 0.0 <= budgets.min_int8_accuracy <= 1.0:
-        raise RecipeError(path, f"'budgets.min_int8_accuracy' must be in [0, 1], got {budgets.min_int8_accuracy}")
+    _positive(path, "budgets.max_accuracy_drop_from_baseline_pp", budgets.max_accuracy_drop_from_baseline_pp, True)
+    _positive(path, "budgets.max_mae", budgets.max_mae, allow_zero=True)
+    for key in ("min_int8_accuracy", "min_class_recall", "min_auc"):
+        value = getattr(budgets, key)
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise RecipeError(path, f"'budgets.{key}' must be in [0, 1], got {value}")
 
     frontend = _frontend(path, raw, data, model)
     optimize = _section(path, raw, "optimize", OptimizeSpec)

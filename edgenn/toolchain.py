@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgenn import layout, schemas
+from edgenn import layout
 from edgenn.clib import FIRMWARE, TARGETS
 from edgenn.errors import BuildDirError, DataError, EdgeNNError
 from edgenn.export.cgen import C_TYPES
@@ -65,7 +65,7 @@ def manifest(folder: Path) -> dict:
     path = Path(folder) / MANIFEST
     if not path.is_file():
         raise BuildDirError(folder, f"not a generated C folder (no {MANIFEST}): run 'edgenn codegen' first")
-    return layout.read_json_object(path, schemas.C_MANIFEST)
+    return layout.read_json_object(path, "c-manifest")
 
 
 def device_target() -> str:
@@ -80,6 +80,10 @@ def built_targets(folder: Path) -> list[str]:
     """The targets `folder` has been built for, devices before the host."""
     built = [t for t in TARGETS if (build_dir(folder, t) / "model.size").is_file()]
     return sorted(built, key=lambda t: t == "host")
+
+
+def have_tools(target: str) -> bool:
+    return all(shutil.which(tool) is not None for tool, _ in TOOLS[target])
 
 
 def require_tools(target: str) -> None:
@@ -222,14 +226,90 @@ def run(folder: Path, inputs: np.ndarray, target: str = "host", repeat: int = 1)
     return out.reshape(count, *out_shape), ns
 
 
-def symbol_address(elf: Path, symbol: str) -> str:
-    """The address of `symbol` in a Cortex-M ELF, as hex text."""
+def symbols(elf: Path) -> dict[str, int]:
+    """Every named symbol of a Cortex-M ELF (functions, objects and local labels) with its address."""
     proc = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True, check=True)
+    found: dict[str, int] = {}
     for line in proc.stdout.splitlines():
         parts = line.split()
-        if len(parts) == 3 and parts[2] == symbol:
-            return "0x" + parts[0]
-    raise EdgeNNError(elf, f"symbol {symbol} not found")
+        if len(parts) == 3:
+            found.setdefault(parts[2], int(parts[0], 16))
+    return found
+
+
+def symbol_address(elf: Path, symbol: str, table: dict[str, int] | None = None) -> str:
+    """The address of `symbol` in a Cortex-M ELF (looked up in `table`, from `symbols`, when given), as hex text."""
+    address = (symbols(elf) if table is None else table).get(symbol)
+    if address is None:
+        raise EdgeNNError(elf, f"symbol {symbol} not found")
+    return f"0x{address:08x}"
+
+
+@dataclass(frozen=True)
+class InstructionCounts:
+    """What the counting plugin saw between the begin and end markers, summed over a whole run.
+
+    `bins[b]` holds the instructions counted in bin b: bin 0 from `begin` up to the first mark
+    and after any mark given bin 0; bin b > 0 from a mark given bin b up to the next mark.
+    `segments` lists each straight run of instructions that executed, as (bin, start address,
+    instructions in it, executions): a cost model weights the instructions with them.
+    """
+
+    inputs: int  # samples the run processed (1 when unknown)
+    bins: tuple[int, ...]
+    segments: tuple[tuple[int, int, int, int], ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.bins)
+
+    @property
+    def per_inference(self) -> float:
+        return self.total / self.inputs
+
+
+def _plugin(elf: Path) -> Path:
+    """The counting plugin (edgenn/firmware/tools/insn_count.c), built beside the ELF on first use."""
+    plugin = Path(elf).parent / "insn_count.so"
+    source = FIRMWARE / "tools" / "insn_count.c"
+    if not plugin.is_file() or plugin.stat().st_mtime < source.stat().st_mtime:
+        subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(plugin), str(source)], check=True)
+    return plugin
+
+
+def plugin_counts(
+    elf: Path, begin: str, end: str, workdir: Path, marks: dict[int, int] | None = None, inputs: int = 1
+) -> InstructionCounts:
+    """Run the firmware under QEMU in `workdir` (its input files there) and count its instructions.
+
+    Counting runs from each call to the function `begin` to the next call to `end`. `marks` maps
+    code addresses to bins (see InstructionCounts); without marks everything is bin 0.
+    """
+    elf = Path(elf)
+    workdir = Path(workdir)
+    out = workdir / "insn_count.txt"
+    table = symbols(elf)
+    args = f"begin={symbol_address(elf, begin, table)},end={symbol_address(elf, end, table)},out={out}"
+    if marks:
+        listing = workdir / "insn_marks.txt"
+        listing.write_text("".join(f"0x{addr:x} {b}\n" for addr, b in marks.items()), encoding="ascii")
+        args += f",marks={listing}"
+    execute(qemu_command(elf) + ["-plugin", f"{_plugin(elf).resolve()},{args}"], workdir, elf)
+    bins: dict[int, int] = {}
+    segments = []
+    total = None
+    for line in out.read_text(encoding="ascii").splitlines():
+        kind, *values = line.split()
+        if kind == "total":
+            total = int(values[0])
+        elif kind == "bin":
+            bins[int(values[0])] = int(values[1])
+        elif kind == "seg":
+            segments.append((int(values[0]), int(values[1], 16), int(values[2]), int(values[3])))
+    counts = InstructionCounts(inputs, tuple(bins.get(b, 0) for b in range(max(bins, default=0) + 1)), tuple(segments))
+    if total is None or counts.total != total:
+        raise EdgeNNError(out, "the counting plugin wrote an incomplete result")
+    return counts
 
 
 def instructions_between(elf: Path, begin: str, end: str, workdir: Path) -> int:
@@ -238,21 +318,14 @@ def instructions_between(elf: Path, begin: str, end: str, workdir: Path) -> int:
     The firmware runs under QEMU in `workdir` (its input files there) with our counting plugin
     (edgenn/firmware/tools/insn_count.c), built beside the ELF on first use.
     """
-    plugin = Path(elf).parent / "insn_count.so"
-    source = FIRMWARE / "tools" / "insn_count.c"
-    if not plugin.is_file() or plugin.stat().st_mtime < source.stat().st_mtime:
-        subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(plugin), str(source)], check=True)
-    out = Path(workdir) / "n.txt"
-    args = f"begin={symbol_address(elf, begin)},end={symbol_address(elf, end)},out={out}"
-    execute(qemu_command(elf) + ["-plugin", f"{plugin.resolve()},{args}"], Path(workdir), elf)
-    return int(out.read_text())
+    return plugin_counts(elf, begin, end, workdir).total
 
 
-def count_instructions(folder: Path, inputs: np.ndarray) -> float:
-    """Guest instructions per inference on the emulated Cortex-M4, counted by a QEMU plugin.
+def instruction_counts(folder: Path, inputs: np.ndarray, marks: dict[int, int] | None = None) -> InstructionCounts:
+    """Run the Cortex-M4 build of `folder` on `inputs` under QEMU and count what each invocation executes.
 
     The count covers each invocation between the runner's two marker calls (input copy-in and
-    output copy-out included), averaged over the inputs.
+    output copy-out included). `count_instructions` and the profiler both count through here.
     """
     require_tools("cortex-m4")
     folder = Path(folder)
@@ -261,7 +334,18 @@ def count_instructions(folder: Path, inputs: np.ndarray) -> float:
         raise BuildDirError(elf, f"missing: run 'edgenn firmware build {folder} --target cortex-m4' first")
     x = prepare_inputs(folder, np.asarray(inputs))
     count = x.size // int(np.prod(tuple(manifest(folder)["input"]["shape"])))
+    if count == 0:
+        raise DataError(None, "no inputs to count instructions on")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "inputs.bin").write_bytes(np.ascontiguousarray(x).tobytes())
-        return instructions_between(elf, "edgenn_bench_begin", "edgenn_bench_end", tmp) / count
+        return plugin_counts(elf, "edgenn_bench_begin", "edgenn_bench_end", tmp, marks, count)
+
+
+def count_instructions(folder: Path, inputs: np.ndarray) -> float:
+    """Guest instructions per inference on the emulated Cortex-M4, counted by a QEMU plugin.
+
+    The count covers each invocation between the runner's two marker calls (input copy-in and
+    output copy-out included), averaged over the inputs.
+    """
+    return instruction_counts(folder, inputs).per_inference

@@ -33,6 +33,7 @@ from edgenn.console import warning
 from edgenn.errors import DataError, EdgeNNError, ModelFileError, UnsupportedError, first_line
 from edgenn.fileio import write_dir
 from edgenn.layout import TASKS
+from edgenn.schemas import produced
 
 SOURCE_JSON = layout.SOURCE_JSON
 FORMATS = {".keras": "keras", ".h5": "h5", ".hdf5": "h5", ".tflite": "tflite", ".onnx": "onnx"}
@@ -537,6 +538,7 @@ def import_model(
         "artifacts": sorted(result.artifacts),
         "warnings": warnings,
     }
+    produced(source, "source")
     files = {**result.artifacts, SOURCE_JSON: (json.dumps(source, indent=2, ensure_ascii=False) + "\n").encode()}
     write_dir(out_dir, files)
     for message in warnings:

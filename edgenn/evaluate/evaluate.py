@@ -177,6 +177,9 @@ REFERENCE_INT8 = "tflite_int8_tflm"
 INT8_PEERS = ("tflite_int8", "tflite_int8_ref", "tflite_int8_as_onnx", "c_int8")
 FLOAT_REFERENCE = "keras_float"
 FLOAT_PEERS = ("tflite_float", "onnx_float")
+# The float model the validation compares against: the trained model's recorded outputs, else its TFLite.
+FLOAT_REFERENCES = ("keras_float", "tflite_float")
+C_VARIANT = "c_int8"
 
 
 RANDOM_PROBES = 200
@@ -235,19 +238,20 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
             if isinstance(runner, TFLMRunner):
                 arena = runner.arena_bytes()
             value = metrics.score(kind, dequantize(out, runner.output_quant), y, x)
-            rows.append(
-                {
-                    "name": v.name,
-                    "format": v.format,
-                    "precision": v.precision,
-                    "runner": v.runner,
-                    "accuracy": value if kind == "classification" else None,
-                    "score": value,
-                    "size_bytes": v.size_bytes(build_dir),
-                    "artifact": v.artifact,
-                    "description": v.description,
-                }
-            )
+            row = {
+                "name": v.name,
+                "format": v.format,
+                "precision": v.precision,
+                "runner": v.runner,
+                "accuracy": value if kind == "classification" else None,
+                "score": value,
+                "size_bytes": v.size_bytes(build_dir),
+                "artifact": v.artifact,
+                "description": v.description,
+            }
+            if kind == "classification":
+                row["class_recall"] = metrics.class_recall(out, y, len(labels))
+            rows.append(row)
 
     agreement = {
         "int8_reference": REFERENCE_INT8,
@@ -283,9 +287,37 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
         "tflite_ops": list(graph.op_names),
         "variants": rows,
         "agreement": agreement,
+        "validation": validation(graph, outputs, runners, rows),
         "footprint": footprint(build_dir, graph.size_bytes, arena),
         "gates": [],
         **_speaker_held_out(build_dir),
+    }
+
+
+def validation(graph, outputs: dict[str, np.ndarray], runners: dict[str, Runner], rows: list[dict]) -> dict:
+    """How close the generated C, TFLM and the float model are on the evaluated data, per model output.
+
+    Each comparison measures `a` against the reference `b` on dequantized values (metrics.closeness):
+    C against TFLM (bit-exact by design), then C and TFLM against the float model (what quantization
+    costs). Only pairs whose variants ran are listed.
+    """
+    float_reference = next((name for name in FLOAT_REFERENCES if name in outputs), None)
+    scores = {row["name"]: row["score"] for row in rows}
+    comparisons = []
+    for a, b in ((C_VARIANT, REFERENCE_INT8), (C_VARIANT, float_reference), (REFERENCE_INT8, float_reference)):
+        if a not in outputs or b not in outputs:
+            continue
+        qa, qb = runners[a].output_quant, runners[b].output_quant
+        close = metrics.closeness(dequantize(outputs[a], qa), dequantize(outputs[b], qb))
+        # Codes compare only under one scale and zero point; else the difference in LSB means nothing.
+        lsb = metrics.max_lsb(outputs[a], outputs[b]) if qa is not None and qa == qb else None
+        comparisons.append({"a": a, "b": b, "score": scores[a], **close, "max_lsb": lsb})
+    out = graph.output_tensor()
+    return {
+        "float_reference": float_reference,
+        "int8_reference": REFERENCE_INT8,
+        "outputs": [{"index": 0, "name": out.name, "shape": list(out.shape), "comparisons": comparisons}],
+        "definitions": {"score": "the task's metric (see metric) of a", **metrics.CLOSENESS_DEFINITIONS},
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgenn import layout
+from edgenn.errors import shown
 from edgenn.fileio import atomic_path, write_json, write_text
 
 TFLM_ROUTE = {
@@ -89,6 +90,8 @@ def markdown(report: dict) -> str:
         ]
         for name, a in agreement["float"].items():
             lines.append(f"| {name} | {_pct(a['top1_agreement'])} | {a['max_abs_diff']:.2e} |")
+    lines += _recall_lines(report)
+    lines += _validation_lines(report)
     held = report.get("speaker_held_out")
     if held:
         lines += [
@@ -116,6 +119,80 @@ def markdown(report: dict) -> str:
             lines.append(f"| {g['name']} | {g['value']} | {g['limit']} | {'pass' if g['passed'] else 'FAIL'} |")
     lines += ["", f"![accuracy vs size]({layout.PLOT})", ""]
     return "\n".join(lines)
+
+
+def _num(value: float | None, digits: int = 4) -> str:
+    return "n/a" if value is None else f"{value:.{digits}g}"
+
+
+def _cell(text: str, limit: int = 80) -> str:
+    """A name from a model file as one table cell: one printable line, no column break, not too long."""
+    return shown(text, limit).replace("|", "\\|").replace("`", "'")
+
+
+def _fixed(value: float | None) -> str:
+    """Figures that sit near 1 (cos, NSE): enough decimals that 0.9999 does not print as 1."""
+    return "n/a" if value is None else f"{value:.6f}"
+
+
+def _recall_lines(report: dict) -> list[str]:
+    """Recall per class: the float reference and the int8 runners the validation compares, else every variant."""
+    with_recall = [v for v in report["variants"] if v.get("class_recall") is not None]
+    if not with_recall:
+        return []
+    compared = {
+        name
+        for out in (report.get("validation") or {}).get("outputs", [])
+        for c in out["comparisons"]
+        for name in (c["a"], c["b"])
+    }
+    columns = [v for v in with_recall if v["name"] in compared] or with_recall
+    labels = report["data"]["labels"]
+    lines = [
+        "",
+        f"## Recall per class ({report['data']['split']} split)",
+        "",
+        "| class | " + " | ".join(v["name"] for v in columns) + " |",
+        "|---|" + "---:|" * len(columns),
+    ]
+    for i, label in enumerate(labels):
+        cells = [_pct(v["class_recall"][i]) if i < len(v["class_recall"]) else "n/a" for v in columns]
+        lines.append(f"| {_cell(label)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _validation_lines(report: dict) -> list[str]:
+    """C against TFLM, and both against the float model, on dequantized outputs."""
+    validation = report.get("validation")
+    if not validation or not any(out["comparisons"] for out in validation["outputs"]):
+        return []
+    lines = [
+        "",
+        f"## Validation on the {report['data']['split']} split",
+        "",
+        f"| output | a | b (reference) | {metric_name(report)} of a | RMSE | MAE | rel. L2 | cos | NSE | max LSB |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for out in validation["outputs"]:
+        where = f"{out['index']}: {_cell(out['name'])} ({'x'.join(map(str, out['shape']))})"
+        for c in out["comparisons"]:
+            cells = [
+                where,
+                c["a"],
+                c["b"],
+                fmt_score(report, c["score"]),
+                _num(c["rmse"]),
+                _num(c["mae"]),
+                _num(c["l2r"]),
+                _fixed(c["cos"]),
+                _fixed(c["nse"]),
+                "n/a" if c["max_lsb"] is None else str(c["max_lsb"]),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    definitions = validation.get("definitions") or {}
+    if definitions:
+        lines += [""] + [f"- {key}: {text}" for key, text in definitions.items()]
+    return lines
 
 
 def pyplot():
@@ -197,5 +274,5 @@ def write(report: dict, build_dir: Path, with_plot: bool = True) -> dict[str, Pa
     if with_plot:
         plot(report, paths["png"])
     write_text(paths["md"], markdown(report))
-    write_json(paths["json"], report)
+    write_json(paths["json"], report, schema="report")
     return paths

@@ -22,6 +22,7 @@ from edgenn.fileio import write_dir
 from edgenn.graph.tflite import Graph, Op, parse_tflite
 from edgenn.reference import OPS, interpreter
 from edgenn.reference.base import CONSTANT_KINDS
+from edgenn.schemas import produced
 
 LIBRARY_HEADERS = ("edgenn.h", "fixedpoint.h", "status.h")
 LIB_DIR = "edgenn"  # kernels and headers go in OUT/edgenn/
@@ -129,7 +130,10 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
     ident = c_identifier(name)
     prefix = ident.upper()
     unit = Unit()
-    unit.names.update({f"{ident}_arena", f"{ident}_invoke", f"{ident}_run", f"{ident}_input", f"{ident}_output"})
+    unit.names.update(
+        {f"{ident}_arena", f"{ident}_invoke", f"{ident}_run", f"{ident}_input", f"{ident}_output", f"{ident}_op_end"}
+    )
+    unit.names.update(f"{ident}_op{p.op.index}" for p in prepared)  # the profiling labels in _run
     for p in prepared:
         op = p.op
         if op.index in plan.views:
@@ -137,7 +141,8 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
             continue
         module_name = OPS[op.name]
         e = OpEmitter(graph, plan, unit, op, ident)
-        unit.calls.append(f"    {c_comment(f'op {op.index}: {op.name}')}\n    " + p.module.emit(p.params, e))
+        mark = f"{prefix}_MARK(op{op.index});"  # where the op's code starts, for a profiler (no instruction)
+        unit.calls.append(f"    {c_comment(f'op {op.index}: {op.name}')}\n    {mark}\n    {p.module.emit(p.params, e)}")
         unit.modules[module_name] = None
         for dep in getattr(p.module, "C_DEPENDS", ()):
             unit.modules[dep] = None
@@ -220,8 +225,18 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
             f"    return (const {out_type} *)(const void *)&{ident}_arena[{out_off}];",
             "}",
             "",
+            "/* Each op's code starts at a file-local assembler label, <name>_op<N>_<k>, and the last op's ends",
+            " * at <name>_op_end_<k>: a profiler tells layers apart by them. A label is no instruction. The",
+            " * compiler makes <k> unique (%=) to each copy it emits, as when it inlines _run into _invoke. */",
+            "#if defined(__GNUC__) || defined(__clang__)",
+            f'#define {prefix}_MARK(label) __asm__ volatile("{ident}_" #label "_%=:" ::: "memory")',
+            "#else",
+            f"#define {prefix}_MARK(label)",
+            "#endif",
+            "",
             f"int {ident}_run(void) {{",
             *unit.calls,
+            f"    {prefix}_MARK(op_end);",
             "    return EDGENN_OK;",
             "}",
             "",
@@ -262,6 +277,7 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
         "ops": list(graph.op_names),
         "command": command,
     }
+    produced(manifest, "c-manifest")
     files = {"model.h": header, "model.c": source, MANIFEST: json.dumps(manifest, indent=2) + "\n"}
     for h in LIBRARY_HEADERS:
         files[f"{LIB_DIR}/{h}"] = (INCLUDE / h).read_text()

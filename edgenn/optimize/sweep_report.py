@@ -139,5 +139,5 @@ def write(result: dict, out: Path) -> dict[str, Path]:
     paths = {"json": out / SWEEP_JSON, "md": out / SWEEP_MD, "png": out / PARETO_PNG}
     plot(result, paths["png"])
     write_text(paths["md"], markdown(result))
-    write_json(paths["json"], result)
+    write_json(paths["json"], result, schema="sweep")
     return paths

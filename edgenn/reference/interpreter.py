@@ -63,6 +63,15 @@ def prepare(graph: Graph, need_c: bool = False) -> list[Prepared]:
 
 def run(graph: Graph, x: np.ndarray, prepared: list[Prepared] | None = None) -> np.ndarray:
     """Run one input (with its batch axis) through the graph; returns the output tensor."""
+    return run_all(graph, x, prepared)[graph.outputs[0]]
+
+
+def run_all(graph: Graph, x: np.ndarray, prepared: list[Prepared] | None = None) -> dict[int, np.ndarray]:
+    """Run one input (with its batch axis) through the graph; returns every tensor's value by tensor index.
+
+    The constants, the input and each op's output, as the kernels computed them: what `edgenn validate`
+    compares layer by layer. No kernel writes into its inputs, so earlier values stay as they were made.
+    """
     prepared = prepared if prepared is not None else prepare(graph)
     values: dict[int, np.ndarray] = {t.index: t.data for t in graph.tensors if t.data is not None}
     values[graph.inputs[0]] = np.asarray(x).reshape(graph.input_tensor().shape)
@@ -77,4 +86,4 @@ def run(graph: Graph, x: np.ndarray, prepared: list[Prepared] | None = None) -> 
                 f"{op.name} (op {op.index}) produced {out.shape} {out.dtype}, the graph says {t.shape} {expected}"
             )
         values[op.outputs[0]] = out
-    return values[graph.outputs[0]]
+    return values

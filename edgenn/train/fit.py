@@ -152,5 +152,5 @@ def train(recipe: Recipe, build_dir: Path) -> dict:
         "samples": {"train": len(ds.y_train), "val": len(ds.y_val), "test": len(ds.y_test)},
         "history": {k: [float(v) for v in vals] for k, vals in fit.history.items()},
     }
-    write_json(build_dir / HISTORY, history)
+    write_json(build_dir / HISTORY, history, schema="history")
     return history

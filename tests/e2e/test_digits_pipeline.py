@@ -9,10 +9,11 @@ import pytest
 
 from edgenn import layout
 from edgenn.data.splits import load_build_data
+from edgenn.evaluate import metrics
 from edgenn.evaluate.metrics import accuracy, int8_agreement
 from edgenn.evaluate.runners import LiteRTRunner, OnnxRunner, TFLMRunner
 from edgenn.export.carray import array_files
-from edgenn.graph.quant import io_quant
+from edgenn.graph.quant import dequantize, io_quant
 from edgenn.graph.tflite import read_tflite
 
 
@@ -184,3 +185,56 @@ def test_ram_is_tflms_recorded_arena(report, digits_build):
 def test_markdown_report_states_definitions(digits_build):
     md = (digits_build / layout.REPORT_MD).read_text()
     assert "RecordingMicroAllocator" in md and "tflite_int8_tflm" in md
+
+
+def test_report_states_recall_per_class(report, test_split):
+    y = test_split[1]
+    labels = report["data"]["labels"]
+    counts = np.bincount(y, minlength=len(labels))
+    for v in report["variants"]:
+        recall = v["class_recall"]
+        assert len(recall) == len(labels), v["name"]
+        assert all(r is None if n == 0 else 0.0 <= r <= 1.0 for r, n in zip(recall, counts, strict=True))
+        # recall weighted by each class's share of the split is the accuracy again
+        weighted = sum(r * n for r, n in zip(recall, counts, strict=True) if r is not None) / len(y)
+        assert weighted == pytest.approx(v["accuracy"], abs=1e-12), v["name"]
+        # digits' classes are near balanced: the plain mean over classes (balanced accuracy) is close to it
+        assert np.mean([r for r in recall if r is not None]) == pytest.approx(v["accuracy"], abs=0.02), v["name"]
+
+
+def test_report_validation(report, digits_build, test_split, tflm_outputs):
+    val = report["validation"]
+    assert val["float_reference"] == "keras_float" and val["int8_reference"] == "tflite_int8_tflm"
+    assert {"rmse", "mae", "l2r", "cos", "nse", "max_lsb"} <= set(val["definitions"])
+    (out,) = val["outputs"]
+    graph = read_tflite(digits_build / layout.TFLITE_INT8)
+    assert (out["index"], out["name"], out["shape"]) == (0, graph.output_tensor().name, [1, 10])
+    pairs = {(c["a"], c["b"]): c for c in out["comparisons"]}
+    assert list(pairs) == [
+        ("c_int8", "tflite_int8_tflm"),
+        ("c_int8", "keras_float"),
+        ("tflite_int8_tflm", "keras_float"),
+    ]
+    scores = {v["name"]: v["score"] for v in report["variants"]}
+    for (a, _), c in pairs.items():
+        assert c["score"] == scores[a]
+        assert -1.0 <= c["cos"] <= 1.0 and c["rmse"] >= 0.0 and c["l2r"] >= 0.0 and c["nse"] <= 1.0
+    # The generated C is bit-exact with TFLM.
+    c_vs_tflm = pairs[("c_int8", "tflite_int8_tflm")]
+    assert c_vs_tflm["max_lsb"] == 0
+    assert (c_vs_tflm["rmse"], c_vs_tflm["mae"], c_vs_tflm["l2r"], c_vs_tflm["cos"], c_vs_tflm["nse"]) == (
+        0,
+        0,
+        0,
+        1,
+        1,
+    )
+    # int8 against float: measured again here from the outputs themselves.
+    _, out_q = io_quant(graph)
+    keras = np.load(digits_build / layout.KERAS_TEST_OUTPUTS)
+    want = metrics.closeness(dequantize(tflm_outputs, out_q), keras)
+    got = pairs[("tflite_int8_tflm", "keras_float")]
+    assert {k: got[k] for k in want} == pytest.approx(want, rel=1e-12, abs=1e-15)
+    assert got["max_lsb"] is None and 0.0 < got["l2r"] < 0.05 and got["cos"] > 0.99
+    md = (digits_build / layout.REPORT_MD).read_text()
+    assert "## Validation" in md and "## Recall per class" in md and "| c_int8 | tflite_int8_tflm |" in md

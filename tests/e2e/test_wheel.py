@@ -63,6 +63,9 @@ def test_the_wheel_holds_the_c_library(wheel):
         "edgenn/firmware/targets/runner.c",
         "edgenn/firmware/targets/cortex-m4/mps2_an386.ld",
         "edgenn/firmware/kws/Makefile",
+        "edgenn/schemas/common-1.schema.json",
+        "edgenn/schemas/report-1.schema.json",
+        "edgenn/schemas/gate-1.schema.json",
     ):
         assert needed in names
     assert len(c_files) >= 40

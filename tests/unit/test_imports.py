@@ -113,7 +113,7 @@ LAYERS = (
     ("edgenn.reference",),
     ("edgenn.export",),
     ("edgenn.toolchain", "edgenn.frontend"),
-    ("edgenn.evaluate", "edgenn.analyze", "edgenn.frontend.kws"),
+    ("edgenn.evaluate", "edgenn.analyze", "edgenn.profile", "edgenn.frontend.kws"),
     ("edgenn.train", "edgenn.convert"),
     ("edgenn.optimize",),
     ("edgenn.gate",),

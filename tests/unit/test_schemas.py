@@ -1,0 +1,98 @@
+"""The JSON Schemas shipped in edgenn/schemas: valid documents, one per file kind and version, and the
+one-line errors a damaged file gets."""
+
+import json
+from importlib import resources
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from edgenn import schemas
+from edgenn.errors import BuildDirError
+
+
+def shipped() -> set[str]:
+    return {p.name for p in resources.files("edgenn.schemas").iterdir() if p.name.endswith(".schema.json")}
+
+
+def test_every_kind_has_its_versioned_file_and_nothing_else_is_shipped():
+    expected = {schemas.filename(name) for name in (*schemas.VERSIONS, schemas.COMMON)}
+    assert shipped() == expected
+
+
+@pytest.mark.parametrize("name", [*schemas.VERSIONS, schemas.COMMON])
+def test_each_schema_is_a_valid_draft_2020_12_document_naming_its_version(name):
+    doc = schemas.document(name)
+    Draft202012Validator.check_schema(doc)
+    version = schemas.VERSIONS.get(name, 1)
+    assert doc["$id"] == f"urn:edgenn:schema:{name}:{version}"
+    if name != schemas.COMMON:
+        assert doc["properties"].get("schema", {"const": version}) in ({"const": version}, {"type": "integer"})
+        assert doc["title"]
+
+
+def minimal_report() -> dict:
+    return {
+        "schema": 1,
+        "model": "m",
+        "edgenn_version": "0",
+        "command": "edgenn eval",
+        "source_sha256": "0" * 64,
+        "data": {"split": "test", "samples": 2, "labels": ["a", "b"]},
+        "metric": {"name": "accuracy", "higher_is_better": True, "definition": "top-1"},
+        "variants": [{"name": "v", "format": "c", "precision": "int8", "runner": "c", "size_bytes": 10}],
+        "agreement": {"int8_reference": "t", "int8": {}, "float_reference": "k", "float": {}},
+        "footprint": {"flash_bytes": 1, "ram_bytes": 2, "definitions": {"flash_bytes": "f", "ram_bytes": "r"}},
+        "gates": [],
+    }
+
+
+def test_a_minimal_report_passes():
+    schemas.check(minimal_report(), "report", "report.json")
+    schemas.produced(minimal_report(), "report")
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda r: r.pop("footprint"), "'footprint' is missing"),
+        (lambda r: r["footprint"].update(flash_bytes="12"), "'footprint.flash_bytes' is a string, expected"),
+        (lambda r: r["footprint"].update(ram_bytes=-1), "'footprint.ram_bytes' is -1, expected at least 0"),
+        (lambda r: r["variants"][0].update(size_bytes=True), "'variants[0].size_bytes' is true or false"),
+        (lambda r: r.update(task="x" * 500 + "\n"), "'task' is a string, expected one of classification"),
+        (lambda r: r.update(schema=2), "'schema' is an integer, expected 1"),
+        (lambda r: r["data"].update(labels=[1]), "'data.labels[0]' is an integer, expected a string"),
+        (lambda r: r["variants"][0].update(class_recall=[1.5]), "'variants[0].class_recall[0]'"),
+    ],
+)
+def test_a_damaged_report_gets_one_line_naming_the_file_and_field(damage, message):
+    r = minimal_report()
+    damage(r)
+    with pytest.raises(BuildDirError) as err:
+        schemas.check(r, "report", "build/report.json")
+    line = str(err.value)
+    assert line.startswith("build/report.json: not as edgenn writes it: ") and message in line
+    assert "\n" not in line and len(line) < 300
+
+
+def test_what_edgenn_writes_must_match_its_schema():
+    r = minimal_report()
+    r["footprint"]["flash_bytes"] = 2**40
+    with pytest.raises(AssertionError, match="edgenn made a report file its schema refuses"):
+        schemas.produced(r, "report")
+
+
+def test_schemas_refer_to_each_other_by_id():
+    """The common definitions resolve from every document (no file paths, no network)."""
+    text = json.dumps(schemas.document("report"))
+    assert "urn:edgenn:schema:common:1#/$defs/" in text
+    schemas.check(
+        {"schema": 1, "name": "m", "prefix": "M", **_io(), "arena_bytes": 1, "const_bytes": 2, "ops": []},
+        "c-manifest",
+        "c/edgenn.json",
+    )
+
+
+def _io() -> dict:
+    io = {"shape": [1, 4], "dtype": "int8", "scale": [0.5], "zero_point": [0]}
+    return {"input": io, "output": io}
