@@ -19,6 +19,7 @@ from edgenn.clib import FIRMWARE, TARGETS
 from edgenn.errors import BuildDirError, DataError, EdgeNNError
 from edgenn.export.cgen import C_TYPES
 from edgenn.export.codegen import MANIFEST
+from edgenn.fileio import atomic_path
 from edgenn.graph.tflite import NUMPY_DTYPES
 
 TOOLS = {
@@ -273,7 +274,8 @@ def _plugin(elf: Path) -> Path:
     plugin = Path(elf).parent / "insn_count.so"
     source = FIRMWARE / "tools" / "insn_count.c"
     if not plugin.is_file() or plugin.stat().st_mtime < source.stat().st_mtime:
-        subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(plugin), str(source)], check=True)
+        with atomic_path(plugin) as tmp:  # a build folder never holds half a plugin
+            subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(tmp), str(source)], check=True)
     return plugin
 
 

@@ -75,6 +75,7 @@ def load_npz_xy(
         raise DataError(path, f"'x' must be numeric, got {x.dtype}")
     if len(x) == 0:
         raise DataError(path, "'x' holds no samples")
+    _finite(path, "x", x)
     if y is None:
         return x.astype(np.float32), None, labels
     if len(x) != len(y):
@@ -82,6 +83,7 @@ def load_npz_xy(
     if task == "regression":
         if not np.issubdtype(y.dtype, np.number):
             raise DataError(path, f"'y' must be numeric targets, got {y.dtype}")
+        _finite(path, "y", y)
         return x.astype(np.float32), y.astype(np.float32), labels
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
         raise DataError(path, f"'y' must be a 1-D integer array, got shape {y.shape} dtype {y.dtype}")
@@ -94,6 +96,15 @@ def load_npz_xy(
             "to score the reconstruction error of normal samples alone",
         )
     return x.astype(np.float32), y.astype(np.int64), labels
+
+
+def _finite(path: Path, key: str, a: np.ndarray) -> None:
+    """Refuse NaN and infinity (also what float32 cannot hold): no model input or target is either."""
+    if np.issubdtype(a.dtype, np.floating):
+        bad = ~np.isfinite(a.astype(np.float32))
+        if bad.any():
+            sample = int(np.argwhere(bad.reshape(len(a), -1).any(axis=1))[0][0])
+            raise DataError(path, f"'{key}' holds NaN or infinite values (first in sample {sample})")
 
 
 def load_npy(path: str | Path) -> np.ndarray:

@@ -5,6 +5,7 @@ No TensorFlow here: the Keras variant's outputs were recorded by `edgenn train`.
 
 from __future__ import annotations
 
+import math
 import shlex
 import sys
 from collections.abc import Callable
@@ -238,6 +239,7 @@ def evaluate(build_dir: Path, data: Path | None = None, command: str | None = No
             if isinstance(runner, TFLMRunner):
                 arena = runner.arena_bytes()
             value = metrics.score(kind, dequantize(out, runner.output_quant), y, x)
+            value = value if math.isfinite(value) else None  # a float model overflowed: no figure
             row = {
                 "name": v.name,
                 "format": v.format,

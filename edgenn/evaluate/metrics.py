@@ -28,10 +28,11 @@ def int8_agreement(reference: np.ndarray, other: np.ndarray) -> dict:
 
 def float_agreement(reference: np.ndarray, other: np.ndarray) -> dict:
     diff = np.abs(reference.astype(np.float64) - other.astype(np.float64))
+    largest = float(diff.max(initial=0.0))
     return {
         "samples": int(len(reference)),
         "top1_agreement": float(np.mean(np.argmax(reference, axis=1) == np.argmax(other, axis=1))),
-        "max_abs_diff": float(diff.max(initial=0.0)),
+        "max_abs_diff": largest if np.isfinite(largest) else None,  # None: a model's outputs were not finite
     }
 
 

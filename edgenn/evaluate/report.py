@@ -89,7 +89,8 @@ def markdown(report: dict) -> str:
             "|---|---:|---:|",
         ]
         for name, a in agreement["float"].items():
-            lines.append(f"| {name} | {_pct(a['top1_agreement'])} | {a['max_abs_diff']:.2e} |")
+            largest = "n/a" if a["max_abs_diff"] is None else f"{a['max_abs_diff']:.2e}"
+            lines.append(f"| {name} | {_pct(a['top1_agreement'])} | {largest} |")
     lines += _recall_lines(report)
     lines += _validation_lines(report)
     held = report.get("speaker_held_out")
@@ -221,7 +222,8 @@ def plot(report: dict, dest: Path) -> None:
     fig, ax = plt.subplots(figsize=(9, 5.5), dpi=110)
     scale = 1 if is_error_metric(report) else 100  # error metrics as they are, shares in percent
     groups: dict[str, list[dict]] = {}
-    for v in report["variants"]:
+    scored = [v for v in report["variants"] if score(v) is not None]  # a model whose outputs overflowed has none
+    for v in scored:
         groups.setdefault(v.get("artifact", v["name"]), []).append(v)
         ax.scatter(
             v["size_bytes"],
@@ -248,12 +250,12 @@ def plot(report: dict, dest: Path) -> None:
             fontsize=7.5,
             arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "gray"},
         )
-    accs = [scale * score(v) for v in report["variants"]]
+    accs = [scale * score(v) for v in scored] or [0.0]
     if scale == 100:
         ax.set_ylim(min(accs) - 3, min(100.5, max(accs) + 3) if max(accs) < 99 else max(accs) + 2)
     else:
         ax.margins(y=0.3)
-    sizes = [v["size_bytes"] for v in report["variants"]]
+    sizes = [v["size_bytes"] for v in scored] or [1]
     ax.set_xlim(min(sizes) / 1.6, max(sizes) * 1.6)
     ax.set_xscale("log")
     ax.set_xlabel("artifact size (bytes, log scale)")

@@ -85,7 +85,7 @@ def _num(value: float, unit: str, share: bool = False) -> str:
         return f"{value:,.0f} B"
     if unit == "pp":
         return f"{value:.2f} pp"
-    if float(value).is_integer() and abs(value) >= 1000:
+    if abs(value) >= 100:  # instructions are averaged over inputs: a half is noise here
         return f"{value:,.0f}"
     return f"{value:.4g}"
 

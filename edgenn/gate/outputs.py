@@ -76,33 +76,36 @@ def md_code(text: str) -> str:
     return "".join(ch if ch.isprintable() and ch != "`" else " " for ch in str(text))
 
 
-def _fmt(value: float | None, unit: str, metric: str = "") -> str:
+def _fmt(value: float | None, unit: str, share: bool = False) -> str:
+    """A figure as a table shows it: a share (accuracy, recall, AUC) in percent, bytes with their unit,
+    large counts (instructions, averaged over inputs) rounded."""
     if value is None:
         return "—"
-    if metric == "score" or metric == "class_recall":
-        return f"{value:.4f}" if abs(value) > 1.5 else f"{100 * value:.2f}%"
+    if share:
+        return f"{100 * value:.2f}%"
     if unit == "B":
         return f"{value:,.0f} B"
-    if float(value).is_integer():
+    if float(value).is_integer() or abs(value) >= 100:
         return f"{value:,.0f}"
-    return f"{value:,.3f}"
+    return f"{value:,.4g}"
 
 
-def _delta(c: dict, unit: str, metric: str = "") -> str:
+def _delta(c: dict, unit: str, share: bool = False) -> str:
+    """Now minus baseline with ▲/▼, and in percent of the baseline (percentage points for a share)."""
     delta, pct = c["change"], c["change_pct"]
     if delta is None:
         return "—"
     if delta == 0:
         return "="
     arrow = UP if delta > 0 else DOWN
-    if metric == "score" and abs(c["now"] or 0) <= 1.5:
-        amount = f"{100 * delta:+.2f} pp"
-    elif unit == "B":
-        amount = f"{delta:+,.0f} B"
-    else:
-        amount = f"{delta:+,.0f}" if float(delta).is_integer() else f"{delta:+,.3f}"
-    share = f" ({pct:+.2f}%)" if pct is not None and metric != "score" else ""
-    return f"{arrow} {amount}{share}"
+    if share:
+        return f"{arrow} {100 * delta:+.2f} pp"
+    amount = _fmt(abs(delta), unit)
+    return f"{arrow} {'+' if delta > 0 else '-'}{amount}" + (f" ({pct:+.2f}%)" if pct is not None else "")
+
+
+def _is_share(f: dict) -> bool:
+    return f["metric"] == "score" and f["higher_is_better"]
 
 
 FIGURE_HEADER = ("metric", "baseline", "now", "change", "limit", "verdict")
@@ -131,18 +134,19 @@ def figure_rows(r: dict) -> list[tuple[str, ...]]:
         rows.append(
             (
                 f["label"],
-                _fmt(f["baseline"], f["unit"], f["metric"]),
-                _fmt(f["now"], f["unit"], f["metric"]),
-                _delta(f, f["unit"], f["metric"]),
+                _fmt(f["baseline"], f["unit"], _is_share(f)),
+                _fmt(f["now"], f["unit"], _is_share(f)),
+                _delta(f, f["unit"], _is_share(f)),
                 limit,
                 verdict,
             )
         )
     for metric, cs in by_metric.items():
         for c in cs:
-            value = _fmt(c["now"], c["unit"], metric)
+            share = metric == "class_recall"
             verdict = "pass" if c["passed"] else "FAIL"
-            rows.append((c["name"], _fmt(c["baseline"], c["unit"], metric), value, "—", c["limit_text"], verdict))
+            base, now = _fmt(c["baseline"], c["unit"], share), _fmt(c["now"], c["unit"], share)
+            rows.append((c["name"], base, now, "—", c["limit_text"], verdict))
     return rows
 
 

@@ -8,6 +8,7 @@ model can learn, written by the tests as .npz files: these runs check the pipeli
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -152,4 +153,19 @@ def test_sine_recipe(sine_build):
 def test_accuracy_budgets_refused_for_a_regression(sine_build):
     proc = run_cli("gate", str(sine_build), "--min-accuracy", "0.9")
     assert proc.returncode == 2
-    assert "accuracy budgets apply to classifiers; this build's task is regression (mae)" in proc.stderr
+    assert "--min-accuracy applies to classification models; this build's task is regression (mae)" in proc.stderr
+
+
+def test_a_regression_is_gated_on_its_mae(sine_build, tmp_path):
+    """`--max-mae` checks the int8 model's MAE: a limit at the measured figure passes, one just below fails."""
+    build = tmp_path / "sine"
+    shutil.copytree(sine_build, build)
+    mae = json.loads((build / "report.json").read_text())
+    mae = {v["name"]: v for v in mae["variants"]}["tflite_int8_tflm"]["score"]
+    assert run_cli("gate", str(build), "--max-mae", repr(mae)).returncode == 0
+    failed = run_cli("gate", str(build), "--max-mae", repr(mae * 0.99), "--json", str(tmp_path / "g.json"))
+    assert failed.returncode == 1
+    checks = json.loads((tmp_path / "g.json").read_text())["checks"]
+    assert [c["name"] for c in checks if not c["passed"]] == ["int8_mae"]
+    (check,) = [c for c in checks if c["name"] == "int8_mae"]
+    assert check["value"] == mae and check["limit"] == mae * 0.99

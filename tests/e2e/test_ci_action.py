@@ -24,7 +24,7 @@ import yaml
 
 from edgenn import schemas
 from edgenn.gate.snapshot import layer_label
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -180,3 +180,34 @@ def test_the_documented_workflows_use_the_action_as_it_is():
     assert ours and all(set(s.get("with", {})) <= inputs for s in ours)
     gitlab = [w for w in workflows if any(isinstance(v, dict) and "script" in v for v in w.values())]
     assert gitlab and "ci/github/edgenn-gate.sh gate" in json.dumps(gitlab)
+
+
+def test_a_class_recall_floor_names_the_weakest_class(build_copy, tmp_path):
+    report = json.loads((build_copy / "report.json").read_text())
+    recall = {v["name"]: v for v in report["variants"]}["tflite_int8_tflm"]["class_recall"]
+    worst = min(r for r in recall if r is not None)
+    label = report["data"]["labels"][recall.index(worst)]
+    assert run_cli("gate", str(build_copy), "--min-class-recall", repr(worst)).returncode == 0
+    junit = tmp_path / "gate.xml"
+    failed = run_cli("gate", str(build_copy), "--min-class-recall", repr(worst + 1e-6), "--junit", str(junit))
+    assert failed.returncode == 1
+    (case,) = [c for suite in junitparser.JUnitXml.fromfile(str(junit)) for c in suite if not c.is_passed]
+    assert case.name == "min_class_recall" and f"(class {label})" in case.result[0].message
+
+
+def test_diff_lines_up_two_models_without_checking(tflm_examples, tmp_path):
+    """`edgenn diff` on two .tflite files (analyzed, no report): every layer, nothing checked, exit 0."""
+    a, b = tflm_examples / "hello_world_int8.tflite", tflm_examples / "micro_speech_quantized.tflite"
+    proc = run_cli("diff", str(a), str(b), "--json", str(tmp_path / "d.json"), "--markdown", str(tmp_path / "d.md"))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "d.json").read_text())
+    schemas.check(result, "gate", tmp_path / "d.json")
+    assert result["passed"] is None and result["checks"] == []
+    flash = {f["metric"]: f for f in result["figures"]}["flash_bytes"]
+    assert flash["baseline"] < flash["now"] and flash["change"] == flash["now"] - flash["baseline"]
+    statuses = {row["status"] for row in result["layers"]}
+    assert statuses <= {"same", "changed", "added", "removed"} and len(result["layers"]) >= 4
+    same = run_cli("diff", str(a), str(a), "--json", str(tmp_path / "s.json"))
+    assert same.returncode == 0
+    result = json.loads((tmp_path / "s.json").read_text())
+    assert all(f["change"] == 0 for f in result["figures"]) and {r["status"] for r in result["layers"]} == {"same"}

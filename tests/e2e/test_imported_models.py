@@ -137,6 +137,13 @@ def test_an_imported_autoencoder_is_scored_by_roc_auc(autoencoder, tmp_path):
     tflm = {v["name"]: v for v in report["variants"]}["tflite_int8_tflm"]
     assert tflm["score"] == pytest.approx(want, rel=0, abs=1e-12)
     assert want > 0.9  # the uniform points are far from the training cluster
+    # An anomaly detector is gated on its ROC AUC.
+    assert run_cli("gate", str(build), "--min-auc", repr(tflm["score"])).returncode == 0
+    if tflm["score"] < 1.0:
+        above = min(1.0, tflm["score"] + 1e-3)
+        assert run_cli("gate", str(build), "--min-auc", repr(above)).returncode == 1
+    refused = run_cli("gate", str(build), "--min-class-recall", "0.5")
+    assert refused.returncode == 2 and "applies to classification models" in refused.stderr
 
     # Without labels every sample is normal: the score is the mean reconstruction error.
     proc = run_cli("eval", str(build), "--data", str(autoencoder / "normal.npz"))

@@ -108,3 +108,15 @@ def test_files_are_written_and_the_summary_is_appended(tmp_path, monkeypatch, pa
     text = summary.read_text()
     assert text.startswith("earlier step\n") and ("✅" if passed else "❌") in text
     assert (tmp_path / "g.md").read_text() in text
+
+
+def test_an_error_metric_is_shown_as_a_number_and_a_share_in_percent():
+    def regression(mae):
+        s = snap(BASE, acc=mae)
+        s.task, s.metric, s.higher_is_better = "regression", "mae", False
+        return s
+
+    md = markdown(gate_result(regression(0.031), regression(0.025), Budgets(max_mae=0.03)))
+    assert "| int8 mae | 0.025 | 0.031 | ▲ +0.006 (+24.00%) | ≤ 0.03 | FAIL |" in md
+    md = markdown(gate_result(snap(BASE, acc=0.9), snap(BASE, acc=0.95), Budgets(min_int8_accuracy=0.92)))
+    assert "| int8 accuracy | 95.00% | 90.00% | ▼ -5.00 pp | ≥ 92.00% | FAIL |" in md
