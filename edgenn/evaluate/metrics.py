@@ -235,3 +235,9 @@ def max_lsb(a: np.ndarray, b: np.ndarray) -> int | None:
         return None
     diff = np.abs(a.reshape(-1).astype(np.int64) - b.reshape(-1).astype(np.int64))
     return int(diff.max(initial=0))
+
+
+def lowest_recall(recall: list[float | None] | None, labels: list[str]) -> tuple[float, str] | None:
+    """The lowest recall of any class present in the data, and the class's label (None when none is)."""
+    present = [(r, label) for r, label in zip(recall or [], labels, strict=False) if r is not None]
+    return min(present) if present else None

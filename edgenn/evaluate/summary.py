@@ -9,6 +9,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from edgenn.console import out
+from edgenn.evaluate import metrics
 from edgenn.evaluate.report import fmt_score, metric_name, score
 
 
@@ -39,6 +40,19 @@ def print_report(report: dict) -> None:
             f"max {a['max_diff_lsb']} LSB, {a['mismatched_bytes']}/{a['total_bytes']} bytes differ{extra}",
             soft_wrap=True,
         )
+    for output in (report.get("validation") or {}).get("outputs", []):
+        for c in output["comparisons"]:
+            figures = ", ".join(
+                f"{k} n/a" if c[k] is None else f"{k} {c[k]:{fmt}}"
+                for k, fmt in (("rmse", ".4g"), ("l2r", ".4g"), ("cos", ".6f"), ("nse", ".6f"))
+            )
+            lsb = "" if c["max_lsb"] is None else f", max {c['max_lsb']} LSB"
+            out.print(f"output {output['index']}: {c['a']} vs {c['b']}: {figures}{lsb}", soft_wrap=True)
+    int8 = next((v for v in report["variants"] if v["name"] == "tflite_int8_tflm"), {})
+    lowest = metrics.lowest_recall(int8.get("class_recall"), report["data"]["labels"])
+    if lowest:
+        worst, label = lowest
+        out.print(f"lowest class recall ({int8['name']}): {100 * worst:.2f}% (class {label})", soft_wrap=True)
     foot = report["footprint"]
     arena = "n/a" if foot["tflm_arena_bytes"] is None else f"{foot['tflm_arena_bytes']:,} B"
     out.print(

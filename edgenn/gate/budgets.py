@@ -13,6 +13,7 @@ from pathlib import Path
 
 from edgenn import layout
 from edgenn.errors import BuildDirError, EdgeNNError
+from edgenn.evaluate.metrics import lowest_recall
 from edgenn.gate.snapshot import INT8_VARIANT, Snapshot
 from edgenn.recipe import Budgets, Increase, load_recipe
 
@@ -165,9 +166,7 @@ def checks(now: Snapshot, budgets: Budgets, baseline: Snapshot | None = None, wh
             out.append(_bound(name, "score", value, limit, "", score_def, at_most, share))
     if budgets.min_class_recall is not None:
         recall = need(now.class_recall, f"per-class recall of {INT8_VARIANT}")
-        present = [(r, label) for r, label in zip(recall, now.labels, strict=False) if r is not None]
-        worst, label = min(present, default=(None, None))
-        worst = need(worst, "class present in the evaluated data")
+        worst, label = need(lowest_recall(recall, now.labels), "class present in the evaluated data")
         definition = f"the lowest recall of any class for {INT8_VARIANT}"
         check = _bound(
             "min_class_recall",

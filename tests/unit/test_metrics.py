@@ -152,3 +152,11 @@ def test_max_lsb():
     assert metrics.max_lsb(a, a) == 0
     assert metrics.max_lsb(a, b.astype(np.int16)) is None
     assert metrics.max_lsb(a.astype(np.float32), b.astype(np.float32)) is None
+
+
+def test_lowest_recall_skips_classes_absent_from_the_data():
+    from edgenn.evaluate.metrics import lowest_recall
+
+    assert lowest_recall([0.9, None, 0.7, 1.0], ["a", "b", "c", "d"]) == (0.7, "c")
+    assert lowest_recall([None, None], ["a", "b"]) is None
+    assert lowest_recall(None, ["a"]) is None
