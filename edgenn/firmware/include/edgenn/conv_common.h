@@ -75,10 +75,11 @@ EDGENN_CONV_INLINE void edgenn_conv_taps(int32_t origin, int32_t size, int32_t f
 
 /*
  * Cortex-M DSP extension: SXTB16 splits four packed int8 values into two int16 pairs and SMLAD
- * multiplies and adds a pair in one instruction. Built with -DEDGENN_USE_DSP on cores that have it;
- * the plain loops below give the same sums everywhere else.
+ * multiplies and adds a pair in one instruction. The compiler says when the core has them
+ * (__ARM_FEATURE_DSP, set by -mcpu=cortex-m4/m7/m33/m55…), so any build for such a core takes this
+ * path without extra defines; -DEDGENN_NO_DSP keeps the plain loops below, which give the same sums.
  */
-#if defined(EDGENN_USE_DSP) && defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(EDGENN_NO_DSP)
 #define EDGENN_CONV_DSP 1
 #include <arm_acle.h>
 #include <string.h>
