@@ -125,25 +125,23 @@ def _problem(error) -> str:
     return f"{field or 'the file'!r}: {shown(' '.join(error.message.split()), 100)}"
 
 
-def errors(obj, name: str) -> list:
-    """Every departure of `obj` from the schema `name` (jsonschema ValidationErrors), most relevant first."""
-    from jsonschema.exceptions import relevance
+def first_error(obj, name: str):
+    """The most relevant departure of `obj` from the schema `name` (a jsonschema ValidationError), or None."""
+    from jsonschema.exceptions import best_match
 
-    return sorted(_validator(name).iter_errors(obj), key=relevance)
+    return best_match(_validator(name).iter_errors(obj))
 
 
 def produced(obj, name: str) -> None:
     """Assert that a file edgenn is about to write or print matches its own schema: one that does not
     is a bug here, never the user's input, and must not reach a CI system that trusts the schema."""
-    error = next(iter(errors(obj, name)), None)
+    error = first_error(obj, name)
     if error is not None:
         raise AssertionError(f"edgenn made a {name} file its schema refuses: {_problem(error)}")
 
 
 def check(obj, name: str, path) -> None:
     """Raise BuildDirError naming `path` and the field where `obj` departs from the schema `name`."""
-    from jsonschema.exceptions import best_match
-
-    error = best_match(_validator(name).iter_errors(obj))
+    error = first_error(obj, name)
     if error is not None:
         raise BuildDirError(path, f"not as edgenn writes it: {_problem(error)}")
