@@ -16,7 +16,7 @@ import numpy as np
 from edgenn import layout, toolchain
 from edgenn.evaluate.runners import TFLMRunner
 from edgenn.export.codegen import generate
-from edgenn.graph.tflite import Graph, Op, parse_tflite, read_tflite
+from edgenn.graph.tflite import Graph, Op, parse_tflite
 from edgenn.reference import op_macs, traits
 from edgenn.reference.base import CONSTANT_KINDS
 
@@ -61,11 +61,6 @@ def layers(gen) -> list[dict]:
             }
         )
     return out
-
-
-def layers_of_model(tflite: Path, name: str = "model") -> list[dict]:
-    """`layers` of the C that `edgenn codegen` makes from `tflite` (generated in memory, not compiled)."""
-    return layers(generate(read_tflite(tflite), name, "edgenn eval"))
 
 
 def analyze(target: Path, build_target: str | None = None) -> dict:

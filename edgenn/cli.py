@@ -318,19 +318,25 @@ def validate(build_dir, data, samples):
 @click.option(
     "--baseline", type=path(), default=None, help="The build to compare with: a build folder or a report.json."
 )
-@click.option("--max-flash", type=click.IntRange(min=1), default=None, help="Flash budget in bytes.")
-@click.option("--max-ram", type=click.IntRange(min=1), default=None, help="RAM budget in bytes.")
+@click.option("--max-flash", "max_flash_bytes", type=click.IntRange(min=1), default=None, help="Flash budget in bytes.")
+@click.option("--max-ram", "max_ram_bytes", type=click.IntRange(min=1), default=None, help="RAM budget in bytes.")
 @click.option(
     "--max-instructions", type=click.IntRange(min=1), default=None, help="Instructions per inference (Cortex-M4)."
 )
-@click.option("--min-accuracy", type=_share, default=None, help="Classification: minimum int8 top-1 (0-1).")
+@click.option(
+    "--min-accuracy", "min_int8_accuracy", type=_share, default=None, help="Classification: minimum int8 top-1 (0-1)."
+)
 @click.option(
     "--min-class-recall", type=_share, default=None, help="Classification: minimum recall of every class (0-1)."
 )
 @click.option("--max-mae", type=click.FloatRange(min=0.0), default=None, help="Regression: maximum int8 MAE.")
 @click.option("--min-auc", type=_share, default=None, help="Anomaly detection: minimum int8 ROC AUC (0-1).")
 @click.option(
-    "--max-drop", type=click.FloatRange(min=0.0), default=None, help="Maximum float→int8 accuracy drop, in pp."
+    "--max-drop",
+    "max_accuracy_drop_pp",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    help="Maximum float→int8 accuracy drop, in pp.",
 )
 @click.option("--max-flash-increase", type=IncreaseType(), default=None, help="Over the baseline: '2%' or bytes.")
 @click.option("--max-ram-increase", type=IncreaseType(), default=None, help="Over the baseline: '2%' or bytes.")
@@ -339,6 +345,7 @@ def validate(build_dir, data, samples):
 )
 @click.option(
     "--max-accuracy-drop",
+    "max_accuracy_drop_from_baseline_pp",
     type=click.FloatRange(min=0.0),
     default=None,
     help="Maximum drop of the int8 score below the baseline's, in pp.",
@@ -358,14 +365,6 @@ def gate(build_dir, baseline, junit_file, json_file, markdown_file, **budgets):
     from edgenn.gate.outputs import print_result
     from edgenn.layout import BuildDir
 
-    names = {
-        "max_flash": "max_flash_bytes",
-        "max_ram": "max_ram_bytes",
-        "min_accuracy": "min_int8_accuracy",
-        "max_drop": "max_accuracy_drop_pp",
-        "max_accuracy_drop": "max_accuracy_drop_from_baseline_pp",
-    }
-    budgets = {names.get(k, k): v for k, v in budgets.items()}
     rows, result = pipeline.gate(BuildDir(build_dir), baseline, _command_line(), **budgets)
     for note in result["notes"]:
         warning(note)

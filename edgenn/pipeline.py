@@ -130,17 +130,20 @@ def evaluate(build: BuildDir, data: Path | None = None, command: str = "edgenn e
 
     The recipe's budgets, when it has some, are checked and recorded in the report.
     """
-    from edgenn.analyze import layers_of_model
+    from edgenn.analyze import layers
     from edgenn.evaluate.evaluate import evaluate as do_evaluate
     from edgenn.evaluate.report import write
+    from edgenn.export.codegen import generate
     from edgenn.gate import NoBudgets, checks, from_report, recipe_budgets
     from edgenn.graph.tflite import read_tflite
     from edgenn.profile import latency
 
     with stage("eval"), log_into(build / layout.LOG):
         report = do_evaluate(build.path, data, command)
-        report["layers"] = layers_of_model(build / layout.TFLITE_INT8, build.name)
-        report["latency"] = latency(build / layout.C_DIR, read_tflite(build / layout.TFLITE_INT8), report["layers"])
+        # What the gate compares layer by layer: the C codegen makes (in memory, not compiled), and its speed.
+        graph = read_tflite(build / layout.TFLITE_INT8)
+        report["layers"] = layers(generate(graph, build.name, command))
+        report["latency"] = latency(build / layout.C_DIR, graph, report["layers"])
     try:
         report["gates"] = [c.as_dict() for c in checks(from_report(report, build.path), recipe_budgets(build.path))]
     except NoBudgets:

@@ -73,20 +73,21 @@ _TYPE_WORDS = {
 }
 
 
+# The JSON type of a parsed value (bool before int: True is an int in Python).
+_JSON_TYPES = (
+    (bool, "boolean"),
+    (dict, "object"),
+    (list, "array"),
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+)
+
+
 def _found(value) -> str:
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "null" if value is None else type(value).__name__
+    if value is None:
+        return "null"
+    return next((_TYPE_WORDS[t] for cls, t in _JSON_TYPES if isinstance(value, cls)), type(value).__name__)
 
 
 def _field(path) -> str:
@@ -103,8 +104,7 @@ def _expected(schema: dict) -> str:
         return shown(json.dumps(schema["const"]), 30)
     types = schema.get("type")
     types = [types] if isinstance(types, str) else list(types or [])
-    words = " or ".join(_TYPE_WORDS.get(t, t) for t in types) or "another value"
-    return words
+    return " or ".join(_TYPE_WORDS.get(t, t) for t in types) or "another value"
 
 
 def _problem(error) -> str:
