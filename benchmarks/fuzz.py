@@ -688,8 +688,8 @@ def fuzz(cases: int, seed: int, jobs: int, timeout: float, keep: Path | None, co
                 }
             )
             (case.workdir / "outcome").write_text(outcome)
-        elif outcome == "accepted" and case.argv[0] == "codegen" and (case.workdir / "out" / "model.c").is_file():
-            key = (case.workdir / "out" / "model.c").read_text()
+        elif outcome == "accepted" and case.argv[0] == "codegen" and (case.workdir / "out" / "edgenn.json").is_file():
+            key = "".join(p.read_text() for p in sorted((case.workdir / "out").glob("*.c")))
             if key not in accepted_c and len(accepted_c) < compile_max:
                 keep_dir = root / "accepted_c" / f"case{case.index:06d}"
                 shutil.copytree(case.workdir / "out", keep_dir)

@@ -29,7 +29,8 @@ sys.path.insert(0, str(REPO))
 
 from edgenn import layout  # noqa: E402
 from edgenn.errors import EdgeNNError, UnsupportedError  # noqa: E402
-from edgenn.export.codegen import LIB_DIR, codegen  # noqa: E402
+from edgenn.export.codegen import codegen  # noqa: E402
+from edgenn.toolchain import manifest, model_sources  # noqa: E402
 
 SHARED = Path(os.environ.get("EDGENN_SHARED", REPO.parent / "shared")) / "models" / "tflm-examples"
 SANITIZE = "-fsanitize=fuzzer,address,undefined"
@@ -44,7 +45,7 @@ TARGET = """\
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include "{header}"
 
 static {in_t} input[{prefix}_INPUT_SIZE];
 static {out_t} output[{prefix}_OUTPUT_SIZE];
@@ -62,11 +63,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {{
 
 
 def entry_points(header: str) -> dict[str, str]:
-    """The invoke function, its input and output C types, and the size macros' prefix from a generated model.h."""
+    """The invoke function, its input and output C types, and the size macros' prefix from a generated header."""
     invoke = re.search(r"^int (\w+)_invoke\(const (\w+) \*input, (\w+) \*output\);$", header, re.M)
     size = re.search(r"^#define (\w+)_INPUT_SIZE (\d+)$", header, re.M)
     if invoke is None or size is None:
-        raise EdgeNNError(None, "model.h declares no <name>_invoke or no <NAME>_INPUT_SIZE")
+        raise EdgeNNError(None, "the model's header declares no <name>_invoke or no <NAME>_INPUT_SIZE")
     return {
         "name": invoke.group(1),
         "in_t": invoke.group(2),
@@ -82,14 +83,15 @@ def input_bytes(io: dict[str, str]) -> int:
 
 def build_fuzzer(folder: Path, workdir: Path) -> tuple[Path, dict[str, str]]:
     """Write the fuzz target beside the generated folder and link it with the model's sources (as the
-    host build's Makefile lists them: model.c and the kernels under edgenn/)."""
+    host build lists them: the manifest's sources and kernels)."""
     clang = shutil.which("clang")
     if clang is None:
         raise EdgeNNError(None, "clang not found: install it (Debian: apt-get install clang libclang-rt-dev)")
-    io = entry_points((folder / "model.h").read_text())
+    header = manifest(folder)["header"]
+    io = entry_points((folder / header).read_text())
     target = workdir / "fuzz_target.c"
-    target.write_text(TARGET.format(**io))
-    sources = [folder / "model.c", *sorted((folder / LIB_DIR).glob("*.c")), target]
+    target.write_text(TARGET.format(header=header, **io))
+    sources = [*model_sources(folder), target]
     exe = workdir / "fuzzer"
     cmd = [clang, SANITIZE, *CFLAGS, f"-I{folder}", *map(str, sources), "-o", str(exe)]
     proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -127,13 +127,24 @@ def export(target, output, name):
 @target_argument
 @output_option
 @name_option
-def codegen(target, output, name):
+@click.option(
+    "--bundle",
+    "bundles",
+    type=click.Choice(["cmake", "zephyr", "arduino", "platformio", "all", "none"]),
+    multiple=True,
+    default=("cmake",),
+    show_default=True,
+    help="Build-system packages to write beside the C (repeatable): CMakeLists.txt and cmake/<core>.cmake, "
+    "a Zephyr module (zephyr/), an Arduino library (arduino/<lib>.zip), a PlatformIO library.json.",
+)
+def codegen(target, output, name, bundles):
     """Generate standalone int8 C for TARGET (a build dir or a .tflite): model.c/.h plus its kernels.
 
     Default output: DIR/c for a build directory, else beside the model."""
     from edgenn import pipeline, toolchain
+    from edgenn.export.bundles import kinds_of
 
-    folder = pipeline.codegen(target, output, name, _command_line())
+    folder = pipeline.codegen(target, output, name, _command_line(), kinds_of(bundles))
     m = toolchain.manifest(folder)
     click.echo(f"{folder}  ops {', '.join(m['ops'])}; arena {m['arena_bytes']:,} B, constants {m['const_bytes']:,} B")
 
@@ -191,7 +202,7 @@ def profile(target, device, inputs, count, dsp, as_json):
 
 @cli.group()
 def firmware():
-    """Build and run a generated C folder on the host or an emulated Cortex-M4."""
+    """Build and run a generated C folder on the host or an emulated core (Cortex-M0+ to M55, RISC-V)."""
 
 
 @firmware.command(name="build")
@@ -201,15 +212,16 @@ def firmware():
     "--dsp/--no-dsp",
     default=True,
     show_default=True,
-    help="Use the Cortex-M4's SIMD multiply-accumulate instructions (same outputs either way).",
+    help="Use the SIMD multiply-accumulates of cores with the DSP extension (same outputs either way).",
 )
 def firmware_build(folder, target, dsp):
     """Compile FOLDER (from `edgenn codegen`) with the test runner; print flash and RAM from the ELF."""
     from edgenn import pipeline
 
     (b,) = pipeline.build_firmware(folder, (target,), dsp=dsp)
+    board = f" (runs on QEMU's {b.machine})" if b.machine else ""
     click.echo(
-        f"{b.elf}  model text {b.text:,} B, data {b.data:,} B, bss {b.bss:,} B → "
+        f"{b.elf}{board}  model text {b.text:,} B, data {b.data:,} B, bss {b.bss:,} B → "
         f"flash {b.flash_bytes:,} B, RAM {b.ram_bytes:,} B"
     )
 

@@ -12,4 +12,3 @@ from pathlib import Path
 FIRMWARE = Path(str(files("edgenn") / "firmware"))
 INCLUDE = FIRMWARE / "include" / "edgenn"  # one header per kernel, plus the shared ones
 SRC = FIRMWARE / "src"  # one .c per kernel, named as its module in edgenn/reference/
-TARGETS = ("host", "cortex-m4")  # what edgenn/firmware/targets/ holds start-up and runner files for

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from edgenn.clib import TARGETS
 from edgenn.layout import TASKS
+from edgenn.targets import TARGETS
 
 
 def path(**kwargs):
@@ -50,7 +50,13 @@ task_option = click.option(
     help="Model file only: what the model does, for eval's metric. Default: anomaly when the output has the "
     "input's shape (an autoencoder), else classification.",
 )
-device_target_option = click.option("--target", type=click.Choice(TARGETS), default="host", show_default=True)
+device_target_option = click.option(
+    "--target",
+    type=click.Choice(list(TARGETS)),
+    default="host",
+    show_default=True,
+    help="The core: the host, or an emulated board per core (edgenn/targets.py; see `edgenn firmware targets`).",
+)
 
 
 class IncreaseType(click.ParamType):

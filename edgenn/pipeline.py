@@ -71,12 +71,20 @@ def export(build_or_model: Path, output: Path | None = None, name: str | None = 
         return do_export(build_or_model, output, name, command)
 
 
-def codegen(build_or_model: Path, output: Path | None = None, name: str | None = None, command: str = "edgenn codegen"):
-    """The int8 .tflite as standalone C (model.c/.h and the kernels it uses)."""
+def codegen(
+    build_or_model: Path,
+    output: Path | None = None,
+    name: str | None = None,
+    command: str = "edgenn codegen",
+    bundles: tuple[str, ...] = ("cmake",),
+):
+    """The int8 .tflite as standalone C (model.c/.h and the kernels it uses), with the build-system
+    packages `bundles` (edgenn.export.bundles.BUNDLES) in the same folder."""
+    from edgenn.export.bundles import packages
     from edgenn.export.codegen import codegen as do_codegen
 
     with stage("codegen"):
-        return do_codegen(build_or_model, output, name, command)
+        return do_codegen(build_or_model, output, name, command, packages(bundles))
 
 
 def build_firmware(folder: Path, targets: tuple[str, ...] | None = None, dsp: bool = True) -> list[toolchain.Build]:

@@ -259,7 +259,7 @@ def profile_folder(folder: Path, graph: Graph, inputs: np.ndarray, dsp: bool = T
     starts, ends = _layer_marks(m["name"], toolchain.symbols(built.elf))
     with_code = [op for op in gen.graph.ops if op.index not in gen.plan.views]
     if any(op.index not in starts for op in with_code) or not ends:
-        raise EdgeNNError(folder, "has no layer marks in its model.c: regenerate it with 'edgenn codegen'")
+        raise EdgeNNError(folder, "has no layer marks in its C: regenerate it with 'edgenn codegen'")
     bin_of = {op.index: b for b, op in enumerate(with_code, start=1)}  # bin 0: everything outside the layers
     marks = {address: bin_of[index] for index, addresses in starts.items() for address in addresses}
     marks.update({address: 0 for address in ends})

@@ -1,11 +1,13 @@
-"""`edgenn firmware build|run`: compile a generated folder for the host or a Cortex-M4, and run it.
+"""`edgenn firmware build|run`: compile a generated folder for a target (edgenn/targets.py) and run it.
 
-The Cortex-M4 build runs under qemu-system-arm (board mps2-an386) with semihosting: the
-firmware reads `inputs.bin` and writes `outputs.bin` in QEMU's working directory.
+The host build runs natively. A device build runs in QEMU on the first of its target's boards whose
+memory holds it, with semihosting: the firmware reads `inputs.bin` and writes `outputs.bin` in
+QEMU's working directory.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -15,23 +17,18 @@ from pathlib import Path
 import numpy as np
 
 from edgenn import layout
-from edgenn.clib import FIRMWARE, TARGETS
+from edgenn.clib import FIRMWARE
 from edgenn.errors import BuildDirError, DataError, EdgeNNError
 from edgenn.export.cgen import C_TYPES
 from edgenn.export.codegen import MANIFEST
 from edgenn.fileio import atomic_path
 from edgenn.graph.tflite import NUMPY_DTYPES
+from edgenn.targets import TARGETS, Machine, Target
 
-TOOLS = {
-    "host": (("gcc", "gcc"), ("make", "make"), ("size", "binutils")),
-    "cortex-m4": (
-        ("arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi"),
-        ("make", "make"),
-        ("arm-none-eabi-size", "binutils-arm-none-eabi"),
-        ("qemu-system-arm", "qemu-system-arm"),
-    ),
-}
 QEMU_TIMEOUT_S = 600
+MACHINE_FILE = "machine"  # in a device build folder: the QEMU board it was linked for
+# What the linker says when the board's memory is too small (our scripts' ASSERTs, or a region overflow).
+OVERFLOW = re.compile(r"RAM overflow|FLASH overflow|will not fit in region|region `?\w+'? overflowed")
 
 
 @dataclass(frozen=True)
@@ -42,6 +39,7 @@ class Build:
     text: int  # flash: code and const data of the model's own objects
     data: int  # initialised RAM (also stored in flash)
     bss: int  # zeroed RAM: the arena
+    machine: str | None = None  # the emulated board a device build runs on
 
     @property
     def flash_bytes(self) -> int:
@@ -69,6 +67,17 @@ def manifest(folder: Path) -> dict:
     return layout.read_json_object(path, "c-manifest")
 
 
+def model_sources(folder: Path, m: dict | None = None) -> list[Path]:
+    """The files a build of the model compiles: its own sources and the kernels it calls, each checked to exist."""
+    folder = Path(folder)
+    m = m or manifest(folder)
+    paths = [folder / rel for rel in (*m["sources"], *m["kernels"])]
+    for path in paths:
+        if not path.is_file():
+            raise BuildDirError(path, f"missing: the manifest {MANIFEST} lists it; regenerate the folder")
+    return paths
+
+
 def device_target() -> str:
     """The target whose build stands for the device: the Cortex-M4 when its compiler is installed, else the host.
 
@@ -83,88 +92,165 @@ def built_targets(folder: Path) -> list[str]:
     return sorted(built, key=lambda t: t == "host")
 
 
-def have_tools(target: str) -> bool:
-    return all(shutil.which(tool) is not None for tool, _ in TOOLS[target])
+def target_record(name: str) -> Target:
+    try:
+        return TARGETS[name]
+    except KeyError:
+        raise EdgeNNError(None, f"unknown target '{name}' (known: {', '.join(TARGETS)})") from None
 
 
-def require_tools(target: str) -> None:
-    if target not in TARGETS:
-        raise EdgeNNError(None, f"unknown target '{target}' (known: {', '.join(TARGETS)})")
-    for tool, package in TOOLS[target]:
+def have_tools(name: str) -> bool:
+    return (
+        all(shutil.which(tool) is not None for tool, _ in target_record(name).tools)
+        and shutil.which("make") is not None
+    )
+
+
+def require_tools(name: str) -> None:
+    for tool, package in (*target_record(name).tools, ("make", "make")):
         if shutil.which(tool) is None:
             raise EdgeNNError(None, f"{tool} not found: install it (Debian: apt-get install {package})")
 
 
-def build_dir(folder: Path, target: str) -> Path:
-    return Path(folder) / f"build-{target}"
+def build_dir(folder: Path, target_name: str) -> Path:
+    return Path(folder) / f"build-{target_name}"
 
 
-def build(
-    folder: Path, target: str = "host", extra_cflags: str = "", dsp: bool = True, extra_ldflags: str = ""
-) -> Build:
-    """Compile the folder and the runner for `target`; `dsp` enables the Cortex-M4 SIMD paths."""
-    folder = Path(folder)
-    m = manifest(folder)
-    require_tools(target)
-    out = build_dir(folder, target)
+def make_vars(t: Target, machine: Machine | None, float_code: bool = False) -> list[str]:
+    """The target's record as the Makefiles under edgenn/firmware/ take it (CC, ARCH, TARGET_LDFLAGS, STARTUP...).
+
+    `float_code`: the firmware computes in float (the audio frontend) and gets the target's FPU."""
+    ldflags = [*t.ldflags]
+    if machine is not None:
+        ldflags += machine.defsyms()
+        if t.linker_script:
+            ldflags += ["-T", str(FIRMWARE / "targets" / t.linker_script)]
+    return [
+        f"CC={t.cc}",
+        f"SIZE={t.size}",
+        f"ARCH={' '.join(t.flags(float_code))}",
+        f"TARGET_LDFLAGS={' '.join(ldflags)}",
+        f"STARTUP={FIRMWARE / 'targets' / t.startup if t.startup else ''}",
+        f"HOST_TIMING={0 if t.is_device else 1}",
+    ]
+
+
+def float_make_vars(target_name: str) -> list[str]:
+    """make_vars for firmware with float code (the frontend and keyword-spotting builds) on the target's first board."""
+    t = target_record(target_name)
+    return make_vars(t, t.machines[0] if t.machines else None, float_code=True)
+
+
+def _make(
+    folder: Path,
+    m: dict,
+    t: Target,
+    out: Path,
+    machine: Machine | None,
+    extra_cflags: str,
+    dsp: bool,
+    extra_ldflags: str,
+) -> subprocess.CompletedProcess:
     cmd = [
         "make",
         "-s",
         "-C",
         str(FIRMWARE),
-        f"TARGET={target}",
         f"MODEL={folder.resolve()}",
         f"OUT={out.resolve()}",
+        f"SRCS={' '.join(rel for rel in (*m['sources'], *m['kernels']))}",
         f"NAME={m['name']}",
         f"PREFIX={m['prefix']}",
         f"IN_T={C_TYPES[m['input']['dtype']]}",
         f"OUT_T={C_TYPES[m['output']['dtype']]}",
+        *make_vars(t, machine),
         f"EXTRA_CFLAGS={extra_cflags}",
         f"EXTRA_LDFLAGS={extra_ldflags}",
         f"DSP={int(dsp)}",
         "-B",
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise EdgeNNError(
-            folder, "compilation failed: " + " | ".join((proc.stderr or proc.stdout).strip().splitlines()[:6])
-        )
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def build(
+    folder: Path, target: str = "host", extra_cflags: str = "", dsp: bool = True, extra_ldflags: str = ""
+) -> Build:
+    """Compile the folder and the runner for `target`; `dsp=False` builds the plain kernels (EDGENN_NO_DSP).
+
+    A device build links for the first of the target's boards whose memory holds it."""
+    folder = Path(folder)
+    m = manifest(folder)
+    model_sources(folder, m)
+    t = target_record(target)
+    require_tools(target)
+    out = build_dir(folder, target)
+    (out / MACHINE_FILE).unlink(missing_ok=True)
+    too_small = []
+    for machine in t.machines or (None,):
+        proc = _make(folder, m, t, out, machine, extra_cflags, dsp, extra_ldflags)
+        if proc.returncode == 0:
+            break
+        message = (proc.stderr or proc.stdout).strip()
+        if machine is None or not OVERFLOW.search(message):
+            raise EdgeNNError(folder, "compilation failed: " + " | ".join(message.splitlines()[:6]))
+        too_small.append(machine.name)
+    else:
+        raise EdgeNNError(folder, f"the model does not fit the memory of any {target} board ({', '.join(too_small)})")
+    if machine is not None:
+        with atomic_path(out / MACHINE_FILE) as tmp:
+            tmp.write_text(machine.name + "\n", encoding="ascii")
     return built(folder, target)
 
 
-def built(folder: Path, target: str) -> Build:
+def built(folder: Path, target_name: str) -> Build:
     """The sizes of an existing build, from the `size` totals over the model's own objects."""
-    out = build_dir(folder, target)
+    out = build_dir(folder, target_name)
     path = out / "model.size"
     try:
         totals = path.read_text(encoding="ascii").strip().splitlines()[-1].split()
         text, data, bss = (int(v) for v in totals[:3])
     except (OSError, UnicodeDecodeError, IndexError, ValueError):
         raise BuildDirError(path, f"unreadable: rebuild with 'edgenn firmware build {folder}'") from None
-    return Build(Path(folder), target, out / "runner.elf", text, data, bss)
+    machine = build_machine(folder, target_name).name if target_record(target_name).is_device else None
+    return Build(Path(folder), target_name, out / "runner.elf", text, data, bss, machine)
+
+
+def build_machine(folder: Path, target_name: str) -> Machine:
+    """The board a device build was linked for (recorded beside it), checked against the target's boards."""
+    t = target_record(target_name)
+    path = build_dir(folder, target_name) / MACHINE_FILE
+    try:
+        name = path.read_text(encoding="ascii").strip() if path.stat().st_size < 256 else ""
+    except (OSError, UnicodeDecodeError):
+        raise BuildDirError(
+            path, f"missing: run 'edgenn firmware build {folder} --target {target_name}' first"
+        ) from None
+    try:
+        return t.machine(name)
+    except KeyError:
+        raise BuildDirError(
+            path, f"names no {target_name} board (known: {', '.join(m.name for m in t.machines)})"
+        ) from None
 
 
 def _io(m: dict, which: str) -> tuple[tuple[int, ...], np.dtype]:
     return tuple(m[which]["shape"]), np.dtype(NUMPY_DTYPES[m[which]["dtype"]])
 
 
-def qemu_command(elf: Path) -> list[str]:
-    """qemu-system-arm on the MPS2 AN386 board, semihosting to the host's files, no display or serial."""
-    return [
-        "qemu-system-arm",
-        "-M",
-        "mps2-an386",
-        "-display",
-        "none",
-        "-monitor",
-        "none",
-        "-serial",
-        "none",
-        "-semihosting-config",
-        "enable=on,target=native",
-        "-kernel",
-        str(elf.resolve()),
-    ]
+def emulator(elf: Path, target_name: str, machine: Machine | None = None) -> list[str]:
+    """The command that runs a device ELF in QEMU on `machine` (default: the target's first board)."""
+    t = target_record(target_name)
+    return t.qemu_command(machine or t.machines[0], str(Path(elf).resolve()))
+
+
+def firmware_command(folder: Path, target_name: str) -> list[str]:
+    """The command that runs the build of `folder` for `target_name`: the ELF on the host, else QEMU on its board."""
+    elf = build_dir(folder, target_name) / "runner.elf"
+    if not elf.is_file():
+        raise BuildDirError(elf, f"missing: run 'edgenn firmware build {folder} --target {target_name}' first")
+    if not target_record(target_name).is_device:
+        return [str(elf.resolve())]
+    return emulator(elf, target_name, build_machine(folder, target_name))
 
 
 def execute(cmd: list[str], cwd: Path, elf: Path) -> subprocess.CompletedProcess:
@@ -201,9 +287,8 @@ def run(folder: Path, inputs: np.ndarray, target: str = "host", repeat: int = 1)
     folder = Path(folder)
     m = manifest(folder)
     require_tools(target)
+    cmd = firmware_command(folder, target)
     elf = build_dir(folder, target) / "runner.elf"
-    if not elf.is_file():
-        raise BuildDirError(elf, f"missing: run 'edgenn firmware build {folder} --target {target}' first")
     in_shape, _ = _io(m, "input")
     out_shape, out_dtype = _io(m, "output")
     x = prepare_inputs(folder, np.asarray(inputs))
@@ -211,10 +296,8 @@ def run(folder: Path, inputs: np.ndarray, target: str = "host", repeat: int = 1)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "inputs.bin").write_bytes(np.ascontiguousarray(x).tobytes())
-        if target == "host":
-            cmd = [str(elf.resolve()), "inputs.bin", "outputs.bin", str(repeat)]
-        else:
-            cmd = qemu_command(elf)
+        if not TARGETS[target].is_device:
+            cmd += ["inputs.bin", "outputs.bin", str(repeat)]
         proc = execute(cmd, tmp, elf)
         raw = (tmp / "outputs.bin").read_bytes()
         ns = None
@@ -227,9 +310,9 @@ def run(folder: Path, inputs: np.ndarray, target: str = "host", repeat: int = 1)
     return out.reshape(count, *out_shape), ns
 
 
-def symbols(elf: Path) -> dict[str, int]:
-    """Every named symbol of a Cortex-M ELF (functions, objects and local labels) with its address."""
-    proc = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True, check=True)
+def symbols(elf: Path, target_name: str = "cortex-m4") -> dict[str, int]:
+    """Every named symbol of a device ELF (functions, objects and local labels) with its address."""
+    proc = subprocess.run([target_record(target_name).nm, str(elf)], capture_output=True, text=True, check=True)
     found: dict[str, int] = {}
     for line in proc.stdout.splitlines():
         parts = line.split()
@@ -238,9 +321,9 @@ def symbols(elf: Path) -> dict[str, int]:
     return found
 
 
-def symbol_address(elf: Path, symbol: str, table: dict[str, int] | None = None) -> str:
-    """The address of `symbol` in a Cortex-M ELF (looked up in `table`, from `symbols`, when given), as hex text."""
-    address = (symbols(elf) if table is None else table).get(symbol)
+def symbol_address(elf: Path, symbol: str, table: dict[str, int]) -> str:
+    """The address of `symbol` in an ELF, looked up in `table` (from `symbols`), as hex text."""
+    address = table.get(symbol)
     if address is None:
         raise EdgeNNError(elf, f"symbol {symbol} not found")
     return f"0x{address:08x}"
@@ -280,9 +363,16 @@ def _plugin(elf: Path) -> Path:
 
 
 def plugin_counts(
-    elf: Path, begin: str, end: str, workdir: Path, marks: dict[int, int] | None = None, inputs: int = 1
+    command: list[str],
+    elf: Path,
+    begin: str,
+    end: str,
+    workdir: Path,
+    marks: dict[int, int] | None = None,
+    inputs: int = 1,
+    target_name: str = "cortex-m4",
 ) -> InstructionCounts:
-    """Run the firmware under QEMU in `workdir` (its input files there) and count its instructions.
+    """Run the firmware (`command`: QEMU with the ELF) in `workdir` (its input files there) and count its instructions.
 
     Counting runs from each call to the function `begin` to the next call to `end`. `marks` maps
     code addresses to bins (see InstructionCounts); without marks everything is bin 0.
@@ -290,13 +380,13 @@ def plugin_counts(
     elf = Path(elf)
     workdir = Path(workdir)
     out = workdir / "insn_count.txt"
-    table = symbols(elf)
+    table = symbols(elf, target_name)
     args = f"begin={symbol_address(elf, begin, table)},end={symbol_address(elf, end, table)},out={out}"
     if marks:
         listing = workdir / "insn_marks.txt"
         listing.write_text("".join(f"0x{addr:x} {b}\n" for addr, b in marks.items()), encoding="ascii")
         args += f",marks={listing}"
-    execute(qemu_command(elf) + ["-plugin", f"{_plugin(elf).resolve()},{args}"], workdir, elf)
+    execute([*command, "-plugin", f"{_plugin(elf).resolve()},{args}"], workdir, elf)
     bins: dict[int, int] = {}
     segments = []
     total = None
@@ -314,26 +404,27 @@ def plugin_counts(
     return counts
 
 
-def instructions_between(elf: Path, begin: str, end: str, workdir: Path) -> int:
+def instructions_between(elf: Path, begin: str, end: str, workdir: Path, target_name: str = "cortex-m4") -> int:
     """Guest instructions executed between calls to the functions `begin` and `end`, summed over the run.
 
-    The firmware runs under QEMU in `workdir` (its input files there) with our counting plugin
-    (edgenn/firmware/tools/insn_count.c), built beside the ELF on first use.
+    The firmware runs under QEMU on the target's first board in `workdir` (its input files there)
+    with our counting plugin (edgenn/firmware/tools/insn_count.c), built beside the ELF on first use.
     """
-    return plugin_counts(elf, begin, end, workdir).total
+    return plugin_counts(emulator(elf, target_name), elf, begin, end, workdir, target_name=target_name).total
 
 
-def instruction_counts(folder: Path, inputs: np.ndarray, marks: dict[int, int] | None = None) -> InstructionCounts:
-    """Run the Cortex-M4 build of `folder` on `inputs` under QEMU and count what each invocation executes.
+def instruction_counts(
+    folder: Path, inputs: np.ndarray, marks: dict[int, int] | None = None, target_name: str = "cortex-m4"
+) -> InstructionCounts:
+    """Run the device build of `folder` on `inputs` under QEMU and count what each invocation executes.
 
     The count covers each invocation between the runner's two marker calls (input copy-in and
     output copy-out included). `count_instructions` and the profiler both count through here.
     """
-    require_tools("cortex-m4")
+    require_tools(target_name)
     folder = Path(folder)
-    elf = build_dir(folder, "cortex-m4") / "runner.elf"
-    if not elf.is_file():
-        raise BuildDirError(elf, f"missing: run 'edgenn firmware build {folder} --target cortex-m4' first")
+    command = firmware_command(folder, target_name)
+    elf = build_dir(folder, target_name) / "runner.elf"
     x = prepare_inputs(folder, np.asarray(inputs))
     count = x.size // int(np.prod(tuple(manifest(folder)["input"]["shape"])))
     if count == 0:
@@ -341,13 +432,13 @@ def instruction_counts(folder: Path, inputs: np.ndarray, marks: dict[int, int] |
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "inputs.bin").write_bytes(np.ascontiguousarray(x).tobytes())
-        return plugin_counts(elf, "edgenn_bench_begin", "edgenn_bench_end", tmp, marks, count)
+        return plugin_counts(command, elf, "edgenn_bench_begin", "edgenn_bench_end", tmp, marks, count, target_name)
 
 
-def count_instructions(folder: Path, inputs: np.ndarray) -> float:
-    """Guest instructions per inference on the emulated Cortex-M4, counted by a QEMU plugin.
+def count_instructions(folder: Path, inputs: np.ndarray, target_name: str = "cortex-m4") -> float:
+    """Guest instructions per inference on an emulated core (the Cortex-M4 by default), counted by a QEMU plugin.
 
     The count covers each invocation between the runner's two marker calls (input copy-in and
     output copy-out included), averaged over the inputs.
     """
-    return instruction_counts(folder, inputs).per_inference
+    return instruction_counts(folder, inputs, target_name=target_name).per_inference

@@ -32,6 +32,15 @@ def require_tool(name: str) -> str:
     return path
 
 
+def require_target_tools(target: str) -> None:
+    """Every program a target's build and run need (edgenn/targets.py), as require_tool does for one."""
+    from edgenn.targets import TARGETS
+
+    for tool, _ in TARGETS[target].tools:
+        require_tool(tool)
+    require_tool("make")
+
+
 @pytest.fixture(scope="session")
 def tflm_examples() -> Path:
     require(TFLM_EXAMPLES.is_dir(), f"{TFLM_EXAMPLES}")

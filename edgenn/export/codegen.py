@@ -1,4 +1,9 @@
-"""`edgenn codegen`: an int8 .tflite → a self-contained C99 folder (model.c/.h + the kernels it uses).
+"""`edgenn codegen`: an int8 .tflite → a self-contained C99 folder: <name>.c/.h and the kernel library.
+
+The folder holds the model's own files, named after it so that several models live in one
+firmware, and edgenn/: the whole kernel library, the same files for every model of one edgenn
+version, so any one copy serves them all (a static library keeps only the kernels called). The
+manifest (edgenn.json) lists the files; the build-system packages are renderings of that list.
 
 The generated entry point `int <name>_invoke(const int8_t *input, int8_t *output)` runs a
 straight-line sequence of kernel calls over one static arena. Weights, biases and per-channel
@@ -9,6 +14,7 @@ only computes.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +30,6 @@ from edgenn.reference import OPS, interpreter
 from edgenn.reference.base import CONSTANT_KINDS
 from edgenn.schemas import produced
 
-LIBRARY_HEADERS = ("edgenn.h", "fixedpoint.h", "status.h")
 LIB_DIR = "edgenn"  # kernels and headers go in OUT/edgenn/
 MANIFEST = "edgenn.json"  # what tools need to build and run the folder
 
@@ -122,6 +127,14 @@ class Generated:
     graph: Graph  # in the order the generated code runs it
 
 
+def library_files() -> dict[str, str]:
+    """The kernel library as the folder carries it: every header and source, under LIB_DIR/."""
+    return {
+        f"{LIB_DIR}/{path.name}": path.read_text()
+        for path in sorted([*INCLUDE.glob("*.h"), *SRC.glob("*.c")], key=lambda p: p.name)
+    }
+
+
 def generate(graph: Graph, name: str, command: str) -> Generated:
     """Render the folder's text files for `graph` (validated op by op first)."""
     by_op = {p.op.index: p for p in interpreter.prepare(graph, need_c=True)}  # every op checked first
@@ -206,7 +219,7 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
         [
             front,
             "",
-            '#include "model.h"',
+            f'#include "{ident}.h"',
             f'#include "{LIB_DIR}/edgenn.h"',
             *includes,
             "",
@@ -276,30 +289,34 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
         "const_bytes": unit.const_bytes,
         "ops": list(graph.op_names),
         "command": command,
+        "header": f"{ident}.h",
+        "sources": [f"{ident}.c"],
+        "kernels": [f"{LIB_DIR}/{m}.c" for m in unit.modules if (SRC / f"{m}.c").is_file()],
     }
     produced(manifest, "c-manifest")
-    files = {"model.h": header, "model.c": source, MANIFEST: json.dumps(manifest, indent=2) + "\n"}
-    for h in LIBRARY_HEADERS:
-        files[f"{LIB_DIR}/{h}"] = (INCLUDE / h).read_text()
-    for m in unit.modules:
-        for path, rel in (
-            (INCLUDE / f"{m}.h", f"{LIB_DIR}/{m}.h"),
-            (SRC / f"{m}.c", f"{LIB_DIR}/{m}.c"),
-        ):
-            if path.is_file():
-                files[rel] = path.read_text()
+    files = {
+        manifest["header"]: header,
+        manifest["sources"][0]: source,
+        MANIFEST: json.dumps(manifest, indent=2) + "\n",
+    }
+    files.update(library_files())
     return Generated(
         ident, files, plan.arena_bytes, unit.const_bytes, tuple(unit.modules), plan, tuple(unit.const_items), graph
     )
 
 
 def codegen(
-    target: Path, out_dir: Path | None = None, name: str | None = None, command: str = "edgenn codegen"
+    target: Path,
+    out_dir: Path | None = None,
+    name: str | None = None,
+    command: str = "edgenn codegen",
+    packages: Callable[[dict[str, str], Path], Mapping[str, str | bytes]] | None = None,
 ) -> Path:
     """Write the C folder for `target` (a build directory or a .tflite). Returns the folder.
 
-    The folder is written beside its destination and renamed into place, so a failure leaves
-    no partial output.
+    `packages(files, folder)` renders more files from the folder's (the build-system packages of
+    edgenn.export.bundles). The folder is written beside its destination and renamed into place,
+    so a failure leaves no partial output: the old folder or the new one with all its packages.
     """
     tflite, default_name = layout.resolve_model(target)
     graph = parse_tflite(tflite.read_bytes(), tflite)
@@ -307,5 +324,8 @@ def codegen(
     out_dir = (
         Path(out_dir) if out_dir else (Path(target) / layout.C_DIR if Path(target).is_dir() else tflite.with_suffix(""))
     )
-    write_dir(out_dir, gen.files)
+    files: dict[str, str | bytes] = dict(gen.files)
+    if packages is not None:
+        files.update(packages(gen.files, out_dir))
+    write_dir(out_dir, files)
     return out_dir

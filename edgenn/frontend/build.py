@@ -17,7 +17,7 @@ import numpy as np
 from edgenn.clib import FIRMWARE
 from edgenn.errors import BuildDirError, DataError, EdgeNNError
 from edgenn.frontend.csrc import MANIFEST, cmsis_dsp_root, write_frontend
-from edgenn.toolchain import execute, qemu_command, require_tools
+from edgenn.toolchain import emulator, execute, float_make_vars, require_tools
 
 MAKEFILE_DIR = FIRMWARE / "frontend"
 RUNNER = "frontend_runner.elf"
@@ -41,7 +41,7 @@ def build_frontend(spec, folder: Path, target: str = "host") -> Path:
         "-s",
         "-C",
         str(MAKEFILE_DIR),
-        f"TARGET={target}",
+        *float_make_vars(target),
         f"FRONTEND={folder.resolve()}",
         f"CMSISDSP={root}",
         f"OUT={out.resolve()}",
@@ -79,7 +79,7 @@ def run_frontend(folder: Path, clips: np.ndarray, target: str = "host") -> np.nd
         if target == "host":
             cmd = [str(elf.resolve()), "clips.bin", "features.bin"]
         else:
-            cmd = qemu_command(elf)
+            cmd = emulator(elf, target)
         execute(cmd, tmp, elf)
         out = np.fromfile(tmp / "features.bin", dtype="<f4")
     shape = (len(clips), m["frames"], spec["mfcc_coefficients"])

@@ -35,7 +35,7 @@ from edgenn.errors import BuildDirError, DataError, EdgeNNError
 from edgenn.export.cgen import C_TYPES
 from edgenn.frontend.csrc import cmsis_dsp_root, sha256, write_frontend
 from edgenn.graph.tflite import NUMPY_DTYPES
-from edgenn.toolchain import execute, instructions_between, manifest, qemu_command, require_tools
+from edgenn.toolchain import emulator, execute, float_make_vars, instructions_between, manifest, require_tools
 
 MAKEFILE_DIR = FIRMWARE / "kws"
 FRONTEND_DIR = "frontend"  # inside the build's C folder
@@ -63,6 +63,7 @@ def frontend_spec(build_dir: Path):
 
 def model_folder(build_dir: Path) -> Path:
     """The build's generated model folder, generated again when missing or made from another model_int8.tflite."""
+    from edgenn.export.bundles import packages
     from edgenn.export.codegen import MANIFEST, codegen
 
     build_dir = Path(build_dir)
@@ -70,7 +71,7 @@ def model_folder(build_dir: Path) -> Path:
     tflite = layout.BuildDir(build_dir).require(layout.TFLITE_INT8)
     current = (folder / MANIFEST).is_file() and manifest(folder).get("source_sha256") == sha256(tflite)
     if not current:
-        codegen(build_dir)
+        codegen(build_dir, packages=packages(("cmake",)))  # as `edgenn run` writes it
     return folder
 
 
@@ -95,8 +96,9 @@ def build_kws(build_dir: Path, target: str = "host", dsp: bool = True) -> Path:
     frontend = write_frontend(spec, folder / FRONTEND_DIR)
     out = firmware_dir(build_dir, target)
     variables = {
-        "TARGET": target,
+        **dict(v.split("=", 1) for v in float_make_vars(target)),
         "MODEL": str(folder.resolve()),
+        "MODEL_SRCS": " ".join((*m["sources"], *m["kernels"])),
         "FRONTEND": str(frontend.resolve()),
         "CMSISDSP": str(cmsis_dsp_root()),
         "NAME": m["name"],
@@ -159,7 +161,7 @@ def run_kws_io(build_dir: Path, clips: np.ndarray, target: str = "host") -> KwsR
         if target == "host":
             cmd = [str(elf.resolve()), "clips.bin", "labels.bin", "inputs.bin", "outputs.bin"]
         else:  # the start-up passes no arguments: the runner's defaults are these same names
-            cmd = qemu_command(elf)
+            cmd = emulator(elf, target)
         proc = execute(cmd, tmp, elf)
         labels = np.fromfile(tmp / "labels.bin", dtype="<i4")
         inputs = np.fromfile(tmp / "inputs.bin", dtype=np.int8)

@@ -38,7 +38,7 @@ def person_images(tflm_examples) -> np.ndarray:
 @pytest.fixture(scope="module")
 def digits_c(digits_build):
     folder = digits_build / layout.C_DIR
-    assert (folder / "model.c").is_file(), "edgenn run generates the C"
+    assert (folder / "digits_cnn.c").is_file(), "edgenn run generates the C"
     return folder
 
 
@@ -154,7 +154,7 @@ def test_generated_c_compiles_with_strict_warnings(digits_c, person_c, tmp_path,
 
     require_tool(compiler)
     for folder in (digits_c, person_c):
-        sources = [folder / "model.c", *sorted((folder / "edgenn").glob("*.c"))]
+        sources = toolchain.model_sources(folder)
         for i, src in enumerate(sources):
             cmd = [compiler, *STRICT, *arch, "-O2", "-c", str(src), "-o", str(tmp_path / f"{i}.o")]
             proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -4,7 +4,7 @@ The first run is the session's `digits_build`; the second is a fresh `edgenn run
 into another temporary folder. Compared byte for byte:
 
 - model_int8.tflite and model_float.tflite, with no normalization at all;
-- the generated C: every file `edgenn codegen` writes into c/ (model.c, model.h, edgenn.json and the
+- the generated C: every file `edgenn codegen` writes into c/ (<name>.c, <name>.h, edgenn.json and the
   edgenn/ kernels and headers; not the build-<target>/ folders the compiler writes, whose model.size
   lists absolute object paths), and the `edgenn export` array <name>_data.h/.c;
 - report.json and report.md.
@@ -62,7 +62,7 @@ def test_same_recipe_and_seed_give_identical_artifacts(digits_build, tmp_path):
         assert (digits_build / name).read_bytes() == (second / name).read_bytes(), f"{name} differs between runs"
 
     sources = _c_sources(digits_build)
-    assert "c/model.c" in sources and "c/edgenn.json" in sources and any(s.endswith("_data.c") for s in sources)
+    assert "c/digits_cnn.c" in sources and "c/edgenn.json" in sources and any(s.endswith("_data.c") for s in sources)
     assert _c_sources(second) == sources, "the two runs generated different sets of C files"
     for rel in sources:
         assert _normalized(digits_build, rel) == _normalized(second, rel), f"{rel} differs between runs"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from edgenn import toolchain
 from edgenn.export.codegen import codegen
 from tests.conftest import require_tool
 
@@ -18,7 +19,7 @@ DSP_MNEMONICS = ("smlad", "sxtb16")
 
 
 def disassembly(folder: Path, tmp: Path, *flags: str) -> str:
-    sources = [folder / "model.c", *sorted((folder / "edgenn").glob("*.c"))]
+    sources = toolchain.model_sources(folder)
     objects = []
     for src in sources:
         obj = tmp / (src.stem + "-" + "-".join(f.strip("-") for f in flags) + ".o")

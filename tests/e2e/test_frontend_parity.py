@@ -30,8 +30,7 @@ from edgenn.frontend.build import build_frontend, run_frontend
 from edgenn.frontend.csrc import cmsis_dsp_root
 from edgenn.frontend.mfcc import MfccFrontend, fit_clip
 from edgenn.recipe import FrontendSpec
-from edgenn.toolchain import TOOLS
-from tests.conftest import SHARED, require, require_tool
+from tests.conftest import SHARED, require, require_target_tools
 
 SPEC = FrontendSpec(kind="mfcc")
 RECORDINGS = SHARED / "datasets" / "fsdd" / "recordings"
@@ -71,8 +70,7 @@ def c_features(clips, tmp_path_factory):
 
     def on(target: str) -> np.ndarray:
         if target not in done:
-            for tool, _ in TOOLS[target]:
-                require_tool(tool)
+            require_target_tools(target)
             folder = tmp_path_factory.mktemp(f"frontend-{target}")
             elf = build_frontend(SPEC, folder, target)
             assert elf.is_file()

@@ -36,8 +36,8 @@ from edgenn.frontend.kws import (
     run_kws,
     run_kws_io,
 )
-from edgenn.toolchain import TOOLS, manifest
-from tests.conftest import require, require_tool
+from edgenn.toolchain import manifest
+from tests.conftest import require, require_target_tools
 
 TARGETS = ["host", "cortex-m4"]
 ATOL_FEATURES = 5e-5  # C vs Python frontend tolerance, see test_frontend_parity
@@ -67,8 +67,7 @@ def firmware(kws_build, data):
 
     def on(target: str):
         if target not in done:
-            for tool, _ in TOOLS[target]:
-                require_tool(tool)
+            require_target_tools(target)
             assert build_kws(kws_build, target).is_file()
             done[target] = run_kws_io(kws_build, data.clips_test, target)
         return done[target]

@@ -61,7 +61,7 @@ def test_the_wheel_holds_the_c_library(wheel):
         "edgenn/firmware/src/conv_2d.c",
         "edgenn/firmware/include/edgenn/edgenn.h",
         "edgenn/firmware/targets/runner.c",
-        "edgenn/firmware/targets/cortex-m4/mps2_an386.ld",
+        "edgenn/firmware/targets/cortex-m/cortex-m.ld",
         "edgenn/firmware/kws/Makefile",
         "edgenn/schemas/common-1.schema.json",
         "edgenn/schemas/report-1.schema.json",

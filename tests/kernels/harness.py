@@ -103,7 +103,7 @@ def c_outputs(data: bytes, inputs: np.ndarray, workdir, target: str = "host", ds
     model = workdir / "model.tflite"
     model.write_bytes(data)
     folder = codegen(model, workdir / "c", name="net")
-    problems = c_structs.mismatches((folder / "model.c").read_text())
+    problems = c_structs.mismatches((folder / "net.c").read_text())
     assert not problems, problems
     toolchain.build(folder, target, dsp=dsp)
     out, _ = toolchain.run(folder, inputs, target)

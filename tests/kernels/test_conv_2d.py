@@ -254,6 +254,6 @@ def test_requantization_paths_on_cortex_m4(tmp_path, monkeypatch, dsp, one_multi
     y = keras.layers.Conv2D(16, 1)(y)
     data = int8_tflite(keras.Model(x, y))
     check_c_bit_exact(data, tmp_path, count=8, target="cortex-m4", dsp=dsp)
-    source = (tmp_path / "c" / "model.c").read_text()
+    source = (tmp_path / "c" / "net.c").read_text()
     assert ("op0_requant_shift" in source) == one_multiply
     assert ("op0_shift" in source) == (not one_multiply)

@@ -100,7 +100,7 @@ EXAMPLES = {
 def test_emit_fills_exactly_the_header_struct(name):
     op, inputs, output, options = EXAMPLES[name]
     gen = generate(parse_tflite(single_op_model(op, inputs, output, options)), "net", "test")
-    model_c = gen.files["model.c"]
+    model_c = gen.files["net.c"]
     assert mismatches(model_c) == []
     module = OPS[op]
     if f"edgenn_{module}_params" in parse_structs((INCLUDE / f"{module}.h").read_text()):

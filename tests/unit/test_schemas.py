@@ -87,7 +87,18 @@ def test_schemas_refer_to_each_other_by_id():
     text = json.dumps(schemas.document("report"))
     assert "urn:edgenn:schema:common:1#/$defs/" in text
     schemas.check(
-        {"schema": 1, "name": "m", "prefix": "M", **_io(), "arena_bytes": 1, "const_bytes": 2, "ops": []},
+        {
+            "schema": 1,
+            "name": "m",
+            "prefix": "M",
+            **_io(),
+            "arena_bytes": 1,
+            "const_bytes": 2,
+            "ops": [],
+            "header": "m.h",
+            "sources": ["m.c"],
+            "kernels": [],
+        },
         "c-manifest",
         "c/edgenn.json",
     )

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "edgenn_frontend.h"
-#include "model.h"
+#include EDGENN_HEADER /* "<name>.h", the generated model's header */
 
 #define EDGENN_CAT_(a, b) a##b
 #define EDGENN_CAT(a, b) EDGENN_CAT_(a, b)

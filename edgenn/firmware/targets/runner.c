@@ -5,12 +5,13 @@
  *   runner [INPUTS.bin [OUTPUTS.bin [REPEAT]]]     (defaults: inputs.bin outputs.bin 1)
  *
  * Built with -DEDGENN_NAME=<c name> -DEDGENN_PREFIX=<C NAME> -DEDGENN_IN_T=... -DEDGENN_OUT_T=...
+ * -DEDGENN_HEADER='"<name>.h"'.
  * On the host it prints the mean nanoseconds per inference to stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "model.h"
+#include EDGENN_HEADER
 
 #define EDGENN_CAT_(a, b) a##b
 #define EDGENN_CAT(a, b) EDGENN_CAT_(a, b)

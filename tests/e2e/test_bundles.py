@@ -1,0 +1,471 @@
+"""Build-system packages beside the generated C (`edgenn codegen --bundle`): CMake, Zephyr, Arduino, PlatformIO.
+
+Two models (TFLM's hello_world and micro_speech) are generated once with every package. CMake builds
+both into one program, natively and for the Cortex-M4 (with edgenn's start-up and linker script, run
+in QEMU), and both models' outputs must equal TFLM's bit for bit. The other packages are checked for
+their layout and compiled with the flags their build systems use.
+"""
+
+from __future__ import annotations
+
+import configparser
+import fnmatch
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgenn import __version__, pipeline, toolchain
+from edgenn.clib import FIRMWARE
+from edgenn.export import bundles
+from edgenn.export.codegen import library_files
+from edgenn.graph.tflite import read_tflite
+from edgenn.targets import TARGETS
+from tests.conftest import require_tool, run_cli
+from tests.kernels.harness import probe_inputs, tflm_outputs
+
+MODELS = {"hello_world": "hello_world_int8.tflite", "micro_speech": "micro_speech_quantized.tflite"}
+SAMPLES = 16
+ARM = ("-mcpu=cortex-m4", "-mthumb")
+ZEPHYR_FLAGS = (
+    "-std=c11 -ffreestanding -fno-common -Os -mcpu=cortex-m4 -mthumb -mabi=aapcs -mfp16-format=ieee "
+    "-Wall -Werror -Wformat -Wno-main"
+).split()
+
+APP_CMAKE = """\
+cmake_minimum_required(VERSION 3.13)
+project(edgenn_bundle_app C)
+add_subdirectory("${HELLO_DIR}" hello_world)
+add_subdirectory("${SPEECH_DIR}" micro_speech)
+add_executable(app main.c ${APP_STARTUP})
+target_link_libraries(app PRIVATE edgenn::hello_world edgenn::micro_speech)
+if(APP_LINK_OPTIONS)
+  target_link_options(app PRIVATE ${APP_LINK_OPTIONS})
+endif()
+"""
+
+# Both models, sample by sample: hello_world through the copying API, micro_speech through the
+# zero-copy one. The start-up passes no file names, so the defaults are the only ones.
+APP_MAIN = """\
+#include <stdio.h>
+#include <string.h>
+
+#include "hello_world.h"
+#include "micro_speech.h"
+
+static int8_t hello_in[HELLO_WORLD_INPUT_SIZE];
+static int8_t hello_out[HELLO_WORLD_OUTPUT_SIZE];
+
+int main(int argc, char **argv) {
+    FILE *hi = fopen("hello_in.bin", "rb");
+    FILE *si = fopen("speech_in.bin", "rb");
+    FILE *ho = fopen("hello_out.bin", "wb");
+    FILE *so = fopen("speech_out.bin", "wb");
+    (void)argc;
+    (void)argv;
+    if (hi == NULL || si == NULL || ho == NULL || so == NULL) {
+        return 2;
+    }
+    while (fread(hello_in, sizeof hello_in, 1, hi) == 1) {
+        if (fread(micro_speech_input(), MICRO_SPEECH_INPUT_SIZE, 1, si) != 1) {
+            return 3;
+        }
+        if (hello_world_invoke(hello_in, hello_out) != 0) {
+            return 4;
+        }
+        if (micro_speech_run() != 0) {
+            return 5;
+        }
+        if (fwrite(hello_out, sizeof hello_out, 1, ho) != 1 ||
+            fwrite(micro_speech_output(), MICRO_SPEECH_OUTPUT_SIZE, 1, so) != 1) {
+            return 6;
+        }
+    }
+    fclose(hi);
+    fclose(si);
+    if (fclose(ho) != 0 || fclose(so) != 0) {
+        return 7;
+    }
+    return 0;
+}
+"""
+
+ARDUINO_H = """\
+#ifndef ARDUINO_H_STUB
+#define ARDUINO_H_STUB
+#include <stddef.h>
+#include <stdint.h>
+class Stream {
+  public:
+    void begin(unsigned long baud);
+    size_t print(const char *s);
+    size_t print(int v);
+    size_t print(long v);
+    size_t print(unsigned long v);
+    size_t print(double v);
+    size_t println(const char *s);
+    size_t println(int v);
+};
+extern Stream Serial;
+unsigned long micros(void);
+void delay(unsigned long ms);
+void setup(void);
+void loop(void);
+#endif
+"""
+
+ARDUINO_CORE = """\
+#include <Arduino.h>
+Stream Serial;
+void Stream::begin(unsigned long baud) { (void)baud; }
+size_t Stream::print(const char *s) { return s ? 1 : 0; }
+size_t Stream::print(int v) { return v ? 1 : 0; }
+size_t Stream::print(long v) { return v ? 1 : 0; }
+size_t Stream::print(unsigned long v) { return v ? 1 : 0; }
+size_t Stream::print(double v) { return v != 0.0 ? 1 : 0; }
+size_t Stream::println(const char *s) { return s ? 1 : 0; }
+size_t Stream::println(int v) { return v ? 1 : 0; }
+unsigned long micros(void) { return 0; }
+void delay(unsigned long ms) { (void)ms; }
+int main(void) {
+    setup();
+    loop();
+    return 0;
+}
+"""
+
+
+def _run(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert proc.returncode == 0, f"{' '.join(proc.args)}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert "warning" not in proc.stderr.lower(), proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope="module")
+def folders(tflm_examples, tmp_path_factory) -> dict[str, Path]:
+    """Both models generated by the command line with every package."""
+    root = tmp_path_factory.mktemp("bundles")
+    out = {}
+    for name, model in MODELS.items():
+        folder = root / name
+        proc = run_cli("codegen", str(tflm_examples / model), "-o", str(folder), "--name", name, "--bundle", "all")
+        assert proc.returncode == 0, proc.stderr
+        out[name] = folder
+    return out
+
+
+@pytest.fixture(scope="module")
+def inputs(tflm_examples) -> dict[str, np.ndarray]:
+    """Extreme and random int8 inputs, one set per model."""
+    shapes = {name: read_tflite(tflm_examples / model).input_tensor().shape for name, model in MODELS.items()}
+    return {name: probe_inputs(tuple(shapes[name]), SAMPLES, seed=i) for i, name in enumerate(MODELS)}
+
+
+@pytest.fixture(scope="module")
+def expected(tflm_examples, inputs) -> dict[str, np.ndarray]:
+    return {name: tflm_outputs((tflm_examples / MODELS[name]).read_bytes(), inputs[name]) for name in MODELS}
+
+
+def _generator() -> list[str]:
+    require_tool("cmake")
+    return ["-G", "Ninja"] if shutil.which("ninja") else ["-G", "Unix Makefiles"]
+
+
+def _app(where: Path) -> Path:
+    where.mkdir(parents=True)
+    (where / "CMakeLists.txt").write_text(APP_CMAKE)
+    (where / "main.c").write_text(APP_MAIN)
+    return where
+
+
+def _configure(app: Path, build: Path, folders: dict[str, Path], *extra: str, env=None) -> subprocess.CompletedProcess:
+    return _run(
+        [
+            "cmake",
+            *_generator(),
+            "-S",
+            str(app),
+            "-B",
+            str(build),
+            "-DCMAKE_BUILD_TYPE=Release",
+            f"-DHELLO_DIR={folders['hello_world']}",
+            f"-DSPEECH_DIR={folders['micro_speech']}",
+            *extra,
+        ],
+        env=env,
+    )
+
+
+def _build(app: Path, build: Path, folders: dict[str, Path], *extra: str) -> Path:
+    # Every file of the build (the kernels, both models, the program) compiles warning-free.
+    env = {**os.environ, "CFLAGS": "-Wall -Wextra -Werror"}
+    _ok(_configure(app, build, folders, *extra, env=env))
+    _ok(_run(["cmake", "--build", str(build), "-j", "2"], env=env))
+    return build / "app"
+
+
+def _run_dir(where: Path, inputs: dict[str, np.ndarray]) -> Path:
+    where.mkdir()
+    (where / "hello_in.bin").write_bytes(inputs["hello_world"].tobytes())
+    (where / "speech_in.bin").write_bytes(inputs["micro_speech"].tobytes())
+    return where
+
+
+def _check_outputs(where: Path, expected: dict[str, np.ndarray]) -> None:
+    for name, file in (("hello_world", "hello_out.bin"), ("micro_speech", "speech_out.bin")):
+        want = expected[name]
+        got = np.frombuffer((where / file).read_bytes(), dtype=want.dtype).reshape(want.shape)
+        diff = np.count_nonzero(got != want)
+        assert diff == 0, f"{name}: {diff} of {want.size} values differ from TFLM"
+
+
+def _definitions(nm: str, path: Path, symbol: str) -> int:
+    out = _ok(_run([nm, "-A", str(path)])).stdout.splitlines()
+    return sum(1 for line in out if line.split()[-2:] == ["T", symbol])
+
+
+def test_two_models_in_one_host_program_are_bit_exact(folders, inputs, expected, tmp_path):
+    require_tool("gcc")
+    app = _app(tmp_path / "app")
+    elf = _build(app, tmp_path / "build", folders)
+    where = _run_dir(tmp_path / "run", inputs)
+    toolchain.execute([str(elf)], where, elf)
+    _check_outputs(where, expected)
+
+
+def test_two_models_in_one_cortex_m4_firmware_run_in_qemu_are_bit_exact(folders, inputs, expected, tmp_path):
+    target = TARGETS["cortex-m4"]
+    for tool, _ in target.tools:
+        require_tool(tool)
+    machine = target.machines[0]
+    targets = FIRMWARE / "targets"
+    # As edgenn links its own firmware (edgenn/firmware/Makefile): unused sections dropped.
+    link = [f"-T{targets / target.linker_script}", *target.ldflags, *machine.defsyms(), "-Wl,--gc-sections"]
+    app = _app(tmp_path / "app")
+    elf = _build(
+        app,
+        tmp_path / "build",
+        folders,
+        f"-DCMAKE_TOOLCHAIN_FILE={folders['hello_world'] / 'cmake' / 'cortex-m4.cmake'}",
+        f"-DAPP_STARTUP={targets / target.startup}",
+        f"-DAPP_LINK_OPTIONS={';'.join(link)}",
+    )
+    # The kernel library is built once, from the first folder, and the models' libraries hold no kernel:
+    # without the guard the second folder would define every kernel again.
+    build = tmp_path / "build"
+    archives = sorted(build.rglob("*.a"))
+    assert [a.name for a in archives].count("libedgenn_kernels.a") == 1, archives
+    assert (build / "hello_world" / "libedgenn_kernels.a").is_file()
+    for a in archives:
+        kernels = 1 if a.name == "libedgenn_kernels.a" else 0
+        assert _definitions(target.nm, a, "edgenn_fully_connected") == kernels, a
+    assert _definitions(target.nm, elf, "edgenn_fully_connected") == 1
+    assert _definitions(target.nm, elf, "hello_world_invoke") == 1
+    assert _definitions(target.nm, elf, "micro_speech_run") == 1
+
+    where = _run_dir(tmp_path / "run", inputs)
+    toolchain.execute(target.qemu_command(machine, str(elf)), where, elf)
+    _check_outputs(where, expected)
+
+
+def test_folders_of_different_edgenn_versions_refuse_to_share_the_kernels(folders, tmp_path):
+    require_tool("gcc")
+    other = tmp_path / "micro_speech"
+    shutil.copytree(folders["micro_speech"], other)
+    lists = other / "CMakeLists.txt"
+    text = lists.read_text()
+    line = f'set(EDGENN_MICRO_SPEECH_VERSION "{__version__}")'
+    assert text.count(line) == 1
+    lists.write_text(text.replace(line, 'set(EDGENN_MICRO_SPEECH_VERSION "0.0.0-other")'))
+    app = _app(tmp_path / "app")
+    proc = _configure(app, tmp_path / "build", {**folders, "micro_speech": other})
+    assert proc.returncode != 0, "configured a build whose model folders come from two edgenn versions"
+    message = " ".join(proc.stderr.split())
+    assert "CMake Error" in proc.stderr
+    assert f"{other} comes from edgenn 0.0.0-other, but the kernel library edgenn_kernels" in message
+    assert f"comes from edgenn {__version__} ({folders['hello_world']})" in message
+    assert "regenerate all the model folders with one edgenn version" in message
+
+
+def test_cmake_toolchain_files_follow_the_target_table(folders):
+    made = {p.stem for p in (folders["hello_world"] / "cmake").glob("*.cmake")}
+    assert made == {name for name, t in TARGETS.items() if t.is_device}
+    for name in made:
+        text = (folders["hello_world"] / "cmake" / f"{name}.cmake").read_text()
+        t = TARGETS[name]
+        assert "set(CMAKE_SYSTEM_NAME Generic)" in text
+        assert f'set(CMAKE_C_COMPILER "{t.cc}")' in text
+        assert f'set(CMAKE_C_FLAGS_INIT "{" ".join(t.flags(float_code=True))}")' in text
+        assert "set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)" in text
+    lists = (folders["micro_speech"] / "CMakeLists.txt").read_text()
+    assert "CMAKE_C_FLAGS" not in lists and "compile_options" not in lists, "the package forces compiler flags"
+
+
+def test_zephyr_module_layout_and_sources_compile_with_zephyr_flags(folders, tmp_path):
+    import yaml
+
+    gcc = require_tool("arm-none-eabi-gcc")
+    for name, folder in folders.items():
+        prefix = toolchain.manifest(folder)["prefix"]
+        module = yaml.safe_load((folder / "zephyr" / "module.yml").read_text())
+        assert module["name"] == f"edgenn_{name}"
+        assert (folder / module["build"]["cmake"] / "CMakeLists.txt").is_file()
+        assert (folder / module["build"]["kconfig"]).is_file()
+        kconfig = (folder / module["build"]["kconfig"]).read_text()
+        assert f"config EDGENN_{prefix}\n\tbool " in kconfig and "\thelp\n" in kconfig
+        cmake = (folder / "zephyr" / "CMakeLists.txt").read_text()
+        assert f"if(CONFIG_EDGENN_{prefix})" in cmake
+        assert "if(NOT TARGET edgenn_kernels)" in cmake and "zephyr_include_directories(" in cmake
+        assert f"zephyr_library_named(edgenn_{name})" in cmake
+        for rel in [f"{name}.c", *(p for p in library_files() if p.endswith(".c"))]:
+            assert f'/{rel}"' in cmake, f"zephyr/CMakeLists.txt does not build {rel}"
+
+    autoconf = tmp_path / "autoconf.h"
+    autoconf.write_text(
+        "#define CONFIG_ARM 1\n#define CONFIG_CPU_CORTEX_M4 1\n"
+        + "".join(f"#define CONFIG_EDGENN_{toolchain.manifest(f)['prefix']} 1\n" for f in folders.values())
+    )
+    speech = folders["micro_speech"]
+    sources = [speech / rel for rel in bundles.folder_files(speech).c_sources] + [
+        folders["hello_world"] / "hello_world.c"
+    ]
+    for i, src in enumerate(sources):
+        root = src.parent if src.parent.name != "edgenn" else src.parent.parent
+        _ok(
+            _run(
+                [
+                    gcc,
+                    *ZEPHYR_FLAGS,
+                    "-imacros",
+                    str(autoconf),
+                    f"-I{root}",
+                    "-c",
+                    str(src),
+                    "-o",
+                    str(tmp_path / f"{i}.o"),
+                ]
+            )
+        )
+
+
+def _unzip(path: Path, dest: Path) -> list[zipfile.ZipInfo]:
+    with zipfile.ZipFile(path) as z:
+        z.extractall(dest)
+        return z.infolist()
+
+
+def test_arduino_library_compiles_and_links_with_its_example(folders, tmp_path):
+    gcc, gxx = require_tool("arm-none-eabi-gcc"), require_tool("arm-none-eabi-g++")
+    ar = require_tool("arm-none-eabi-ar")
+    name, folder = "micro_speech", folders["micro_speech"]
+    lib = f"edgenn_{name}"
+    path = folder / "arduino" / f"{lib}.zip"
+    infos = _unzip(path, tmp_path)
+    names = [i.filename for i in infos]
+    assert names == sorted(names) and all(n.startswith(f"{lib}/") for n in names)
+    assert {i.date_time for i in infos} == {bundles.ZIP_TIME}
+    assert path.read_bytes() == bundles.render(folder, "arduino")[f"arduino/{lib}.zip"], "the zip is not reproducible"
+
+    root = tmp_path / lib
+    props = configparser.ConfigParser(interpolation=None)
+    props.read_string("[library]\n" + (root / "library.properties").read_text())
+    p = props["library"]
+    assert p["name"] == lib and p["version"] == __version__ and p["architectures"] == "*"
+    assert p["category"] == "Data Processing"
+    for key in ("author", "maintainer", "sentence", "paragraph", "url"):
+        assert p[key], key
+    src = root / "src"
+    manifest = toolchain.manifest(folder)
+    for rel in (manifest["header"], *manifest["sources"], *library_files()):
+        assert (src / rel).read_bytes() == (folder / rel).read_bytes(), rel
+
+    # Arduino compiles every .c under src/ as its own unit, with src/ on the include path.
+    objects = []
+    for i, c in enumerate(sorted(src.rglob("*.c"))):
+        obj = tmp_path / f"lib{i}.o"
+        _ok(_run([gcc, *ARM, "-Os", "-Wall", "-Werror", f"-I{src}", "-c", str(c), "-o", str(obj)]))
+        objects.append(str(obj))
+    archive = tmp_path / f"lib{lib}.a"  # dot_a_linkage: the library is linked as an archive
+    _ok(_run([ar, "rcs", str(archive), *objects]))
+
+    # The sketch as Arduino's builder makes it: C++, with Arduino.h included first.
+    stub = tmp_path / "core"
+    stub.mkdir()
+    (stub / "Arduino.h").write_text(ARDUINO_H)
+    (stub / "core.cpp").write_text(ARDUINO_CORE)
+    ino = root / "examples" / name / f"{name}.ino"
+    sketch = tmp_path / f"{name}.ino.cpp"
+    sketch.write_text(f'#include <Arduino.h>\n#line 1 "{ino}"\n' + ino.read_text())
+    cxx = [gxx, *ARM, "-Os", "-Wall", "-Wextra", "-Werror", "-fno-exceptions", "-fno-rtti", f"-I{stub}", f"-I{src}"]
+    _ok(_run([*cxx, "-x", "c++", "-c", str(sketch), "-o", str(tmp_path / "sketch.o")]))
+    _ok(_run([*cxx, "-c", str(stub / "core.cpp"), "-o", str(tmp_path / "core.o")]))
+    elf = tmp_path / "sketch.elf"
+    proc = _run(
+        [
+            gcc,  # as the driver: the sketch needs nothing of the C++ library, which may not be installed
+            *ARM,
+            "--specs=nosys.specs",
+            "-Wl,--gc-sections",
+            str(tmp_path / "sketch.o"),
+            str(tmp_path / "core.o"),
+            str(archive),
+            "-o",
+            str(elf),
+        ]
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _definitions(require_tool("arm-none-eabi-nm"), elf, f"{name}_invoke") == 1
+
+
+def test_platformio_library_json(folders):
+    for name, folder in folders.items():
+        m = json.loads((folder / "library.json").read_text())
+        assert m["name"] == f"edgenn_{name}" and m["version"] == __version__
+        assert m["frameworks"] == "*" and m["platforms"] == "*"
+        assert m["description"] and m["keywords"]
+        build = m["build"]
+        assert (folder / build["srcDir"] / f"{name}.h").is_file() and (
+            folder / build["includeDir"] / f"{name}.h"
+        ).is_file()
+        kept = [r[2:-1] for r in build["srcFilter"] if r.startswith("+<")]
+        assert build["srcFilter"][0] == "-<*>"
+        files = bundles.folder_files(folder)
+        assert sorted(kept) == sorted(files.c_sources)
+        assert f"{name}.c" in kept and "edgenn/fully_connected.c" in kept
+        for rel in (*files.all, "edgenn.json"):
+            assert any(fnmatch.fnmatch(rel, pattern) for pattern in m["export"]["include"]), rel
+
+
+def test_default_bundle_is_cmake_and_none_writes_none(tflm_examples, tmp_path):
+    from edgenn.cli import codegen
+
+    (option,) = [p for p in codegen.params if p.name == "bundles"]
+    assert list(option.type.choices) == [*bundles.BUNDLES, "all", "none"]
+    model = tflm_examples / MODELS["hello_world"]
+    folder = pipeline.codegen(model, tmp_path / "default", "hello_world")
+    assert (folder / "CMakeLists.txt").is_file() and (folder / "cmake" / "cortex-m4.cmake").is_file()
+    assert not (folder / "zephyr").exists() and not (folder / "arduino").exists()
+    assert not (folder / "library.json").exists()
+    proc = run_cli("codegen", str(model), "-o", str(tmp_path / "none"), "--bundle", "none")
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "none" / "CMakeLists.txt").exists() and not (tmp_path / "none" / "cmake").exists()
+    # Added later to an existing folder: the same files as when generated with them.
+    bundles.write_bundles(tmp_path / "none", ["zephyr"])
+    assert (tmp_path / "none" / "zephyr" / "module.yml").is_file()
+
+
+def test_the_kernel_library_name_is_not_a_model_name(tflm_examples, tmp_path):
+    proc = run_cli(
+        "codegen", str(tflm_examples / MODELS["hello_world"]), "-o", str(tmp_path / "c"), "--name", "kernels"
+    )
+    assert proc.returncode == 2 and "kernel library" in proc.stderr
+    assert not (tmp_path / "c").exists()
