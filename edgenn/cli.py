@@ -226,6 +226,20 @@ def firmware_build(folder, target, dsp):
     )
 
 
+@firmware.command(name="targets")
+def firmware_targets():
+    """List the targets: each core, its compiler and flags, its QEMU boards, and whether its tools are here."""
+    from edgenn import toolchain
+    from edgenn.targets import TARGETS
+
+    for t in TARGETS.values():
+        kib = [f"{m.name} ({m.flash[1] // 1024:,} KiB flash, {m.ram[1] // 1024:,} KiB RAM)" for m in t.machines]
+        fpu = f"; float code adds {' '.join(t.fpu)}" if t.fpu else ""
+        tools = "tools found" if toolchain.have_tools(t.name) else "tools missing"
+        click.echo(f"{t.name:<14} {t.core}: {t.cc} {' '.join(t.cflags)}".rstrip() + fpu)
+        click.echo(f"{'':<14} {'runs on ' + ', '.join(kib) if kib else 'runs natively'}; {tools}")
+
+
 @firmware.command(name="run")
 @click.argument("folder", type=path())
 @device_target_option

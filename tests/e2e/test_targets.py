@@ -19,7 +19,7 @@ from edgenn import layout, toolchain
 from edgenn.clib import FIRMWARE
 from edgenn.export.codegen import codegen
 from edgenn.targets import DEVICE_TARGETS, TARGETS
-from tests.conftest import require_target_tools
+from tests.conftest import require_target_tools, run_cli
 from tests.kernels.harness import probe_inputs, tflm_outputs
 
 TFLM_MODELS = {  # name: (file, probe inputs)
@@ -180,3 +180,12 @@ def test_every_device_target_names_its_board_memory_and_tools():
             assert m.flash[1] > 0 and m.ram[1] > 0
         if t.startup:
             assert (FIRMWARE / "targets" / t.startup).is_file() and (FIRMWARE / "targets" / t.linker_script).is_file()
+
+
+def test_firmware_targets_lists_every_target_with_its_boards():
+    proc = run_cli("firmware", "targets")
+    assert proc.returncode == 0, proc.stderr
+    for name, t in TARGETS.items():
+        assert any(line.startswith(f"{name} ") and t.cc in line for line in proc.stdout.splitlines()), name
+        for m in t.machines:
+            assert f"{m.name} ({m.flash[1] // 1024:,} KiB flash, {m.ram[1] // 1024:,} KiB RAM)" in proc.stdout

@@ -86,24 +86,43 @@ def test_schemas_refer_to_each_other_by_id():
     """The common definitions resolve from every document (no file paths, no network)."""
     text = json.dumps(schemas.document("report"))
     assert "urn:edgenn:schema:common:1#/$defs/" in text
-    schemas.check(
-        {
-            "schema": 1,
-            "name": "m",
-            "prefix": "M",
-            **_io(),
-            "arena_bytes": 1,
-            "const_bytes": 2,
-            "ops": [],
-            "header": "m.h",
-            "sources": ["m.c"],
-            "kernels": [],
-        },
-        "c-manifest",
-        "c/edgenn.json",
-    )
+    schemas.check(_c_manifest(), "c-manifest", "c/edgenn.json")
+
+
+def _c_manifest() -> dict:
+    return {
+        "schema": 1,
+        "name": "m",
+        "prefix": "M",
+        **_io(),
+        "arena_bytes": 1,
+        "const_bytes": 2,
+        "ops": [],
+        "header": "m.h",
+        "sources": ["m.c"],
+        "kernels": [],
+    }
 
 
 def _io() -> dict:
     io = {"shape": [1, 4], "dtype": "int8", "scale": [0.5], "zero_point": [0]}
     return {"input": io, "output": io}
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("name", "m; rm -rf ~"),  # reaches make's command lines
+        ("prefix", "M$(shell id)"),
+        ("header", "../../outside.h"),
+        ("sources", ["/etc/passwd.c"]),
+        ("kernels", ["edgenn/../../x.c"]),
+        ("sources", []),
+    ],
+)
+def test_a_hostile_c_manifest_is_refused_before_any_build_reads_it(field, value):
+    """A build folder's edgenn.json names the files make compiles: only C identifiers and paths inside it pass."""
+    good = {**_c_manifest(), "kernels": ["edgenn/conv_2d.c"]}
+    schemas.check(good, "c-manifest", "c/edgenn.json")
+    with pytest.raises(BuildDirError, match="c/edgenn.json"):
+        schemas.check({**good, field: value}, "c-manifest", "c/edgenn.json")
