@@ -14,7 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import run_cli
+from edgenn import layout, toolchain
+from edgenn.targets import DEVICE_TARGETS
+from tests.conftest import require_target_tools, run_cli
+from tests.kernels.harness import check_folder_on_target, probe_inputs, tflm_outputs
 
 RECIPE = """
 name = "{name}"
@@ -122,6 +125,18 @@ def test_architecture_runs_to_bit_exact_c(built, arch):
     by_name = {v["name"]: v for v in report["variants"]}
     assert by_name["c_int8"]["score"] == by_name["tflite_int8_tflm"]["score"]
     assert (out / "c" / "build-host" / "model.size").is_file()
+
+
+@pytest.mark.parametrize("target", DEVICE_TARGETS)
+@pytest.mark.parametrize("arch", list(CASES))
+def test_architecture_is_bit_exact_on_every_target(built, arch, target):
+    """The generated C of each architecture on every core's board that holds it (the extremes and random codes)."""
+    require_target_tools(target)
+    out, _ = built(arch)
+    folder = out / layout.C_DIR
+    shape = tuple(toolchain.manifest(folder)["input"]["shape"])
+    x = probe_inputs(shape[1:], count=5).reshape(5, *shape)
+    check_folder_on_target(folder, x, tflm_outputs((out / layout.TFLITE_INT8).read_bytes(), x), target)
 
 
 def test_autoencoder_reports_auc(built):

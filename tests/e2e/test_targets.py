@@ -3,7 +3,9 @@
 Targets are edgenn/targets.py's records: the host, six Cortex-M cores on their QEMU boards (the
 Cortex-M0+ on the micro:bit when the model fits its 16 KB, else as Armv6-M code on an MPS2 board with
 unaligned accesses trapping) and RV32IMC on QEMU's virt board. The models: TFLM's examples that the
-C backend supports (keyword_scrambled needs SVDF, not yet a C kernel) and the three recipe builds.
+C backend supports (keyword_scrambled needs SVDF, not yet a C kernel) and the three recipe builds;
+tests/e2e/test_architectures.py runs the reference architectures (ResNet-8, MobileNetV1, the
+autoencoder) on every target too.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from edgenn.clib import FIRMWARE
 from edgenn.export.codegen import codegen
 from edgenn.targets import DEVICE_TARGETS, TARGETS
 from tests.conftest import require_target_tools, run_cli
-from tests.kernels.harness import probe_inputs, tflm_outputs
+from tests.kernels.harness import check_folder_on_target, probe_inputs, tflm_outputs
 
 TFLM_MODELS = {  # name: (file, probe inputs)
     "hello_world": ("hello_world_int8.tflite", 16),
@@ -61,12 +63,7 @@ def models(tflm_examples, tmp_path_factory, request) -> dict:
 def test_bit_exact_with_tflm_on_every_target(models, model, target):
     require_target_tools(target)
     folder, _, x, want = models(model)
-    b = toolchain.build(folder, target)
-    got, _ = toolchain.run(folder, x, target)
-    np.testing.assert_array_equal(got.reshape(want.shape), want, err_msg=f"{model} on {target} ({b.machine})")
-    if TARGETS[target].is_device:
-        machine = TARGETS[target].machine(b.machine)
-        assert b.ram_bytes <= machine.ram[1] and b.flash_bytes <= machine.flash[1]
+    check_folder_on_target(folder, x, want, target)
 
 
 def test_the_cortex_m0plus_runs_small_models_on_the_microbit_and_large_ones_on_mps2(models):

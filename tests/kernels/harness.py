@@ -126,3 +126,17 @@ def check_c_bit_exact(
         f"C {got[tuple(diff[0])]}, TFLM {want[tuple(diff[0])]}"
     )
     return want
+
+
+def check_folder_on_target(folder, x: np.ndarray, want: np.ndarray, target: str) -> None:
+    """Build a generated C folder for `target` (edgenn/targets.py), run it on `x` (in QEMU for a device)
+    and require TFLM's outputs `want` byte for byte, on a board whose memory holds the model."""
+    from edgenn import toolchain
+    from edgenn.targets import TARGETS
+
+    b = toolchain.build(folder, target)
+    got, _ = toolchain.run(folder, x, target)
+    np.testing.assert_array_equal(got.reshape(want.shape), want, err_msg=f"{folder} on {target} ({b.machine})")
+    if TARGETS[target].is_device:
+        board = TARGETS[target].machine(b.machine)
+        assert b.ram_bytes <= board.ram[1] and b.flash_bytes <= board.flash[1]
