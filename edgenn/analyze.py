@@ -4,6 +4,11 @@ RAM is the planned arena of the generated C (the input and output live inside it
 else the model's objects keep in .data/.bss; flash is the compiled model objects' text + data
 (weights, biases, per-channel quantization constants, kernel code), measured by compiling the
 generated C. TFLM's arena for the same model is measured with its recording allocator.
+
+A model with ops the C backend lacks still gets every figure that does not need its C: each layer's
+shape, parameters, MACs, activation and live bytes under the same planner, the unknown ops named
+together, and the whole model as the C-array route runs it (TFLM's measured arena, the .tflite plus
+TFLM's runtime estimate as flash).
 """
 
 from __future__ import annotations
@@ -14,10 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from edgenn import layout, toolchain
+from edgenn.errors import EdgeNNError
+from edgenn.evaluate.footprint import TFLM_RUNTIME_BYTES
 from edgenn.evaluate.runners import TFLMRunner
 from edgenn.export.codegen import generate
+from edgenn.export.plan import Plan, plan_schedule
 from edgenn.graph.tflite import Graph, Op, parse_tflite
-from edgenn.reference import op_macs, traits
+from edgenn.isolate import fork_is_safe
+from edgenn.reference import missing_ops, op_macs, traits
 from edgenn.reference.base import CONSTANT_KINDS
 
 SCHEMA = 1
@@ -37,10 +46,13 @@ def _params(graph: Graph, op: Op) -> int:
 def layers(gen) -> list[dict]:
     """Per-layer figures of generated C (`edgenn.export.codegen.generate`), in the order the code runs
     the layers: MACs, parameters, activation bytes, bytes live in the arena, bytes of constants."""
-    plan, graph = gen.plan, gen.graph
     consts: dict[int, int] = {}
     for op_index, _, _, nbytes in gen.const_items:
         consts[op_index] = consts.get(op_index, 0) + nbytes
+    return _layers(gen.graph, gen.plan, consts)
+
+
+def _layers(graph: Graph, plan: Plan, consts: dict[int, int]) -> list[dict]:
     out = []
     for step, op in enumerate(graph.ops):
         t = graph.tensors[op.outputs[0]]
@@ -68,6 +80,9 @@ def analyze(target: Path, build_target: str | None = None) -> dict:
     tflite, name = layout.resolve_model(target)
     data = tflite.read_bytes()
     graph = parse_tflite(data, tflite)
+    missing = missing_ops(graph.op_names, need_c=True)
+    if missing:
+        return _without_c(graph, name, tflite, data, missing)
     gen = generate(graph, name, "edgenn analyze")
     plan, graph = gen.plan, gen.graph  # layers in the order the generated code runs them
 
@@ -98,5 +113,48 @@ def analyze(target: Path, build_target: str | None = None) -> dict:
         "tflm_arena_bytes": tflm,
         "macs": sum(layer["macs"] for layer in table),
         "planner": plan.heuristic,
+        "route": "c",
+        "unsupported_ops": [],
+        "layers": table,
+    }
+
+
+def _without_c(graph: Graph, name: str, tflite: Path, data: bytes, missing: list[str]) -> dict:
+    """What `analyze` gives for a model whose C cannot be generated: the layers from the graph and the
+    arena plan, and the totals of the C-array route (the .tflite run by TFLM)."""
+    graph, plan = plan_schedule(graph)
+    consts = {
+        op.index: sum(
+            graph.tensors[t].nbytes for t in dict.fromkeys(op.inputs) if t >= 0 and graph.tensors[t].data is not None
+        )
+        for op in graph.ops
+    }
+    table = _layers(graph, plan, consts)
+    for layer, op in zip(table, graph.ops, strict=True):
+        layer["supported"] = op.name not in missing
+    # edgenn cannot validate an op it lacks, so TFLM sees such a model only in a forked child, where
+    # a crash on a hostile file is an error; in a process that cannot fork safely there is no figure.
+    tflm = None
+    if fork_is_safe():
+        try:
+            tflm = TFLMRunner(tflite).arena_bytes()
+        except EdgeNNError:  # TFLM lacks an op too, or fails on it
+            tflm = None
+    return {
+        "schema": SCHEMA,
+        "model": name,
+        "source_sha256": graph.sha256,
+        "tflite_bytes": len(data),
+        "measured_on": "tflm",
+        "flash_bytes": len(data) + TFLM_RUNTIME_BYTES,
+        "flash": {"model_file": len(data), "code": TFLM_RUNTIME_BYTES},
+        "ram_bytes": tflm,
+        "ram": {"arena": tflm, "other": 0},
+        "ram_lower_bound_bytes": plan.lower_bound_bytes,
+        "tflm_arena_bytes": tflm,
+        "macs": sum(layer["macs"] for layer in table),
+        "planner": plan.heuristic,
+        "route": "tflm",
+        "unsupported_ops": missing,
         "layers": table,
     }

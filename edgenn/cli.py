@@ -200,6 +200,27 @@ def profile(target, device, inputs, count, dsp, as_json):
     click.echo(json.dumps(r, indent=2)) if as_json else print_profile(r)
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON (edgenn/schemas/ops-1.schema.json).")
+def ops(as_json):
+    """The TFLite ops edgenn runs: each with its NumPy reference, its C kernel, types and targets."""
+    import json
+
+    from edgenn.reference import op_table
+    from edgenn.schemas import produced
+    from edgenn.targets import TARGETS
+
+    r = op_table(tuple(TARGETS))
+    produced(r, "ops")
+    if as_json:
+        click.echo(json.dumps(r, indent=2))
+        return
+    for row in r["ops"]:
+        where = "C on every target" if row["c"] else "reference only"
+        click.echo(f"{row['op']:<28} {', '.join(row['types']):<16} {where}")
+    click.echo(f"{r['count']} ops; targets: {', '.join(TARGETS)}")
+
+
 @cli.group()
 def firmware():
     """Build and run a generated C folder on the host or an emulated core (Cortex-M0+ to M55, RISC-V)."""

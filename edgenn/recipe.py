@@ -46,6 +46,32 @@ LAYER_OPTIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "global_avgpool2d": {},
     "flatten": {},
     "dropout": {"rate": ((float,), True)},
+    # sequences (input_shape = [steps, features]) and other Keras layers the converter lowers
+    "conv1d": {
+        "filters": ((int,), True),
+        "kernel_size": ((int,), True),
+        "strides": ((int,), False),
+        "padding": ((str,), False),
+        "dilation_rate": ((int,), False),
+        "use_bias": ((bool,), False),
+    },
+    "maxpool1d": {"pool_size": ((int,), False), "strides": ((int,), False), "padding": ((str,), False)},
+    "avgpool1d": {"pool_size": ((int,), False), "strides": ((int,), False), "padding": ((str,), False)},
+    "global_avgpool1d": {},
+    "lstm": {"units": ((int,), True), "return_sequences": ((bool,), False)},
+    "gru": {"units": ((int,), True), "return_sequences": ((bool,), False)},
+    "conv2d_transpose": {
+        "filters": ((int,), True),
+        "kernel_size": ((int, list), True),
+        "strides": ((int, list), False),
+        "padding": ((str,), False),
+        "use_bias": ((bool,), False),
+    },
+    "upsampling2d": {"size": ((int, list), False), "interpolation": ((str,), False)},
+    "leaky_relu": {"negative_slope": ((float,), False)},
+    "prelu": {},
+    "hard_swish": {},
+    "reshape": {"target_shape": ((list,), True)},
 }
 
 # Whole architectures a recipe may name instead of listing layers (builders: edgenn.train.architectures),
@@ -288,6 +314,9 @@ def _layers(path: Path, raw_layers: Any) -> tuple[LayerSpec, ...]:
         for key, (_, required) in allowed.items():
             if required and key not in options:
                 raise RecipeError(path, f"{kind} layer in {where} needs '{key}'")
+        if "interpolation" in options and options["interpolation"] != "bilinear":
+            # Keras 3's nearest-neighbour UpSampling2D converts to TILE, which TFLM cannot run.
+            raise RecipeError(path, f"'{where}.interpolation' must be 'bilinear', got {options['interpolation']!r}")
         if "padding" in options and options["padding"] not in ("same", "valid"):
             raise RecipeError(path, f"'{where}.padding' must be 'same' or 'valid', got {options['padding']!r}")
         if kind == "dropout" and not 0.0 <= options["rate"] < 1.0:

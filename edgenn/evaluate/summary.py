@@ -82,7 +82,7 @@ def print_analysis(r: dict) -> None:
     for layer in r["layers"]:
         table.add_row(
             str(layer["index"]),
-            layer["op"],
+            layer["op"] + ("" if layer.get("supported", True) else " (no C)"),
             "x".join(map(str, layer["output_shape"])),
             f"{layer['params']:,}",
             f"{layer['macs']:,}",
@@ -93,6 +93,18 @@ def print_analysis(r: dict) -> None:
         )
     out.print(table)
     f = r["flash"]
+    if r.get("route") == "tflm":
+        missing = r["unsupported_ops"]
+        tflm = r["tflm_arena_bytes"]
+        arena = "not measured (TFLM cannot run it here)" if tflm is None else f"{tflm:,} B"
+        out.print(
+            f"no C for this model: the C backend lacks {', '.join(missing)}. As the C-array route runs it (TFLM): "
+            f"flash {r['flash_bytes']:,} B (.tflite {f['model_file']:,} + TFLM's runtime {f['code']:,}), "
+            f"arena {arena}; the planner's lower bound for the C would be {r['ram_lower_bound_bytes']:,} B; "
+            f"MACs {r['macs']:,} in the ops edgenn knows",
+            soft_wrap=True,
+        )
+        return
     out.print(
         f"flash {r['flash_bytes']:,} B on {r['measured_on']}: weights {f['weights']:,}, biases {f['biases']:,}, "
         f"quantization {f['quantization']:,}, tables {f['tables']:,}, code {f['code']:,}",

@@ -79,6 +79,17 @@ def _buffers(graph: Graph) -> tuple[dict[int, int], dict[int, int], dict[int, Bu
 
     for t in graph.inputs:
         new(t, -1)
+    # State that no op produces and the model does not take as input (an SVDF's or an LSTM's
+    # variable tensors) carries over from one run to the next: it is live throughout.
+    produced = {t for op in graph.ops for t in op.outputs}
+    state = [
+        t
+        for op in graph.ops
+        for t in op.inputs
+        if _is_activation(graph, t) and t not in produced and t not in graph.inputs and t not in owner
+    ]
+    for t in dict.fromkeys(state):
+        new(t, -1)
     views: set[int] = set()
     for step, op in enumerate(graph.ops):
         ins = [t for t in op.inputs if _is_activation(graph, t)]
@@ -94,7 +105,7 @@ def _buffers(graph: Graph) -> tuple[dict[int, int], dict[int, int], dict[int, Bu
         for t in op.outputs:
             new(t, step)
     end = len(graph.ops)
-    for t in graph.outputs:
+    for t in (*graph.outputs, *dict.fromkeys(state)):
         use(t, end)
     return owner, sub, buffers, views
 

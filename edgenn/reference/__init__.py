@@ -7,6 +7,7 @@ TFLM C array read of it (base.Traits), defaults for an op without a module.
 
 from __future__ import annotations
 
+import builtins
 import importlib
 from functools import cache
 from types import ModuleType
@@ -36,6 +37,28 @@ OPS: dict[str, str] = {
     "LEAKY_RELU": "leaky_relu",
     "QUANTIZE": "quantize",
     "DEQUANTIZE": "dequantize",
+    # binary math
+    "SUB": "sub",
+    "MAXIMUM": "maximum",
+    "MINIMUM": "minimum",
+    "SQUARED_DIFFERENCE": "squared_difference",
+    # unary math
+    "ABS": "abs",
+    "RSQRT": "rsqrt",
+    "HARD_SWISH": "hard_swish",
+    # tensor plumbing
+    "EXPAND_DIMS": "expand_dims",
+    "TRANSPOSE": "transpose",
+    "SLICE": "slice",
+    "STRIDED_SLICE": "strided_slice",
+    "DEPTH_TO_SPACE": "depth_to_space",
+    "SPACE_TO_DEPTH": "space_to_depth",
+    # reductions
+    "SUM": "sum",
+    "REDUCE_MAX": "reduce_max",
+    "ARG_MAX": "arg_max",
+    "ARG_MIN": "arg_min",
+    "LOG_SOFTMAX": "log_softmax",
 }
 
 # Ops TFLM runs that have no module here: the resolver method the TFLM C array still names for them.
@@ -66,11 +89,31 @@ def supported_ops(need_c: bool = False) -> tuple[str, ...]:
     )
 
 
-def kernel(name: str, where=None, need_c: bool = False) -> ModuleType:
+def _found(name: str, need_c: bool) -> ModuleType | None:
     module = OPS.get(name)
     found = _load(module) if module else None
     if found is None or (need_c and not (hasattr(found, "emit") and _has_c(module))):
-        raise UnsupportedError(where, f"op {name} is not supported; supported ops: {', '.join(supported_ops(need_c))}")
+        return None
+    return found
+
+
+def missing_ops(names, need_c: bool = False) -> list[str]:
+    """The distinct ops among `names` with no kernel (no C kernel with need_c), in first-seen order."""
+    return [name for name in dict.fromkeys(names) if _found(name, need_c) is None]
+
+
+def require_ops(names, where=None, need_c: bool = False) -> None:
+    """Raise one UnsupportedError naming every op of `names` that has no kernel, and the supported ones."""
+    missing = missing_ops(names, need_c)
+    if missing:
+        what = f"op {missing[0]} is" if len(missing) == 1 else f"ops {', '.join(missing)} are"
+        raise UnsupportedError(where, f"{what} not supported; supported ops: {', '.join(supported_ops(need_c))}")
+
+
+def kernel(name: str, where=None, need_c: bool = False) -> ModuleType:
+    found = _found(name, need_c)
+    if found is None:
+        require_ops([name], where, need_c)
     return found
 
 
@@ -83,6 +126,27 @@ def traits(name: str) -> Traits:
     return Traits.of(found)
 
 
+def op_table(targets: tuple[str, ...]) -> dict:
+    """`edgenn ops --json`: every op with a reference kernel, its types, and whether (and for which
+    `targets`) it has a C kernel."""
+    rows = []
+    for name, module in OPS.items():
+        if _load(module) is None:
+            continue
+        c = _found(name, need_c=True) is not None
+        rows.append(
+            {
+                "op": name,
+                "module": module,
+                "types": list(traits(name).types),
+                "reference": True,
+                "c": c,
+                "targets": list(targets) if c else [],
+            }
+        )
+    return {"schema": 1, "count": len(rows), "ops": rows}
+
+
 def op_macs(graph, op) -> int:
     """Multiply-accumulates of one op, as its module counts them."""
     return traits(op.name).macs(graph, op)
@@ -90,4 +154,5 @@ def op_macs(graph, op) -> int:
 
 def macs(graph) -> int:
     """Multiply-accumulates of the whole graph."""
-    return sum(op_macs(graph, op) for op in graph.ops)
+    # builtins.sum: once the SUM op's module is imported, `sum` in this package's namespace is that module.
+    return builtins.sum(op_macs(graph, op) for op in graph.ops)

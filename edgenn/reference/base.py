@@ -62,6 +62,7 @@ class Traits:
                               TFLM's MicroMutableOpResolver method that registers the op
         TFLITE_OPTIONS = "Conv2DOptions"
                               the schema table `ctx.options` holds (tests build one-op models with it)
+        TYPES = ("int8",)     the activation types the kernels compute in (int8, int16x8, float32)
     """
 
     in_place: bool = False
@@ -71,6 +72,7 @@ class Traits:
     constants: tuple[str, ...] = ()
     tflm_resolver: str | None = None
     tflite_options: str | None = None
+    types: tuple[str, ...] = ("int8",)
 
     @classmethod
     def of(cls, module) -> Traits:
@@ -83,6 +85,7 @@ class Traits:
             constants=tuple(getattr(module, "CONSTANTS", d.constants)),
             tflm_resolver=getattr(module, "TFLM_RESOLVER", d.tflm_resolver),
             tflite_options=getattr(module, "TFLITE_OPTIONS", d.tflite_options),
+            types=tuple(getattr(module, "TYPES", d.types)),
         )
 
 

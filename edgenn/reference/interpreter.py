@@ -8,7 +8,7 @@ import numpy as np
 
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import NUMPY_DTYPES, Graph, Op, schema
-from edgenn.reference import kernel, traits
+from edgenn.reference import kernel, require_ops, traits
 from edgenn.reference.base import OpContext
 
 
@@ -27,12 +27,16 @@ def check_graph(graph: Graph) -> None:
             where,
             f"models with {len(graph.inputs)} inputs and {len(graph.outputs)} outputs are not supported (one of each)",
         )
-    for t in (graph.input_tensor(), graph.output_tensor()):
-        if t.dtype not in ("int8", "float32"):
+    # An int32 output is what a model ending in ARG_MAX or ARG_MIN gives: indices.
+    for t, allowed in (
+        (graph.input_tensor(), ("int8", "float32")),
+        (graph.output_tensor(), ("int8", "float32", "int32")),
+    ):
+        if t.dtype not in allowed:
             raise UnsupportedError(
                 where,
                 f"{t.dtype} model {'input' if t is graph.input_tensor() else 'output'} "
-                f"(tensor {t.index}) is not supported (int8 or float32 only for now)",
+                f"(tensor {t.index}) is not supported ({' or '.join(allowed)} only for now)",
             )
 
 
@@ -52,9 +56,10 @@ def _with_options(graph: Graph, op: Op) -> Op:
 
 
 def prepare(graph: Graph, need_c: bool = False) -> list[Prepared]:
-    """Check every op up front (the first unsupported one raises) and compute its parameters;
+    """Check every op up front (one error names every unsupported op) and compute its parameters;
     with need_c, also refuse what the generated C cannot run."""
     where = graph.path or "<model>"
+    require_ops(graph.op_names, where, need_c)
     modules = [kernel(op.name, where, need_c) for op in graph.ops]
     check_graph(graph)
     ops = [_with_options(graph, op) for op in graph.ops]

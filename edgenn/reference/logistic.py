@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from edgenn.reference import _fixed_output as fo
 from edgenn.reference import fixedpoint as fp
 from edgenn.reference import gemmlowp as gl
 from edgenn.reference.base import OpContext
@@ -48,24 +49,14 @@ def prepare_saturating(ctx: OpContext, params_type, out_scale: float, out_zero_p
     """Checks and Prepare arithmetic shared by int8 LOGISTIC and TANH, for a fixed output quantization."""
     inp = ctx.input(0)
     out = ctx.output()
-    for t in (inp, out):
-        if t is not None and t.dtype == "int16":
-            raise ctx.fail(
-                f"tensor '{t.name}' is int16: int16 activations (16x8 quantization) are not supported; "
-                f"{ctx.op.name} runs int8 → int8 only"
-            )
+    fo.reject_int16(ctx, inp, out)
     ctx.require_dtype(inp, "int8")
     ctx.require_dtype(out, "int8")
     if int(np.prod(inp.shape)) != int(np.prod(out.shape)):
         raise ctx.fail(f"input shape {inp.shape} and output shape {out.shape} differ in size")
     in_scale, in_zp = ctx.per_tensor(inp)
-    scale, zp = ctx.per_tensor(out)
     # `why`: what TFLM checks of the output quantization, and what its arithmetic assumes.
-    if zp != out_zero_point or np.float32(scale) != np.float32(out_scale):
-        raise ctx.fail(
-            f"int8 {ctx.op.name} output must have scale 1/{round(1 / out_scale)} and zero point {out_zero_point} "
-            f"({why}), has {scale} and {zp}"
-        )
+    fo.require_output_quantization(ctx, out, out_scale, out_zero_point, f"1/{round(1 / out_scale)}", why)
     multiplier, left_shift, radius = input_rescaling(ctx, in_scale)
     return params_type(int(in_zp), radius, multiplier, left_shift, tuple(out.shape))
 

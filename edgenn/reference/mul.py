@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgenn.reference import _binary_math as bm
 from edgenn.reference import _elementwise as ew
 from edgenn.reference import fixedpoint as fp
 from edgenn.reference.base import OpContext
@@ -35,9 +36,7 @@ class Params:
 
 
 def prepare(ctx: OpContext) -> Params:
-    in1 = ctx.require_dtype(ctx.input(0), "int8")
-    in2 = ctx.require_dtype(ctx.input(1), "int8")
-    out = ctx.require_dtype(ctx.output(), "int8")
+    in1, in2, out = bm.int8_operands(ctx)
     s1, z1 = ctx.per_tensor(in1)
     s2, z2 = ctx.per_tensor(in2)
     so, zo = ctx.per_tensor(out)

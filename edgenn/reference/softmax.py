@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgenn.errors import UnsupportedError
+from edgenn.reference import _fixed_output as fo
 from edgenn.reference import gemmlowp as gl
 from edgenn.reference.base import OpContext
 
@@ -44,12 +45,7 @@ class Params:
 def prepare(ctx: OpContext) -> Params:
     inp = ctx.input(0)
     out = ctx.output()
-    for t in (inp, out):
-        if t is not None and t.dtype == "int16":
-            raise ctx.fail(
-                f"tensor '{t.name}' is int16: int16 activations (16x8 quantization) are not supported; "
-                "SOFTMAX runs int8 → int8 only"
-            )
+    fo.reject_int16(ctx, inp, out)
     ctx.require_dtype(inp, "int8")
     ctx.require_dtype(out, "int8")
     if len(inp.shape) < 1:
@@ -58,10 +54,8 @@ def prepare(ctx: OpContext) -> Params:
         raise ctx.fail(f"input shape {inp.shape} and output shape {out.shape} differ")
     depth = int(inp.shape[-1])
     in_scale, _ = ctx.per_tensor(inp)
-    out_scale, out_zp = ctx.per_tensor(out)
-    # TFLM's Prepare rejects anything else (it compares the float32 scale for equality).
-    if out_zp != OUTPUT_ZERO_POINT or np.float32(out_scale) != np.float32(OUTPUT_SCALE):
-        raise ctx.fail(f"int8 SOFTMAX output must have scale 1/256 and zero point -128, has {out_scale} and {out_zp}")
+    # TFLM's Prepare rejects anything else.
+    fo.require_output_quantization(ctx, out, OUTPUT_SCALE, OUTPUT_ZERO_POINT, "1/256")
     beta = getattr(ctx.options, "beta", 1.0) if ctx.options is not None else 1.0
     # TFLM holds both as float and widens them to double.
     beta, in_scale = float(np.float32(beta)), float(np.float32(in_scale))
@@ -101,7 +95,7 @@ def run(p: Params, inputs) -> np.ndarray:
     return np.where(used, y, -128).astype(np.int8).reshape(p.output_shape)
 
 
-C_DEPENDS = ("gemmlowp",)
+C_DEPENDS = ("gemmlowp", "softmax_common")
 
 
 def emit(p: Params, e) -> str:

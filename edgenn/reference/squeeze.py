@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
-
-from edgenn.graph.tflite import NUMPY_DTYPES
+from edgenn.reference import _alias as al
 from edgenn.reference import _elementwise as ew
 from edgenn.reference.base import OpContext
 
@@ -17,11 +13,7 @@ ALIAS = True
 
 MAX_RANK = 8
 
-
-@dataclass(frozen=True)
-class Params:
-    output_shape: tuple[int, ...]
-    dtype: str
+Params = al.Params
 
 
 def prepare(ctx: OpContext) -> Params:
@@ -38,13 +30,11 @@ def prepare(ctx: OpContext) -> Params:
     kept = [d for i, d in enumerate(inp.shape) if i not in axes]
     if len(out.shape) < len(kept) or any(o < k for o, k in zip(out.shape, kept, strict=False)):
         raise ctx.fail(f"squeezing dims {sorted(axes)} of {inp.shape} does not fit the output shape {out.shape}")
-    return Params(out.shape, out.dtype)
+    return al.params(out)
 
 
-def run(p: Params, inputs) -> np.ndarray:
-    return np.asarray(inputs[0], dtype=NUMPY_DTYPES[p.dtype]).reshape(p.output_shape)
+run = al.run
 
 
 def emit(p: Params, e) -> str:
-    size = int(np.prod(p.output_shape, dtype=np.int64)) * np.dtype(NUMPY_DTYPES[p.dtype]).itemsize
-    return f"edgenn_squeeze({e.input(0)}, {e.output()}, {size}u);"
+    return al.emit(p, e, "edgenn_squeeze")

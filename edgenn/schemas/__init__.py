@@ -35,6 +35,7 @@ VERSIONS = {
     "c-manifest": 1,  # c/edgenn.json (edgenn codegen)
     "source": 1,  # source.json (edgenn convert MODEL)
     "history": 1,  # history.json (edgenn train)
+    "ops": 1,  # edgenn ops --json
 }
 COMMON = "common"
 

@@ -13,24 +13,28 @@ def _pair(v):
 def builders(keras) -> dict[str, Callable[[dict[str, Any]], Any]]:
     L = keras.layers
 
-    def conv2d(o):
-        return L.Conv2D(
-            o["filters"],
+    def conv(cls, o, **extra):
+        """A convolution of `cls` from recipe options: filters (where the layer has them), kernel size,
+        strides, padding, bias, and what only this layer type takes (`extra`)."""
+        filters = (o["filters"],) if "filters" in o else ()
+        return cls(
+            *filters,
             _pair(o["kernel_size"]),
             strides=_pair(o.get("strides", 1)),
             padding=o.get("padding", "valid"),
-            dilation_rate=_pair(o.get("dilation_rate", 1)),
             use_bias=o.get("use_bias", True),
+            **extra,
         )
 
+    def conv2d(o):
+        return conv(L.Conv2D, o, dilation_rate=_pair(o.get("dilation_rate", 1)))
+
     def depthwise(o):
-        return L.DepthwiseConv2D(
-            _pair(o["kernel_size"]),
-            strides=_pair(o.get("strides", 1)),
-            padding=o.get("padding", "valid"),
+        return conv(
+            L.DepthwiseConv2D,
+            o,
             depth_multiplier=o.get("depth_multiplier", 1),
             dilation_rate=_pair(o.get("dilation_rate", 1)),
-            use_bias=o.get("use_bias", True),
         )
 
     def pool(cls):
@@ -39,6 +43,12 @@ def builders(keras) -> dict[str, Callable[[dict[str, Any]], Any]]:
             strides=_pair(o.get("strides")) if "strides" in o else None,
             padding=o.get("padding", "valid"),
         )
+
+    # Recurrent layers unrolled: with the batch-1 input edgenn converts with, the converter emits
+    # each step's ops (FULLY_CONNECTED, SPLIT, LOGISTIC, TANH, MUL, ADD...) instead of a WHILE loop
+    # over tensor lists, which TFLM cannot run.
+    def recurrent(cls):
+        return lambda o: cls(o["units"], return_sequences=o.get("return_sequences", False), unroll=True)
 
     def batchnorm(o):
         return L.BatchNormalization(momentum=o.get("momentum", 0.99), epsilon=o.get("epsilon", 1e-3))
@@ -58,6 +68,20 @@ def builders(keras) -> dict[str, Callable[[dict[str, Any]], Any]]:
         "global_avgpool2d": lambda o: L.GlobalAveragePooling2D(),
         "flatten": lambda o: L.Flatten(),
         "dropout": lambda o: L.Dropout(o["rate"]),
+        "conv1d": lambda o: conv(L.Conv1D, o, dilation_rate=o.get("dilation_rate", 1)),
+        "maxpool1d": pool(L.MaxPooling1D),
+        "avgpool1d": pool(L.AveragePooling1D),
+        "global_avgpool1d": lambda o: L.GlobalAveragePooling1D(),
+        "lstm": recurrent(L.LSTM),
+        "gru": recurrent(L.GRU),
+        "conv2d_transpose": lambda o: conv(L.Conv2DTranspose, o),
+        "upsampling2d": lambda o: L.UpSampling2D(
+            _pair(o.get("size", 2)), interpolation=o.get("interpolation", "bilinear")
+        ),
+        "leaky_relu": lambda o: L.LeakyReLU(negative_slope=o.get("negative_slope", 0.3)),
+        "prelu": lambda o: L.PReLU(),
+        "hard_swish": lambda o: L.Activation("hard_swish"),
+        "reshape": lambda o: L.Reshape(tuple(o["target_shape"])),
     }
 
 

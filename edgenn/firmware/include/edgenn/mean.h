@@ -2,17 +2,11 @@
 #define EDGENN_MEAN_H
 
 #include "edgenn.h"
+#include "reductions.h"
 
-/*
- * The input seen as [outer, reduce0, middle, reduce1, inner] (adjacent dimensions merged): the
- * output [outer, middle, inner] averages over reduce0 and reduce1.
- */
+/* The output [outer, middle, inner] averages the layout's input over reduce0 and reduce1. */
 typedef struct {
-    int32_t outer;
-    int32_t reduce0;
-    int32_t middle;
-    int32_t reduce1;
-    int32_t inner;
+    edgenn_reduce_layout layout;
     int32_t zero_sum; /* input zero point * reduce0 * reduce1, wrapped to int32 */
     int32_t output_zp;
     int32_t multiplier; /* the input/output rescale with 1 / (reduce0 * reduce1) folded in */
