@@ -59,6 +59,16 @@ OPS: dict[str, str] = {
     "ARG_MAX": "arg_max",
     "ARG_MIN": "arg_min",
     "LOG_SOFTMAX": "log_softmax",
+    # pads
+    "PADV2": "padv2",
+    "MIRROR_PAD": "mirror_pad",
+    # resize
+    "RESIZE_BILINEAR": "resize_bilinear",
+    "RESIZE_NEAREST_NEIGHBOR": "resize_nearest_neighbor",
+    # vision activations
+    "PRELU": "prelu",
+    "L2_NORMALIZATION": "l2_normalization",
+    "BROADCAST_TO": "broadcast_to",
 }
 
 # Ops TFLM runs that have no module here: the resolver method the TFLM C array still names for them.
