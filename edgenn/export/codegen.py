@@ -26,7 +26,8 @@ from edgenn.export.cgen import C_TYPES, c_comment, c_const_array, c_identifier, 
 from edgenn.export.plan import Plan, plan_schedule
 from edgenn.fileio import write_dir
 from edgenn.graph.tflite import Graph, Op, parse_tflite
-from edgenn.reference import OPS, interpreter
+from edgenn.reference import interpreter
+from edgenn.reference import module_name as reference_module_name
 from edgenn.reference.base import CONSTANT_KINDS
 from edgenn.schemas import produced
 
@@ -152,7 +153,7 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
         if op.index in plan.views:
             unit.calls.append(f"    {c_comment(f'op {op.index}: {op.name}: a view of the same arena bytes, no code')}")
             continue
-        module_name = OPS[op.name]
+        module_name = reference_module_name(p.module)
         e = OpEmitter(graph, plan, unit, op, ident)
         mark = f"{prefix}_MARK(op{op.index});"  # where the op's code starts, for a profiler (no instruction)
         unit.calls.append(f"    {c_comment(f'op {op.index}: {op.name}')}\n    {mark}\n    {p.module.emit(p.params, e)}")

@@ -3,6 +3,12 @@
 `kernel(name)` returns the module for a TFLite op or raises UnsupportedError naming the op and
 listing the supported ones; `traits(name)` is what the planner, the MACs count, analyze and the
 TFLM C array read of it (base.Traits), defaults for an op without a module.
+
+An op's int8 module (`OPS`) may have siblings for other activation types, found by name: `<module>_f32`
+for float32 activations, `<module>_i16` for int16 (TFLite's int16x8 scheme: int16 activations, int8
+weights). `kernel_for(graph, op)` picks by the dtype of the op's input 0 and falls back to the int8
+module, whose `prepare` then names the dtype it refuses. A sibling is a whole op module of its own
+(NAME, prepare, run, emit, its own C file); the planner's and analyze's traits stay the int8 module's.
 """
 
 from __future__ import annotations
@@ -127,6 +133,46 @@ def kernel(name: str, where=None, need_c: bool = False) -> ModuleType:
     return found
 
 
+# Activation dtype (of an op's input 0) → (suffix of the sibling module, type name for `edgenn ops`).
+VARIANTS = {"float32": ("_f32", "float32"), "int16": ("_i16", "int16x8")}
+
+
+def _variant(name: str, dtype: str, need_c: bool) -> ModuleType | None:
+    module = OPS.get(name)
+    if module is None or dtype not in VARIANTS:
+        return None
+    sibling = module + VARIANTS[dtype][0]
+    found = _load(sibling)
+    if found is None or (need_c and not (hasattr(found, "emit") and _has_c(sibling))):
+        return None
+    return found
+
+
+def kernel_for(graph, op, where=None, need_c: bool = False) -> ModuleType:
+    """The module that runs `op` in `graph`: the sibling for its input 0's dtype where there is one,
+    else the op's int8 module."""
+    base = kernel(op.name, where, need_c)
+    if op.inputs and op.inputs[0] >= 0:
+        found = _variant(op.name, graph.tensors[op.inputs[0]].dtype, need_c)
+        if found is not None:
+            return found
+    return base
+
+
+def module_name(module: ModuleType) -> str:
+    """The module's name in this package: its C twin's file name."""
+    return module.__name__.rsplit(".", 1)[1]
+
+
+def op_types(name: str, need_c: bool = False) -> tuple[str, ...]:
+    """The activation types `name` runs in: its int8 module's TYPES and one per sibling module."""
+    types = list(traits(name).types)
+    for dtype, (_, type_name) in VARIANTS.items():
+        if _variant(name, dtype, need_c) is not None and type_name not in types:
+            types.append(type_name)
+    return tuple(types)
+
+
 @cache
 def traits(name: str) -> Traits:
     module = OPS.get(name)
@@ -148,7 +194,7 @@ def op_table(targets: tuple[str, ...]) -> dict:
             {
                 "op": name,
                 "module": module,
-                "types": list(traits(name).types),
+                "types": list(op_types(name)),
                 "reference": True,
                 "c": c,
                 "targets": list(targets) if c else [],

@@ -8,7 +8,7 @@ import numpy as np
 
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import NUMPY_DTYPES, Graph, Op, schema
-from edgenn.reference import kernel, require_ops, traits
+from edgenn.reference import kernel_for, require_ops, traits
 from edgenn.reference.base import OpContext
 
 
@@ -60,7 +60,7 @@ def prepare(graph: Graph, need_c: bool = False) -> list[Prepared]:
     with need_c, also refuse what the generated C cannot run."""
     where = graph.path or "<model>"
     require_ops(graph.op_names, where, need_c)
-    modules = [kernel(op.name, where, need_c) for op in graph.ops]
+    modules = [kernel_for(graph, op, where, need_c) for op in graph.ops]
     check_graph(graph)
     ops = [_with_options(graph, op) for op in graph.ops]
     return [Prepared(op, m, m.prepare(OpContext(graph, op, need_c))) for op, m in zip(ops, modules, strict=True)]
@@ -84,11 +84,16 @@ def run_all(graph: Graph, x: np.ndarray, prepared: list[Prepared] | None = None)
         op = p.op
         inputs = [values.get(i) if i >= 0 else None for i in op.inputs]
         out = p.module.run(p.params, inputs)
-        t = graph.tensors[op.outputs[0]]
-        expected = np.dtype(NUMPY_DTYPES[t.dtype])
-        if out.shape != t.shape or out.dtype != expected:
-            raise AssertionError(
-                f"{op.name} (op {op.index}) produced {out.shape} {out.dtype}, the graph says {t.shape} {expected}"
-            )
-        values[op.outputs[0]] = out
+        # An op with several outputs (SPLIT, UNPACK, ...) returns a tuple, one array per output.
+        outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+        if len(outs) != len(op.outputs):
+            raise AssertionError(f"{op.name} (op {op.index}) produced {len(outs)} outputs, not {len(op.outputs)}")
+        for index, value in zip(op.outputs, outs, strict=True):
+            t = graph.tensors[index]
+            expected = np.dtype(NUMPY_DTYPES[t.dtype])
+            if value.shape != t.shape or value.dtype != expected:
+                raise AssertionError(
+                    f"{op.name} (op {op.index}) produced {value.shape} {value.dtype}, not {t.shape} {expected}"
+                )
+            values[index] = value
     return values
