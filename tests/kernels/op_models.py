@@ -19,7 +19,12 @@ from edgenn.graph.tflite import parse_tflite, schema
 from edgenn.reference import traits
 from tests.kernels.harness import c_outputs, reference_outputs, tflm_outputs
 
-TYPES = {"int8": schema.TensorType.INT8, "float32": schema.TensorType.FLOAT32, "int32": schema.TensorType.INT32}
+TYPES = {
+    "int8": schema.TensorType.INT8,
+    "int16": schema.TensorType.INT16,
+    "float32": schema.TensorType.FLOAT32,
+    "int32": schema.TensorType.INT32,
+}
 
 
 @dataclass
@@ -29,19 +34,23 @@ class T:
     scale: float | None = None
     zero_point: int = 0
     data: np.ndarray | None = None  # a constant when set
+    variable: bool = False  # state that persists between runs (an SVDF's or LSTM's), not a graph input
 
 
-def single_op_model(op: str, inputs: list[T], output: T, options: dict | None = None) -> bytes:
+def single_op_model(op: str, inputs: list[T], output: T | list[T], options: dict | None = None) -> bytes:
+    """One op; `output` may be a list for an op with several outputs (all are graph outputs)."""
+    outputs = list(output) if isinstance(output, (list, tuple)) else [output]
     model = schema.ModelT()
     model.version = 3
     model.buffers = [schema.BufferT()]  # buffer 0 is the empty sentinel
     tensors = []
-    for i, spec in enumerate([*inputs, output]):
+    for i, spec in enumerate([*inputs, *outputs]):
         t = schema.TensorT()
         t.name = f"t{i}".encode()
         t.shape = list(spec.shape)
         t.type = TYPES[spec.dtype]
         t.buffer = 0
+        t.isVariable = spec.variable
         if spec.scale is not None:
             q = schema.QuantizationParametersT()
             q.scale = [float(np.float32(spec.scale))]
@@ -53,7 +62,7 @@ def single_op_model(op: str, inputs: list[T], output: T, options: dict | None = 
             model.buffers.append(buf)
             t.buffer = len(model.buffers) - 1
         tensors.append(t)
-    graph_inputs = [i for i, spec in enumerate(inputs) if spec.data is None]
+    graph_inputs = [i for i, spec in enumerate(inputs) if spec.data is None and not spec.variable]
     code = schema.OperatorCodeT()
     code.builtinCode = getattr(schema.BuiltinOperator, op)
     code.deprecatedBuiltinCode = min(code.builtinCode, 127)
@@ -61,7 +70,7 @@ def single_op_model(op: str, inputs: list[T], output: T, options: dict | None = 
     operator = schema.OperatorT()
     operator.opcodeIndex = 0
     operator.inputs = list(range(len(inputs)))
-    operator.outputs = [len(inputs)]
+    operator.outputs = list(range(len(inputs), len(inputs) + len(outputs)))
     kind = traits(op).tflite_options
     if kind is not None:
         opts = getattr(schema, f"{kind}T")()
@@ -72,7 +81,7 @@ def single_op_model(op: str, inputs: list[T], output: T, options: dict | None = 
     sub = schema.SubGraphT()
     sub.tensors = tensors
     sub.inputs = graph_inputs
-    sub.outputs = [len(inputs)]
+    sub.outputs = list(range(len(inputs), len(inputs) + len(outputs)))
     sub.operators = [operator]
     model.subgraphs = [sub]
     model.operatorCodes = [code]
