@@ -217,7 +217,7 @@ def ops(as_json):
         return
     for row in r["ops"]:
         where = "C on every target" if row["c"] else "reference only"
-        click.echo(f"{row['op']:<28} {', '.join(row['types']):<16} {where}")
+        click.echo(f"{row['op']:<28} {', '.join(row['types']):<24} {where}")
     click.echo(f"{r['count']} ops; targets: {', '.join(TARGETS)}")
 
 

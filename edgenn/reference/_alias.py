@@ -13,6 +13,10 @@ import numpy as np
 
 from edgenn.graph.tflite import NUMPY_DTYPES
 
+# The bytes are moved as they are, whatever they hold: every activation type.
+DTYPES = ("int8", "int16", "float32")
+TYPES = ("int8", "int16x8", "float32")
+
 
 @dataclass(frozen=True)
 class Params:

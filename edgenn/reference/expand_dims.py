@@ -17,13 +17,13 @@ NAME = "EXPAND_DIMS"
 TFLM_RESOLVER = "AddExpandDims"
 TFLITE_OPTIONS = "ExpandDimsOptions"
 ALIAS = True
-TYPES = ("int8", "float32")  # bytes under another shape, whatever they hold
+TYPES = al.TYPES
 
 Params = al.Params
 
 
 def prepare(ctx: OpContext) -> Params:
-    inp = ctx.require_dtype(ctx.input(0), "int8", "float32")
+    inp = ctx.require_dtype(ctx.input(0), *al.DTYPES)
     axis_t = ctx.require_dtype(ctx.input(1), "int32")
     out = ctx.require_dtype(ctx.output(), inp.dtype)
     axis_v = np.asarray(ctx.const(axis_t)).reshape(-1)

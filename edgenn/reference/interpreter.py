@@ -27,16 +27,17 @@ def check_graph(graph: Graph) -> None:
             where,
             f"models with {len(graph.inputs)} inputs and {len(graph.outputs)} outputs are not supported (one of each)",
         )
-    # An int32 output is what a model ending in ARG_MAX or ARG_MIN gives: indices.
+    # int16 is the I/O of int16x8 models (and of TFLM's keyword_scrambled); an int32 output is what a
+    # model ending in ARG_MAX or ARG_MIN gives (indices), or a QUANTIZE to int32.
     for t, allowed in (
-        (graph.input_tensor(), ("int8", "float32")),
-        (graph.output_tensor(), ("int8", "float32", "int32")),
+        (graph.input_tensor(), ("int8", "int16", "float32")),
+        (graph.output_tensor(), ("int8", "int16", "float32", "int32")),
     ):
         if t.dtype not in allowed:
             raise UnsupportedError(
                 where,
                 f"{t.dtype} model {'input' if t is graph.input_tensor() else 'output'} "
-                f"(tensor {t.index}) is not supported ({' or '.join(allowed)} only for now)",
+                f"(tensor {t.index}) is not supported ({', '.join(allowed)} only)",
             )
 
 

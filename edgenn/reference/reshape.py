@@ -10,12 +10,13 @@ NAME = "RESHAPE"
 TFLM_RESOLVER = "AddReshape"
 TFLITE_OPTIONS = "ReshapeOptions"
 ALIAS = True
+TYPES = al.TYPES
 
 Params = al.Params
 
 
 def prepare(ctx: OpContext) -> Params:
-    inp = ctx.require_dtype(ctx.input(0), "int8", "float32")
+    inp = ctx.require_dtype(ctx.input(0), *al.DTYPES)
     out = ctx.require_dtype(ctx.output(), inp.dtype)
     ew.same_size(ctx, inp, out)
     return al.params(out)

@@ -10,6 +10,7 @@ NAME = "SQUEEZE"
 TFLM_RESOLVER = "AddSqueeze"
 TFLITE_OPTIONS = "SqueezeOptions"
 ALIAS = True
+TYPES = al.TYPES
 
 MAX_RANK = 8
 
@@ -17,7 +18,7 @@ Params = al.Params
 
 
 def prepare(ctx: OpContext) -> Params:
-    inp = ctx.require_dtype(ctx.input(0), "int8", "float32")
+    inp = ctx.require_dtype(ctx.input(0), *al.DTYPES)
     out = ctx.require_dtype(ctx.output(), inp.dtype)
     ew.same_size(ctx, inp, out)
     raw = getattr(ctx.options, "squeezeDims", None)
