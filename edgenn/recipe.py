@@ -72,7 +72,15 @@ LAYER_OPTIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "prelu": {},
     "hard_swish": {},
     "reshape": {"target_shape": ((list,), True)},
+    # graphs: merge layers take the layers named in their `inputs` (see GRAPH_KEYS)
+    "add": {},
+    "concatenate": {"axis": ((int,), False)},
 }
+MERGE_LAYERS = ("add", "concatenate")
+# Keys every layer may carry to make a graph instead of a chain: `name` labels its output, `inputs`
+# lists the named outputs it takes ("input" is the model input); without `inputs` a layer takes the
+# previous layer's output. A merge layer needs two or more inputs, any other layer at most one.
+GRAPH_KEYS = ("name", "inputs")
 
 # Whole architectures a recipe may name instead of listing layers (builders: edgenn.train.architectures),
 # with their options (name -> (types, default)).
@@ -103,6 +111,8 @@ class DataSpec:
 class LayerSpec:
     type: str
     options: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None  # labels the output for later layers' `inputs`
+    inputs: tuple[str, ...] = ()  # named outputs it takes; () = the previous layer's
 
 
 @dataclass(frozen=True)
@@ -293,6 +303,7 @@ def _layers(path: Path, raw_layers: Any) -> tuple[LayerSpec, ...]:
     if not isinstance(raw_layers, list) or not raw_layers:
         raise RecipeError(path, "'model.layers' must be a non-empty list of tables")
     layers = []
+    names: set[str] = set()
     for i, raw in enumerate(raw_layers):
         where = f"model.layers[{i}]"
         if not isinstance(raw, dict) or "type" not in raw:
@@ -304,8 +315,9 @@ def _layers(path: Path, raw_layers: Any) -> tuple[LayerSpec, ...]:
             )
         allowed = LAYER_OPTIONS[kind]
         options = {}
+        name, inputs = _graph_keys(path, where, raw, kind, names)
         for key, value in raw.items():
-            if key == "type":
+            if key == "type" or key in GRAPH_KEYS:
                 continue
             if key not in allowed:
                 known = ", ".join(sorted(allowed)) or "none"
@@ -321,8 +333,30 @@ def _layers(path: Path, raw_layers: Any) -> tuple[LayerSpec, ...]:
             raise RecipeError(path, f"'{where}.padding' must be 'same' or 'valid', got {options['padding']!r}")
         if kind == "dropout" and not 0.0 <= options["rate"] < 1.0:
             raise RecipeError(path, f"'{where}.rate' must be in [0, 1), got {options['rate']}")
-        layers.append(LayerSpec(kind, options))
+        layers.append(LayerSpec(kind, options, name, inputs))
     return tuple(layers)
+
+
+def _graph_keys(path: Path, where: str, raw: dict, kind: str, names: set[str]) -> tuple[str | None, tuple[str, ...]]:
+    """A layer's `name` and `inputs`, checked against the names of the layers before it (`names`,
+    which gains this layer's name)."""
+    name = raw.get("name")
+    if name is not None:
+        name = _check_value(path, f"{where}.name", name, (str,))
+        if not name or name == "input" or name in names:
+            raise RecipeError(path, f"'{where}.name' must be a new, non-empty name other than 'input', got {name!r}")
+    inputs = tuple(_check_value(path, f"{where}.inputs", raw.get("inputs", []), (list,)))
+    for item in inputs:
+        if not isinstance(item, str) or (item != "input" and item not in names):
+            known = ", ".join(["input", *sorted(names)])
+            raise RecipeError(path, f"'{where}.inputs' names {item!r}, not an earlier layer's name (known: {known})")
+    if kind in MERGE_LAYERS and len(inputs) < 2:
+        raise RecipeError(path, f"{kind} layer in {where} needs 'inputs' naming two or more layers")
+    if kind not in MERGE_LAYERS and len(inputs) > 1:
+        raise RecipeError(path, f"{kind} layer in {where} takes one input, 'inputs' names {len(inputs)}")
+    if name is not None:
+        names.add(name)
+    return name, inputs
 
 
 def _model(path: Path, raw: dict, shape: tuple[int, ...]) -> ModelSpec:
@@ -464,11 +498,11 @@ def _frontend(path: Path, raw: dict, data: DataSpec, model: ModelSpec) -> Fronte
         raise RecipeError(path, "'frontend.mfcc_coefficients' cannot exceed 'frontend.mel_filters'")
     if not 0.0 <= f.fmin < f.fmax <= f.sample_rate / 2:
         raise RecipeError(path, f"need 0 <= frontend.fmin < frontend.fmax <= sample_rate / 2 ({f.sample_rate / 2:g})")
-    if model.input_shape != f.feature_shape:
+    if model.input_shape not in (f.feature_shape, f.feature_shape[:2]):
         raise RecipeError(
             path,
-            f"'model.input_shape' must be the frontend's feature shape {list(f.feature_shape)}, "
-            f"got {list(model.input_shape)}",
+            f"'model.input_shape' must be the frontend's feature shape {list(f.feature_shape)} "
+            f"(or {list(f.feature_shape[:2])}: frames as a sequence), got {list(model.input_shape)}",
         )
     return f
 

@@ -158,6 +158,13 @@ def load_audio(spec: DataSpec, frontend: FrontendSpec, recipe_dir: Path | None =
     )
 
 
+def as_sequence(ds: Dataset, shape: tuple[int, ...]) -> Dataset:
+    """The dataset with (frames, coefficients, 1) features as (frames, coefficients): the same bytes."""
+    import dataclasses
+
+    return dataclasses.replace(ds, **{k: getattr(ds, k).reshape(-1, *shape) for k in ("x_train", "x_val", "x_test")})
+
+
 def load_dataset(
     spec: DataSpec,
     input_shape: tuple[int, ...],
@@ -172,6 +179,8 @@ def load_dataset(
         if frontend is None or frontend.kind == "none":
             raise DataError(None, "a wav data source needs the recipe's audio [frontend]")
         ds = load_audio(spec, frontend, recipe_dir)
+        if tuple(input_shape) == frontend.feature_shape[:2]:  # the frames as a sequence of feature vectors
+            ds = as_sequence(ds, tuple(input_shape))
         check_shape(data_path(spec, recipe_dir), ds.x_train, input_shape)
         return ds
     where: Path | None = None

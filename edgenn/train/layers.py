@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from edgenn.recipe import MERGE_LAYERS
+
 
 def _pair(v):
     return tuple(v) if isinstance(v, list) else v
@@ -82,6 +84,8 @@ def builders(keras) -> dict[str, Callable[[dict[str, Any]], Any]]:
         "prelu": lambda o: L.PReLU(),
         "hard_swish": lambda o: L.Activation("hard_swish"),
         "reshape": lambda o: L.Reshape(tuple(o["target_shape"])),
+        "add": lambda o: L.Add(),
+        "concatenate": lambda o: L.Concatenate(axis=o.get("axis", -1)),
     }
 
 
@@ -92,9 +96,18 @@ def build_model(keras, spec, name: str, outputs: int | None = None):
 
         return build_architecture(keras, spec.architecture, spec.input_shape, outputs, spec.options)
     table = builders(keras)
-    layers = [keras.Input(shape=spec.input_shape, name="input")]
-    layers += [table[layer.type](layer.options) for layer in spec.layers]
-    return keras.Sequential(layers, name=name)
+    inp = keras.Input(shape=spec.input_shape, name="input")
+    if not any(layer.inputs for layer in spec.layers):
+        return keras.Sequential([inp, *(table[layer.type](layer.options) for layer in spec.layers)], name=name)
+    # A graph: each layer takes the outputs named in its `inputs`, or the previous layer's.
+    named = {"input": inp}
+    x = inp
+    for layer in spec.layers:
+        sources = [named[n] for n in layer.inputs] or [x]
+        x = table[layer.type](layer.options)(sources if layer.type in MERGE_LAYERS else sources[0])
+        if layer.name:
+            named[layer.name] = x
+    return keras.Model(inp, x, name=name)
 
 
 def outputs_probabilities(model) -> bool:

@@ -38,6 +38,19 @@ CASES = {  # name: (input shape, layers)
     "prelu": ([8], '{ type = "dense", units = 8 }, { type = "prelu" }'),
     "hard_swish": ([8], '{ type = "dense", units = 8 }, { type = "hard_swish" }'),
     "reshape": ([8], '{ type = "reshape", target_shape = [2, 4] }, { type = "dense", units = 3 }'),
+    # graphs: a residual block (ADD) and two branches joined on the channels (CONCATENATION)
+    "residual_add": (
+        [6, 6, 4],
+        '{ type = "conv2d", filters = 4, kernel_size = 3, padding = "same", name = "a" },'
+        '{ type = "relu" }, { type = "conv2d", filters = 4, kernel_size = 3, padding = "same" },'
+        '{ type = "add", inputs = ["a", "input"] }, { type = "relu" }',
+    ),
+    "concatenate": (
+        [6, 6, 2],
+        '{ type = "conv2d", filters = 3, kernel_size = 1, name = "narrow" },'
+        '{ type = "conv2d", filters = 5, kernel_size = 3, padding = "same", inputs = ["input"], name = "wide" },'
+        '{ type = "concatenate", inputs = ["narrow", "wide"] }, { type = "global_avgpool2d" }',
+    ),
 }
 
 
@@ -71,3 +84,16 @@ def test_nearest_upsampling_is_refused_in_the_recipe(tmp_path):
     path.write_text(RECIPE.format(shape=[4, 4, 2], layers='{ type = "upsampling2d", interpolation = "nearest" }'))
     with pytest.raises(RecipeError, match="must be 'bilinear'"):
         load_recipe(path)
+
+
+def test_graph_recipe_builds_the_graph_it_names(tmp_path):
+    """The residual recipe is a functional model whose ADD takes the first conv's output and the input."""
+    import keras
+
+    path = tmp_path / "r.toml"
+    path.write_text(RECIPE.format(shape=CASES["residual_add"][0], layers=CASES["residual_add"][1]))
+    model = build_model(keras, load_recipe(path).model, "graph")
+    add = next(layer for layer in model.layers if isinstance(layer, keras.layers.Add))
+    sources = {t._keras_history.operation.name for t in add.input}
+    first_conv = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+    assert sources == {first_conv.name, "input"}

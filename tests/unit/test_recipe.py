@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,39 @@ def test_architecture_defaults_fill_in(tmp_path):
     text = ARCH.replace('"resnet8"', '"fc_autoencoder"').replace("options = { filters = 8 }", 'task = "anomaly"')
     r = load_recipe(write(tmp_path, text))
     assert r.model.options == {"hidden": 128, "bottleneck": 8, "depth": 4} and r.model.task == "anomaly"
+
+
+GRAPH = """
+name = "graph"
+[data]
+source = "digits"
+[model]
+input_shape = [8, 8, 1]
+layers = [{layers}]
+"""
+
+
+@pytest.mark.parametrize(
+    "layers, message",
+    [
+        ('{ type = "add", inputs = ["input"] }', "add layer in model.layers[0] needs 'inputs' naming two"),
+        ('{ type = "relu", inputs = ["nowhere"] }', "names 'nowhere', not an earlier layer's name"),
+        ('{ type = "relu", name = "a" }, { type = "relu", name = "a" }', "'model.layers[1].name' must be a new"),
+        ('{ type = "relu", name = "input" }', "must be a new, non-empty name other than 'input'"),
+        ('{ type = "relu", name = "a" }, { type = "relu", inputs = ["a", "input"] }', "takes one input"),
+        ('{ type = "add", inputs = ["b", "input"] }, { type = "relu", name = "b" }', "names 'b', not an earlier"),
+        ('{ type = "concatenate", inputs = "input" }', "'model.layers[0].inputs' must be list"),
+    ],
+)
+def test_bad_graph_recipes_name_the_layer(tmp_path, layers, message):
+    with pytest.raises(RecipeError, match=re.escape(message)):
+        load_recipe(write(tmp_path, GRAPH.format(layers=layers)))
+
+
+def test_graph_recipe_keeps_names_and_inputs(tmp_path):
+    layers = '{ type = "conv2d", filters = 2, kernel_size = 1, name = "a" }, { type = "add", inputs = ["a", "input"] }'
+    r = load_recipe(write(tmp_path, GRAPH.format(layers=layers)))
+    assert [(x.type, x.name, x.inputs) for x in r.model.layers] == [
+        ("conv2d", "a", ()),
+        ("add", None, ("a", "input")),
+    ]
