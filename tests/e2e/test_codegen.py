@@ -114,11 +114,18 @@ def test_cortex_m4_matches_host_on_digits(digits_build, digits_c):
     assert 0 < sizes.flash_bytes and 0 < sizes.bss
 
 
-def test_unsupported_op_is_one_line(tflm_examples, tmp_path):
-    proc = run_cli("codegen", str(tflm_examples / "keyword_scrambled_8bit.tflite"), "-o", str(tmp_path / "c"))
+def test_unsupported_op_is_one_line(tmp_path):
+    from tests.kernels.op_models import T, single_op_model
+
+    # SPACE_TO_BATCH_ND: an int8 op TFLM runs and edgenn has no kernel for.
+    model = tmp_path / "s2b.tflite"
+    ints = np.array([1, 1], np.int32), np.zeros((2, 2), np.int32)
+    inputs = [T((1, 4, 4, 2), scale=0.1), T((2,), "int32", data=ints[0]), T((2, 2), "int32", data=ints[1])]
+    model.write_bytes(single_op_model("SPACE_TO_BATCH_ND", inputs, T((1, 4, 4, 2), scale=0.1)))
+    proc = run_cli("codegen", str(model), "-o", str(tmp_path / "c"))
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "op SVDF is not supported" in lines[0] and "CONV_2D" in lines[0]
+    assert len(lines) == 1 and "op SPACE_TO_BATCH_ND is not supported" in lines[0] and "CONV_2D" in lines[0]
     assert not (tmp_path / "c").exists()
 
 
