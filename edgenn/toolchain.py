@@ -119,7 +119,8 @@ def build_dir(folder: Path, target_name: str) -> Path:
 def make_vars(t: Target, machine: Machine | None, float_code: bool = False) -> list[str]:
     """The target's record as the Makefiles under edgenn/firmware/ take it (CC, ARCH, TARGET_LDFLAGS, STARTUP...).
 
-    `float_code`: the firmware computes in float (the audio frontend) and gets the target's FPU."""
+    `float_code`: the firmware computes in float (the audio frontend, a float32 model) and gets the
+    target's FPU (soft-float on a core without one) and the math library."""
     ldflags = [*t.ldflags]
     if machine is not None:
         ldflags += machine.defsyms()
@@ -132,6 +133,7 @@ def make_vars(t: Target, machine: Machine | None, float_code: bool = False) -> l
         f"TARGET_LDFLAGS={' '.join(ldflags)}",
         f"STARTUP={FIRMWARE / 'targets' / t.startup if t.startup else ''}",
         f"HOST_TIMING={0 if t.is_device else 1}",
+        f"FLOAT={int(float_code)}",
     ]
 
 
@@ -163,7 +165,8 @@ def _make(
         f"PREFIX={m['prefix']}",
         f"IN_T={C_TYPES[m['input']['dtype']]}",
         f"OUT_T={C_TYPES[m['output']['dtype']]}",
-        *make_vars(t, machine),
+        # Float kernels in the manifest: the FPU's flags; an int8 model builds with the core's alone.
+        *make_vars(t, machine, float_code=bool(m.get("float_code", False))),
         f"EXTRA_CFLAGS={extra_cflags}",
         f"EXTRA_LDFLAGS={extra_ldflags}",
         f"DSP={int(dsp)}",

@@ -46,6 +46,9 @@ class Unit:
     const_bytes: int = 0
     const_items: list[tuple[int, str, str, int]] = field(default_factory=list)  # (op index, what, kind, bytes)
     names: set[str] = field(default_factory=set)
+    # (C type, shape, bytes, alignment) → the array already declared with them: an unrolled recurrent layer's steps
+    # share their weights, tables and multipliers, so each is stored once.
+    declared: dict[tuple[str, tuple[int, ...], bytes, bool], str] = field(default_factory=dict)
 
 
 class OpEmitter:
@@ -78,7 +81,12 @@ class OpEmitter:
         if kind not in CONSTANT_KINDS:
             raise ValueError(f"{self.op.name}: constant '{what}' has kind {kind!r}, not one of {CONSTANT_KINDS}")
         values = np.asarray(values)
+        key = (ctype, values.shape, np.ascontiguousarray(values).tobytes(), tensor)
+        if key in self.unit.declared:  # the same constant again: no bytes of its own
+            self.unit.const_items.append((self.op.index, what, kind, 0))
+            return self.unit.declared[key]
         name = self._unique(f"{self.tag}_{what}")
+        self.unit.declared[key] = name
         shape = "x".join(str(d) for d in values.shape) or "1"
         self.unit.arrays.append(
             c_const_array(
@@ -89,7 +97,7 @@ class OpEmitter:
                 comment=f"{self.op.name} op {self.op.index}: {what} [{shape}]",
             )
         )
-        nbytes = values.size * {"int8_t": 1, "uint8_t": 1, "int16_t": 2}.get(ctype, 4)
+        nbytes = values.size * {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int64_t": 8}.get(ctype, 4)
         self.unit.const_bytes += nbytes
         self.unit.const_items.append((self.op.index, what, kind, nbytes))
         return name
@@ -293,6 +301,8 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
         "header": f"{ident}.h",
         "sources": [f"{ident}.c"],
         "kernels": [f"{LIB_DIR}/{m}.c" for m in unit.modules if (SRC / f"{m}.c").is_file()],
+        # A float32 kernel among them: the build takes the target's FPU (an int8 model's never does).
+        "float_code": any(tuple(getattr(p.module, "TYPES", ())) == ("float32",) for p in prepared),
     }
     produced(manifest, "c-manifest")
     files = {

@@ -3,9 +3,10 @@
 TFLite variants come from a Keras model (`tflite_variant`, names in `TFLITE_VARIANTS`); ONNX QDQ
 variants come from a float ONNX model (`onnx_variant`, names in `ONNX_VARIANTS`). Not every
 runner executes every variant: TFLM has no hybrid (dynamic-range) or float16-weight kernels, and
-the generated C computes in int8 only. `runner_support` finds out by loading and invoking the
-model in each installed engine rather than from a table, so the answer follows the installed
-versions; a variant no runner can execute gets an empty list and a reason per runner.
+the generated C runs the integer variants (int8, int16x8) whose ops all have its kernels.
+`runner_support` finds out by loading and invoking the model in each installed engine rather than
+from a table, so the answer follows the installed versions; a variant no runner can execute gets
+an empty list and a reason per runner.
 
 Calibration: TFLite variants use whatever `calib` holds; ONNX variants use at most
 `ONNX_CALIB_SAMPLES` (64) of it, because onnxruntime's Entropy and Percentile calibrators keep

@@ -6,9 +6,9 @@ the epoch kept chosen on the validation split, then converted to each requested 
 variant. Each variant is evaluated on the test split by the runner closest to a device that can
 execute it (TFLM, then LiteRT; onnxruntime for ONNX), and sized:
 
-- int8 variants the generated C runs: text + data and data + bss of the C model's compiled objects
-  (Cortex-M4 when arm-none-eabi-gcc is installed, else the host). The C is bit-exact with TFLM,
-  so TFLM's accuracy is the C's.
+- variants the generated C runs (int8, and int16x8 where every op has an int16 kernel): text + data
+  and data + bss of the C model's compiled objects (Cortex-M4 when arm-none-eabi-gcc is installed,
+  else the host). The C is bit-exact with TFLM, so TFLM's accuracy is the C's.
 - other variants TFLM runs: the .tflite bytes + TFLM_RUNTIME_BYTES for flash, TFLM's measured arena.
 - variants no microcontroller runtime here executes (float16, dynamic-range, ONNX QDQ): the file's
   bytes as flash and no RAM figure; the point says so in `flash_source` / `ram_source`.
@@ -143,7 +143,7 @@ def _die_with_parent() -> None:
 
 
 def _c_footprint(tflite: bytes, workdir: Path):
-    """The generated C's footprint for an int8 .tflite, compiled for the device target."""
+    """The generated C's footprint for a .tflite it runs, compiled for the device target."""
     from edgenn import toolchain
     from edgenn.export.codegen import codegen
 

@@ -53,6 +53,11 @@ OPS: dict[str, str] = {
     "RSQRT": "rsqrt",
     "HARD_SWISH": "hard_swish",
     # tensor plumbing
+    "SPLIT": "split",
+    "SPLIT_V": "split_v",
+    "UNPACK": "unpack",
+    "PACK": "pack",
+    "GATHER": "gather",
     "EXPAND_DIMS": "expand_dims",
     "TRANSPOSE": "transpose",
     "SLICE": "slice",
@@ -75,10 +80,20 @@ OPS: dict[str, str] = {
     "PRELU": "prelu",
     "L2_NORMALIZATION": "l2_normalization",
     "BROADCAST_TO": "broadcast_to",
+    # recurrent and audio
+    "SVDF": "svdf",
+    # lstm
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "unidirectional_sequence_lstm",
+    # transposed conv and matmul
+    "BATCH_MATMUL": "batch_matmul",
+    "TRANSPOSE_CONV": "transpose_conv",
+    # float math
+    "EXP": "exp",
+    "NEG": "neg",
 }
 
 # Ops TFLM runs that have no module here: the resolver method the TFLM C array still names for them.
-TFLM_ONLY_RESOLVERS = {"SVDF": "AddSvdf"}
+TFLM_ONLY_RESOLVERS: dict[str, str] = {}
 
 
 def _load(module: str) -> ModuleType | None:
@@ -135,6 +150,7 @@ def kernel(name: str, where=None, need_c: bool = False) -> ModuleType:
 
 # Activation dtype (of an op's input 0) → (suffix of the sibling module, type name for `edgenn ops`).
 VARIANTS = {"float32": ("_f32", "float32"), "int16": ("_i16", "int16x8")}
+TYPE_ORDER = ("int8", "int16x8", "float32")
 
 
 def _variant(name: str, dtype: str, need_c: bool) -> ModuleType | None:
@@ -166,11 +182,9 @@ def module_name(module: ModuleType) -> str:
 
 def op_types(name: str, need_c: bool = False) -> tuple[str, ...]:
     """The activation types `name` runs in: its int8 module's TYPES and one per sibling module."""
-    types = list(traits(name).types)
-    for dtype, (_, type_name) in VARIANTS.items():
-        if _variant(name, dtype, need_c) is not None and type_name not in types:
-            types.append(type_name)
-    return tuple(types)
+    types = set(traits(name).types)
+    types.update(type_name for dtype, (_, type_name) in VARIANTS.items() if _variant(name, dtype, need_c) is not None)
+    return tuple(t for t in TYPE_ORDER if t in types)
 
 
 @cache

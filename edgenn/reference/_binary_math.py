@@ -28,12 +28,12 @@ from edgenn.reference import fixedpoint as fp
 from edgenn.reference.base import OpContext
 
 
-def int8_operands(ctx: OpContext):
-    """The two inputs and the output, each required to be int8 (MUL's too)."""
+def int8_operands(ctx: OpContext, dtype: str = "int8"):
+    """The two inputs and the output, each required to be int8 (MUL's too), or `dtype`."""
     return (
-        ctx.require_dtype(ctx.input(0), "int8"),
-        ctx.require_dtype(ctx.input(1), "int8"),
-        ctx.require_dtype(ctx.output(), "int8"),
+        ctx.require_dtype(ctx.input(0), dtype),
+        ctx.require_dtype(ctx.input(1), dtype),
+        ctx.require_dtype(ctx.output(), dtype),
     )
 
 
@@ -57,6 +57,7 @@ class RescaledParams:
     input1_shape: tuple[int, ...]  # views under which NumPy broadcasting matches TFLM's loops
     input2_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
+    dtype: str = "int8"  # of the inputs and the output (int16 for the int16x8 ADD)
 
 
 def real_multipliers(s1: float, s2: float, so: float, left_shift: int) -> tuple[float, float, float]:
@@ -74,10 +75,12 @@ def squared_real_multipliers(s1: float, s2: float, so: float, left_shift: int) -
     return s1 / twice_max, s2 / twice_max, twice_max * twice_max / denominator
 
 
-def prepare_rescaled(ctx: OpContext, left_shift: int, *, squared: bool = False) -> RescaledParams:
+def prepare_rescaled(ctx: OpContext, left_shift: int, *, squared: bool = False, dtype: str = "int8") -> RescaledParams:
     """ADD and SUB (`squared` False): every multiplier below one, the fused activation's clamp.
-    SQUARED_DIFFERENCE (`squared` True): an output multiplier of any size, no activation (the int8 range)."""
-    in1, in2, out = int8_operands(ctx)
+    SQUARED_DIFFERENCE (`squared` True): an output multiplier of any size, no activation (the int8 range).
+    `dtype` is that of the inputs and the output."""
+    in1, in2, out = int8_operands(ctx, dtype)
+    limits = (np.iinfo(dtype).min, np.iinfo(dtype).max)
     s1, z1 = ctx.per_tensor(in1)
     s2, z2 = ctx.per_tensor(in2)
     so, zo = ctx.per_tensor(out)
@@ -89,11 +92,11 @@ def prepare_rescaled(ctx: OpContext, left_shift: int, *, squared: bool = False) 
     m1, sh1 = fp.quantize_multiplier(real1)
     m2, sh2 = fp.quantize_multiplier(real2)
     mo, sho = fp.quantize_multiplier(real_out)
-    act_min, act_max = (-128, 127) if squared else fp.activation_range(ctx.activation(), so, zo)
+    act_min, act_max = limits if squared else fp.activation_range(ctx.activation(), so, zo, *limits)
     shape1, shape2 = ew.binary_shapes(ctx, in1, in2, out)
     ew.require_c_shift(ctx, sh1, sh2, sho)
     return RescaledParams(
-        -z1, -z2, zo, left_shift, m1, sh1, m2, sh2, mo, sho, act_min, act_max, shape1, shape2, out.shape
+        -z1, -z2, zo, left_shift, m1, sh1, m2, sh2, mo, sho, act_min, act_max, shape1, shape2, out.shape, dtype
     )
 
 
@@ -104,11 +107,13 @@ def run_rescaled(p: RescaledParams, inputs, combine: Callable[[np.ndarray, np.nd
     a = fp.multiply_by_quantized_multiplier(a, p.input1_multiplier, p.input1_shift)
     b = fp.multiply_by_quantized_multiplier(b, p.input2_multiplier, p.input2_shift)
     acc = fp.multiply_by_quantized_multiplier(combine(a, b), p.output_multiplier, p.output_shift) + p.output_offset
-    return np.clip(acc, p.act_min, p.act_max).astype(np.int8).reshape(p.output_shape)
+    return np.clip(acc, p.act_min, p.act_max).astype(p.dtype).reshape(p.output_shape)
 
 
-def emit_rescaled(p: RescaledParams, e, function: str) -> str:
-    """The call of edgenn_add, edgenn_sub or edgenn_squared_difference, which share edgenn_add_params."""
+def emit_rescaled(p: RescaledParams, e, function: str, walk=None) -> str:
+    """The call of edgenn_add, edgenn_sub or edgenn_squared_difference, which share edgenn_add_params;
+    `walk`, where given, rewrites the broadcast plan for the kernel."""
+    plan = ew.broadcast_plan(p.input1_shape, p.input2_shape, p.output_shape)
     params = e.struct(
         "edgenn_add_params",
         {
@@ -124,7 +129,7 @@ def emit_rescaled(p: RescaledParams, e, function: str) -> str:
             "output_shift": p.output_shift,
             "act_min": p.act_min,
             "act_max": p.act_max,
-            "broadcast": ew.c_broadcast(ew.broadcast_plan(p.input1_shape, p.input2_shape, p.output_shape)),
+            "broadcast": ew.c_broadcast(plan if walk is None else walk(plan)),
         },
     )
     return f"{function}({params}, {e.input(0)}, {e.input(1)}, {e.output()});"

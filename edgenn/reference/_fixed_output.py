@@ -9,12 +9,12 @@ from edgenn.reference.base import OpContext
 
 
 def reject_int16(ctx: OpContext, *tensors: Tensor | None) -> None:
-    """Refuse int16 activations (TFLM's 16x8 path) with a message that says so."""
+    """Refuse int16 in the int8 kernel with a message that says where int16 activations go."""
     for t in tensors:
         if t is not None and t.dtype == "int16":
             raise ctx.fail(
-                f"tensor '{t.name}' is int16: int16 activations (16x8 quantization) are not supported; "
-                f"{ctx.op.name} runs int8 → int8 only"
+                f"tensor '{t.name}' is int16: this {ctx.op.name} kernel runs int8 → int8; int16 activations "
+                "(16x8 quantization) run int16 → int16 in its int16x8 kernel"
             )
 
 

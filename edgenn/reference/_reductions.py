@@ -111,14 +111,17 @@ class QuantizedSumParams:
     multiplier: int
     shift: int
     output_shape: tuple[int, ...]
+    dtype: str = "int8"  # of the input and the output (int16 for the int16x8 MEAN)
 
 
 def quantized_sum_run(p: QuantizedSumParams, inputs) -> np.ndarray:
-    """The int32 sum (wrapping) minus input_zp * count, rescaled, plus the output zero point, clamped to int8."""
+    """The int32 sum (wrapping) minus input_zp * count, rescaled, plus the output zero point, clamped to
+    int8 (or p.dtype)."""
     total = fp.wrap_int32(inputs[0].astype(np.int64).sum(axis=p.axes))
     shifted = fp.wrap_int32(total - p.input_zp * p.count)
     acc = fp.multiply_by_quantized_multiplier(shifted, p.multiplier, p.shift) + p.output_zp
-    return np.clip(acc, -128, 127).astype(np.int8).reshape(p.output_shape)
+    info = np.iinfo(p.dtype)
+    return np.clip(acc, info.min, info.max).astype(p.dtype).reshape(p.output_shape)
 
 
 def quantized_sum_emit(p: QuantizedSumParams, e, function: str) -> str:

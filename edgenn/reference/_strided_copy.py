@@ -1,4 +1,5 @@
-"""What TRANSPOSE, SLICE, STRIDED_SLICE, DEPTH_TO_SPACE and SPACE_TO_DEPTH share: a strided copy.
+"""What TRANSPOSE, SLICE, STRIDED_SLICE, DEPTH_TO_SPACE, SPACE_TO_DEPTH, SPLIT, SPLIT_V and UNPACK
+share: a strided copy.
 
 Each of them writes its output in order, and each output dimension steps through the input by a
 fixed number of elements (negative for a reversed strided slice). So the C kernel of each is one
@@ -6,6 +7,8 @@ walk (edgenn/firmware/include/edgenn/strided_copy.h): per output dimension a cou
 stride, and the input element that output element 0 reads. `walk` builds it at export time, with
 size-1 dimensions dropped and dimensions that step through the input as one merged, so that the
 innermost loop copies runs as long as the layout allows.
+
+An op with several outputs (SPLIT, SPLIT_V, UNPACK) runs one walk per output.
 
 The checks they share are here too: an output of the expected shape and not empty, and the
 block size and NHWC input of DEPTH_TO_SPACE and SPACE_TO_DEPTH.
@@ -87,6 +90,8 @@ def walk(dims: Iterable[tuple[int, int]], start: int = 0) -> Walk:
     return Walk(tuple(c for c, _ in merged), tuple(s for _, s in merged), int(start))
 
 
-def emit(function: str, w: Walk, e) -> str:
+def emit(function: str, w: Walk, e, output: int = 0, source: int = 0) -> str:
+    """The call that copies op input `source` into op output `output` along `w`. The C walks bytes,
+    so a walk built in bytes (counts and strides times the element size) moves wider elements too."""
     params = e.struct("edgenn_strided_copy", {"count": c_brace(w.count), "stride": c_brace(w.stride), "start": w.start})
-    return f"{function}({params}, {e.input(0)}, {e.output()});"
+    return f"{function}({params}, {e.input(source, 'int8_t')}, {e.output(output, 'int8_t')});"

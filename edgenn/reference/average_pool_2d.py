@@ -22,6 +22,7 @@ class Params:
     window: _spatial.Window
     counts: np.ndarray  # int64 (out_h, out_w, 1): window taps inside the image; padding is not averaged in
     output_shape: tuple[int, ...]
+    dtype: str = "int8"  # of the input and the output (int16 for the int16x8 AVERAGE_POOL_2D)
 
 
 def check_same_quantization(ctx: OpContext, inp, out) -> tuple[float, int]:
@@ -42,18 +43,24 @@ def pool_window(ctx: OpContext, inp, out) -> _spatial.Window:
     return _spatial.window(ctx, inp.shape[1], inp.shape[2], int(o.filterHeight), int(o.filterWidth), dilated=False)
 
 
-def prepare(ctx: OpContext) -> Params:
-    inp = ctx.require_dtype(ctx.input(0), "int8")
-    out = ctx.require_dtype(ctx.output(), "int8")
+def valid_counts(w: _spatial.Window, in_h: int, in_w: int) -> tuple[np.ndarray, np.ndarray]:
+    """How many filter rows per output row, and columns per output column, lie inside the image."""
+    rows = _spatial.valid_counts(in_h, w.filter_h, w.stride_h, w.pad_top, w.out_h)
+    cols = _spatial.valid_counts(in_w, w.filter_w, w.stride_w, w.pad_left, w.out_w)
+    return rows, cols
+
+
+def prepare(ctx: OpContext, dtype: str = "int8") -> Params:
+    inp = ctx.require_dtype(ctx.input(0), dtype)
+    out = ctx.require_dtype(ctx.output(), dtype)
     win = pool_window(ctx, inp, out)
     scale, zp = check_same_quantization(ctx, inp, out)
-    rows = _spatial.valid_counts(inp.shape[1], win.filter_h, win.stride_h, win.pad_top, win.out_h)
-    cols = _spatial.valid_counts(inp.shape[2], win.filter_w, win.stride_w, win.pad_left, win.out_w)
+    rows, cols = valid_counts(win, inp.shape[1], inp.shape[2])
     counts = (rows[:, None] * cols[None, :]).astype(np.int64)[:, :, None]
     if counts.min() < 1:
         raise ctx.fail("a pooling window lies entirely in the padding")
-    act_min, act_max = fp.activation_range(ctx.activation(), scale, zp)
-    return Params(act_min, act_max, win, counts, out.shape)
+    act_min, act_max = fp.activation_range(ctx.activation(), scale, zp, np.iinfo(dtype).min, np.iinfo(dtype).max)
+    return Params(act_min, act_max, win, counts, out.shape, dtype)
 
 
 def run(p: Params, inputs) -> np.ndarray:
@@ -62,7 +69,7 @@ def run(p: Params, inputs) -> np.ndarray:
     half = p.counts // 2
     # C integer division truncates, so TFLM's two branches round halves away from zero.
     acc = np.where(acc > 0, (acc + half) // p.counts, -((half - acc) // p.counts))
-    return np.clip(acc, p.act_min, p.act_max).astype(np.int8).reshape(p.output_shape)
+    return np.clip(acc, p.act_min, p.act_max).astype(p.dtype).reshape(p.output_shape)
 
 
 C_DEPENDS = ("conv_common",)

@@ -9,7 +9,7 @@ import numpy as np
 from edgenn.reference import _spatial
 from edgenn.reference import fixedpoint as fp
 from edgenn.reference.base import OpContext
-from edgenn.reference.fully_connected import conv_multipliers
+from edgenn.reference.fully_connected import ConvQuant, bias_or_zeros, conv_quant
 
 NAME = "CONV_2D"
 TFLM_RESOLVER = "AddConv2D"
@@ -18,13 +18,7 @@ CONSTANTS = ("biases", "quantization", "tables")
 
 
 @dataclass(frozen=True)
-class Params:
-    input_offset: int
-    output_offset: int
-    multiplier: np.ndarray  # int32, one per output channel (repeated when per-tensor)
-    shift: np.ndarray  # int32
-    act_min: int
-    act_max: int
+class Params(ConvQuant):
     window: _spatial.Window
     groups: int
     output_shape: tuple[int, ...]
@@ -39,20 +33,17 @@ def check_filter_quantization(ctx: OpContext, flt, channels: int, axis: int) -> 
         raise ctx.fail(f"weights are quantized along axis {flt.quantized_dimension}, expected {axis}")
 
 
-def check_bias(ctx: OpContext, bias, channels: int) -> None:
+def check_bias(ctx: OpContext, bias, channels: int, dtype: str = "int32") -> None:
     if bias is None:
         return
-    ctx.require_dtype(bias, "int32")
+    ctx.require_dtype(bias, dtype)
     data = ctx.const(bias)
     if data.size != channels:
         raise ctx.fail(f"bias has {data.size} values for {channels} output channels")
 
 
-def prepare(ctx: OpContext) -> Params:
-    inp = ctx.require_dtype(ctx.input(0), "int8")
-    flt = ctx.require_dtype(ctx.input(1), "int8")
-    bias = ctx.input(2)
-    out = ctx.require_dtype(ctx.output(), "int8")
+def check_geometry(ctx: OpContext, inp, flt, out, bias_dtype: str = "int32") -> tuple[_spatial.Window, int]:
+    """Shapes, weights, bias and window as TFLM's ConvPerChannel reads them: (window, groups)."""
     ctx.const(flt)
     if len(inp.shape) != 4 or len(flt.shape) != 4 or len(out.shape) != 4:
         raise ctx.fail(f"expects 4-D input, weights and output, got {inp.shape}, {flt.shape}, {out.shape}")
@@ -66,13 +57,16 @@ def prepare(ctx: OpContext) -> Params:
     if out.shape[0] != batches or out.shape[3] != out_c:
         raise ctx.fail(f"output shape {out.shape} does not match input {inp.shape} and weights {flt.shape}")
     check_filter_quantization(ctx, flt, out_c, 0)
-    check_bias(ctx, bias, out_c)
-    in_scale, in_zp = ctx.per_tensor(inp)
-    out_scale, out_zp = ctx.per_tensor(out)
-    win = _spatial.window(ctx, in_h, in_w, filter_h, filter_w)
-    mult, shift = conv_multipliers(ctx, in_scale, flt.scale, out_scale, out_c)
-    act_min, act_max = fp.activation_range(ctx.activation(), out_scale, out_zp)
-    return Params(-in_zp, out_zp, mult, shift, act_min, act_max, win, groups, out.shape)
+    check_bias(ctx, ctx.input(2), out_c, bias_dtype)
+    return _spatial.window(ctx, in_h, in_w, filter_h, filter_w), groups
+
+
+def prepare(ctx: OpContext) -> Params:
+    inp = ctx.require_dtype(ctx.input(0), "int8")
+    flt = ctx.require_dtype(ctx.input(1), "int8")
+    out = ctx.require_dtype(ctx.output(), "int8")
+    win, groups = check_geometry(ctx, inp, flt, out)
+    return Params(*conv_quant(ctx, inp, flt, out, flt.shape[0]), win, groups, out.shape)
 
 
 def requantize(acc: np.ndarray, bias, p) -> np.ndarray:
@@ -119,6 +113,33 @@ def inner_range(in_size: int, filter_size: int, stride: int, dilation: int, pad:
     return (int(inside[0]), int(inside[-1]) + 1) if inside.size else (0, 0)
 
 
+def shape_fields(w: _spatial.Window, in_shape, out_c: int) -> dict[str, int]:
+    """The NHWC input's sizes, the window's output rows and columns, and the output depth, as the window
+    kernels' params structs name them."""
+    batches, in_h, in_w, in_c = in_shape
+    return {
+        "batches": batches,
+        "in_h": in_h,
+        "in_w": in_w,
+        "in_c": in_c,
+        "out_h": w.out_h,
+        "out_w": w.out_w,
+        "out_c": out_c,
+    }
+
+
+def stride_fields(w: _spatial.Window) -> dict[str, int]:
+    """A window's strides, dilations and top/left padding, as the window kernels' params structs name them."""
+    return {
+        "stride_h": w.stride_h,
+        "stride_w": w.stride_w,
+        "dilation_h": w.dilation_h,
+        "dilation_w": w.dilation_w,
+        "pad_top": w.pad_top,
+        "pad_left": w.pad_left,
+    }
+
+
 def inner_box(w: _spatial.Window, in_h: int, in_w: int) -> dict[str, int]:
     y0, y1 = inner_range(in_h, w.filter_h, w.stride_h, w.dilation_h, w.pad_top, w.out_h)
     x0, x1 = inner_range(in_w, w.filter_w, w.stride_w, w.dilation_w, w.pad_left, w.out_w)
@@ -143,6 +164,11 @@ def window_runs(w: _spatial.Window, in_w: int, in_c: int, group_c: int) -> tuple
     return [at for at, _ in runs], runs[0][1]
 
 
+def accumulator_bound(raw_bias, weight_abs_sums) -> np.ndarray:
+    """Per output channel, |bias| + 255 * sum|w|: a bound on the int32 sums, as |input + input_offset| <= 255."""
+    return np.abs(np.asarray(raw_bias, np.int64)) + 255 * np.asarray(weight_abs_sums, np.int64)
+
+
 def requant_constants(p, raw_bias: np.ndarray, weight_abs_sums: np.ndarray) -> np.ndarray | None:
     """{multiplier, right shift - 1} per output channel for the kernels' one-multiply requantization
     (edgenn_conv_rq), or None where it would not be exact: it needs every accumulator below 2^30 in
@@ -151,7 +177,7 @@ def requant_constants(p, raw_bias: np.ndarray, weight_abs_sums: np.ndarray) -> n
     shift = np.asarray(p.shift, np.int64)
     multiplier = np.asarray(p.multiplier, np.int64)
     right = -shift
-    bound = np.abs(np.asarray(raw_bias, np.int64)) + 255 * np.asarray(weight_abs_sums, np.int64)
+    bound = accumulator_bound(raw_bias, weight_abs_sums)
     if shift.size == 0 or (right < 1).any() or (right > 31).any() or (multiplier < 0).any() or (bound >= 1 << 30).any():
         return None
     return np.stack([multiplier, right - 1], axis=1)
@@ -180,7 +206,7 @@ def emit(p: Params, e) -> str:
     weights = e.data(1).astype(np.int64)
     out_c, _, _, group_c = weights.shape
     bias = e.data(2)
-    raw = np.zeros(out_c, np.int64) if bias is None else bias.astype(np.int64)
+    raw = bias_or_zeros(bias, out_c)
     folded = raw + p.input_offset * weights.reshape(out_c, -1).sum(1)
     out_h, out_w = w.out_h, w.out_w
     if w.filter_h == w.filter_w == 1 and (out_h, out_w) == (in_h, in_w):
@@ -193,24 +219,13 @@ def emit(p: Params, e) -> str:
     params = e.struct(
         "edgenn_conv_2d_params",
         {
-            "batches": batches,
-            "in_h": in_h,
-            "in_w": in_w,
-            "in_c": in_c,
-            "out_h": out_h,
-            "out_w": out_w,
-            "out_c": out_c,
+            **shape_fields(w, (batches, in_h, in_w, in_c), out_c),
             "filter_h": w.filter_h,
             "filter_w": w.filter_w,
             "group_c": group_c,
             "group_out": out_c // p.groups,
             "groups": p.groups,
-            "stride_h": w.stride_h,
-            "stride_w": w.stride_w,
-            "dilation_h": w.dilation_h,
-            "dilation_w": w.dilation_w,
-            "pad_top": w.pad_top,
-            "pad_left": w.pad_left,
+            **stride_fields(w),
             **box,
             "runs": len(offsets),
             "run_len": run_len,

@@ -10,7 +10,7 @@ from edgenn.reference import _spatial
 from edgenn.reference import fixedpoint as fp
 from edgenn.reference.base import OpContext, compute_padding, schema
 from edgenn.reference.conv_2d import check_bias, check_filter_quantization, requantize
-from edgenn.reference.fully_connected import conv_multipliers
+from edgenn.reference.fully_connected import ConvQuant, bias_or_zeros, conv_quant
 
 NAME = "DEPTHWISE_CONV_2D"
 TFLM_RESOLVER = "AddDepthwiseConv2D"
@@ -19,23 +19,14 @@ CONSTANTS = ("biases", "quantization")
 
 
 @dataclass(frozen=True)
-class Params:
-    input_offset: int
-    output_offset: int
-    multiplier: np.ndarray  # int32, one per output channel (repeated when per-tensor)
-    shift: np.ndarray  # int32
-    act_min: int
-    act_max: int
+class Params(ConvQuant):
     window: _spatial.Window
     depth_multiplier: int
     output_shape: tuple[int, ...]
 
 
-def prepare(ctx: OpContext) -> Params:
-    inp = ctx.require_dtype(ctx.input(0), "int8")
-    flt = ctx.require_dtype(ctx.input(1), "int8")
-    bias = ctx.input(2)
-    out = ctx.require_dtype(ctx.output(), "int8")
+def check_geometry(ctx: OpContext, inp, flt, out, bias_dtype: str = "int32") -> tuple[_spatial.Window, int]:
+    """Shapes, weights, bias and window as TFLM's DepthwiseConvPerChannel reads them: (window, multiplier)."""
     ctx.const(flt)
     if len(inp.shape) != 4 or len(flt.shape) != 4 or len(out.shape) != 4:
         raise ctx.fail(f"expects 4-D input, weights and output, got {inp.shape}, {flt.shape}, {out.shape}")
@@ -51,13 +42,16 @@ def prepare(ctx: OpContext) -> Params:
     if multiplier < 1 or in_c * multiplier != out_c:
         raise ctx.fail(f"depth multiplier {multiplier} does not turn {in_c} input channels into {out_c}")
     check_filter_quantization(ctx, flt, out_c, 3)
-    check_bias(ctx, bias, out_c)
-    in_scale, in_zp = ctx.per_tensor(inp)
-    out_scale, out_zp = ctx.per_tensor(out)
-    win = _spatial.window(ctx, in_h, in_w, filter_h, filter_w)
-    mult, shift = conv_multipliers(ctx, in_scale, flt.scale, out_scale, out_c)
-    act_min, act_max = fp.activation_range(ctx.activation(), out_scale, out_zp)
-    return Params(-in_zp, out_zp, mult, shift, act_min, act_max, win, multiplier, out.shape)
+    check_bias(ctx, ctx.input(2), out_c, bias_dtype)
+    return _spatial.window(ctx, in_h, in_w, filter_h, filter_w), multiplier
+
+
+def prepare(ctx: OpContext) -> Params:
+    inp = ctx.require_dtype(ctx.input(0), "int8")
+    flt = ctx.require_dtype(ctx.input(1), "int8")
+    out = ctx.require_dtype(ctx.output(), "int8")
+    win, multiplier = check_geometry(ctx, inp, flt, out)
+    return Params(*conv_quant(ctx, inp, flt, out, flt.shape[3]), win, multiplier, out.shape)
 
 
 def run(p: Params, inputs) -> np.ndarray:
@@ -77,36 +71,25 @@ C_DEPENDS = ("conv_common",)
 
 
 def emit(p: Params, e) -> str:
-    from edgenn.reference.conv_2d import inner_box, requant_fields
+    from edgenn.reference.conv_2d import inner_box, requant_fields, shape_fields, stride_fields
 
     w = p.window
     batches, in_h, in_w, in_c = e.graph.tensors[e.op.inputs[0]].shape
     weights = e.data(1).astype(np.int64)
     out_c = weights.shape[3]
     bias = e.data(2)
-    raw = np.zeros(out_c, np.int64) if bias is None else bias.astype(np.int64)
+    raw = bias_or_zeros(bias, out_c)
     folded = raw + p.input_offset * weights.reshape(-1, out_c).sum(0)
     box = inner_box(w, in_h, in_w)
     everywhere = (box["inner_y0"], box["inner_y1"], box["inner_x0"], box["inner_x1"]) == (0, w.out_h, 0, w.out_w)
     params = e.struct(
         "edgenn_depthwise_conv_2d_params",
         {
-            "batches": batches,
-            "in_h": in_h,
-            "in_w": in_w,
-            "in_c": in_c,
-            "out_h": w.out_h,
-            "out_w": w.out_w,
-            "out_c": out_c,
+            **shape_fields(w, (batches, in_h, in_w, in_c), out_c),
             "depth_multiplier": p.depth_multiplier,
             "filter_h": w.filter_h,
             "filter_w": w.filter_w,
-            "stride_h": w.stride_h,
-            "stride_w": w.stride_w,
-            "dilation_h": w.dilation_h,
-            "dilation_w": w.dilation_w,
-            "pad_top": w.pad_top,
-            "pad_left": w.pad_left,
+            **stride_fields(w),
             **box,
             "input_offset": p.input_offset,
             "output_offset": p.output_offset,

@@ -16,13 +16,19 @@ CONSTANTS = ("biases", "quantization")
 
 
 @dataclass(frozen=True)
-class Params:
+class ConvQuant:
+    """The requantization every int8 convolution-like op's params lead with (TFLM's OpDataConv)."""
+
     input_offset: int
     output_offset: int
     multiplier: np.ndarray  # int32, one per output channel (repeated when per-tensor)
     shift: np.ndarray  # int32
     act_min: int
     act_max: int
+
+
+@dataclass(frozen=True)
+class Params(ConvQuant):
     batches: int
     accum_depth: int
     output_depth: int
@@ -36,19 +42,28 @@ def conv_multipliers(ctx: OpContext, input_scale: float, filter_scales, output_s
     return np.array([m for m, _ in pairs], np.int32), np.array([s for _, s in pairs], np.int32)
 
 
-def prepare(ctx: OpContext) -> Params:
-    inp = ctx.require_dtype(ctx.input(0), "int8")
-    flt = ctx.require_dtype(ctx.input(1), "int8")
-    bias = ctx.input(2)
-    out = ctx.require_dtype(ctx.output(), "int8")
+def conv_quant(ctx: OpContext, inp, flt, out, channels: int) -> tuple:
+    """ConvQuant's fields, in order, for int8 input `inp`, weights `flt` and output `out`."""
+    in_scale, in_zp = ctx.per_tensor(inp)
+    out_scale, out_zp = ctx.per_tensor(out)
+    mult, shift = conv_multipliers(ctx, in_scale, flt.scale, out_scale, channels)
+    act_min, act_max = fp.activation_range(ctx.activation(), out_scale, out_zp)
+    return -in_zp, out_zp, mult, shift, act_min, act_max
+
+
+def bias_or_zeros(bias, channels: int) -> np.ndarray:
+    """The bias as int64, or zeros where the op has none."""
+    return np.zeros(channels, np.int64) if bias is None else bias.astype(np.int64)
+
+
+def check_weights(ctx: OpContext, inp, flt, bias, out, bias_dtype: str = "int32") -> tuple[int, int, int]:
+    """Weights, bias and shapes as TFLM's FullyConnected reads them: (batches, accum_depth, output_depth)."""
     ctx.const(flt)
     if bias is not None:
-        ctx.require_dtype(bias, "int32")
+        ctx.require_dtype(bias, bias_dtype)
         ctx.const(bias)
     if ctx.options is not None and getattr(ctx.options, "weightsFormat", 0) != 0:
         raise ctx.fail("shuffled weights are not supported")
-    in_scale, in_zp = ctx.per_tensor(inp)
-    out_scale, out_zp = ctx.per_tensor(out)
     if any(z != 0 for z in flt.zero_point):
         raise ctx.fail("weights with a non-zero zero point are not supported")
     if len(flt.shape) != 2 or min(flt.shape) < 1:
@@ -58,16 +73,21 @@ def prepare(ctx: OpContext) -> Params:
         raise ctx.fail(f"weights have {len(flt.scale)} scales for {output_depth} outputs")
     if bias is not None and ctx.const(bias).size != output_depth:
         raise ctx.fail(f"bias has {ctx.const(bias).size} values for {output_depth} outputs")
-    mult, shift = conv_multipliers(ctx, in_scale, flt.scale, out_scale, output_depth)
-    act_min, act_max = fp.activation_range(ctx.activation(), out_scale, out_zp)
     size = int(np.prod(inp.shape))
     if size % accum_depth:
         raise ctx.fail(f"input of {size} values does not divide into rows of {accum_depth}")
     if int(np.prod(out.shape)) != size // accum_depth * output_depth:
         raise ctx.fail(f"output shape {out.shape} does not hold {size // accum_depth} rows of {output_depth}")
-    return Params(
-        -in_zp, out_zp, mult, shift, act_min, act_max, size // accum_depth, accum_depth, output_depth, out.shape
-    )
+    return size // accum_depth, accum_depth, output_depth
+
+
+def prepare(ctx: OpContext) -> Params:
+    inp = ctx.require_dtype(ctx.input(0), "int8")
+    flt = ctx.require_dtype(ctx.input(1), "int8")
+    out = ctx.require_dtype(ctx.output(), "int8")
+    batches, accum_depth, output_depth = check_weights(ctx, inp, flt, ctx.input(2), out)
+    quant = conv_quant(ctx, inp, flt, out, output_depth)
+    return Params(*quant, batches, accum_depth, output_depth, out.shape)
 
 
 def run(p: Params, inputs) -> np.ndarray:
@@ -83,9 +103,7 @@ def run(p: Params, inputs) -> np.ndarray:
 def emit(p: Params, e) -> str:
     weights = e.data(1).astype(np.int64).reshape(p.output_depth, p.accum_depth)
     bias = e.data(2) if len(e.op.inputs) > 2 else None
-    folded = (
-        np.zeros(p.output_depth, np.int64) if bias is None else bias.astype(np.int64)
-    ) + p.input_offset * weights.sum(1)
+    folded = bias_or_zeros(bias, p.output_depth) + p.input_offset * weights.sum(1)
     params = e.struct(
         "edgenn_fully_connected_params",
         {

@@ -64,7 +64,17 @@ def prepare(graph: Graph, need_c: bool = False) -> list[Prepared]:
     modules = [kernel_for(graph, op, where, need_c) for op in graph.ops]
     check_graph(graph)
     ops = [_with_options(graph, op) for op in graph.ops]
-    return [Prepared(op, m, m.prepare(OpContext(graph, op, need_c))) for op, m in zip(ops, modules, strict=True)]
+    return [Prepared(op, m, _prepare_op(graph, op, m, need_c)) for op, m in zip(ops, modules, strict=True)]
+
+
+def _prepare_op(graph: Graph, op: Op, module, need_c: bool):
+    """module.prepare, whose checks name what they refuse. The file is hostile input: a shape or type
+    combination no check foresaw still ends as one UnsupportedError naming the op, not a traceback."""
+    ctx = OpContext(graph, op, need_c)
+    try:
+        return module.prepare(ctx)
+    except (AttributeError, TypeError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError) as e:
+        raise ctx.fail(f"malformed for this op ({type(e).__name__}: {e})") from e
 
 
 def run(graph: Graph, x: np.ndarray, prepared: list[Prepared] | None = None) -> np.ndarray:

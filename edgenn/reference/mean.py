@@ -35,10 +35,8 @@ def fold_count(ctx: OpContext, multiplier: int, shift: int, count: int) -> tuple
     return int((multiplier << s) // count), shift - s
 
 
-def prepare(ctx: OpContext) -> Params:
-    inp = ctx.require_dtype(ctx.input(0), "int8")
-    axis = ctx.require_dtype(ctx.input(1), "int32")
-    out = ctx.require_dtype(ctx.output(), "int8")
+def mean_axes(ctx: OpContext, inp, axis, out) -> tuple[tuple[int, ...], int]:
+    """The reduced axes and the count of values per output, as every MEAN kernel checks them."""
     rank = len(inp.shape)
     if not 1 <= rank <= MAX_RANK:
         raise ctx.fail(f"input of rank {rank} is not supported (1 to {MAX_RANK})")
@@ -51,11 +49,19 @@ def prepare(ctx: OpContext) -> Params:
     count = rd.reduced_count(inp, axes)
     if count < 1:
         raise ctx.fail("MEAN over an empty axis is not supported")
+    return axes, count
+
+
+def prepare(ctx: OpContext, dtype: str = "int8") -> Params:
+    inp = ctx.require_dtype(ctx.input(0), dtype)
+    axis = ctx.require_dtype(ctx.input(1), "int32")
+    out = ctx.require_dtype(ctx.output(), dtype)
+    axes, count = mean_axes(ctx, inp, axis, out)
     in_scale, in_zp = ctx.per_tensor(inp)
     out_scale, out_zp = ctx.per_tensor(out)
     mult, shift = fp.quantize_multiplier(float(in_scale) / float(out_scale))
     mult, shift = fold_count(ctx, mult, shift, count)
-    return Params(axes, count, in_zp, out_zp, mult, shift, out.shape)
+    return Params(axes, count, in_zp, out_zp, mult, shift, out.shape, dtype)
 
 
 run = rd.quantized_sum_run

@@ -33,31 +33,34 @@ class Params:
     input1_shape: tuple[int, ...]  # views under which NumPy broadcasting matches TFLM's loops
     input2_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
+    dtype: str = "int8"  # of the inputs and the output (int16 for the int16x8 MUL)
 
 
-def prepare(ctx: OpContext) -> Params:
-    in1, in2, out = bm.int8_operands(ctx)
+def prepare(ctx: OpContext, dtype: str = "int8") -> Params:
+    in1, in2, out = bm.int8_operands(ctx, dtype)
     s1, z1 = ctx.per_tensor(in1)
     s2, z2 = ctx.per_tensor(in2)
     so, zo = ctx.per_tensor(out)
     multiplier, shift = fp.quantize_multiplier(s1 * s2 / so)
-    act_min, act_max = fp.activation_range(ctx.activation(), so, zo)
+    act_min, act_max = fp.activation_range(ctx.activation(), so, zo, np.iinfo(dtype).min, np.iinfo(dtype).max)
     shape1, shape2 = ew.binary_shapes(ctx, in1, in2, out)
     ew.require_c_shift(ctx, shift)
-    return Params(-z1, -z2, zo, multiplier, shift, act_min, act_max, shape1, shape2, out.shape)
+    return Params(-z1, -z2, zo, multiplier, shift, act_min, act_max, shape1, shape2, out.shape, dtype)
 
 
 def run(p: Params, inputs) -> np.ndarray:
     a = inputs[0].reshape(p.input1_shape).astype(np.int64) + p.input1_offset
     b = inputs[1].reshape(p.input2_shape).astype(np.int64) + p.input2_offset
     acc = fp.multiply_by_quantized_multiplier(a * b, p.multiplier, p.shift) + p.output_offset
-    return np.clip(acc, p.act_min, p.act_max).astype(np.int8).reshape(p.output_shape)
+    return np.clip(acc, p.act_min, p.act_max).astype(p.dtype).reshape(p.output_shape)
 
 
 C_DEPENDS = ("elementwise",)
 
 
-def emit(p: Params, e) -> str:
+def emit(p: Params, e, function: str = "edgenn_mul", walk=None) -> str:
+    """`walk`, where given, rewrites the broadcast plan for the kernel `function`."""
+    plan = ew.broadcast_plan(p.input1_shape, p.input2_shape, p.output_shape)
     params = e.struct(
         "edgenn_mul_params",
         {
@@ -68,7 +71,7 @@ def emit(p: Params, e) -> str:
             "shift": p.shift,
             "act_min": p.act_min,
             "act_max": p.act_max,
-            "broadcast": ew.c_broadcast(ew.broadcast_plan(p.input1_shape, p.input2_shape, p.output_shape)),
+            "broadcast": ew.c_broadcast(plan if walk is None else walk(plan)),
         },
     )
-    return f"edgenn_mul({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
+    return f"{function}({params}, {e.input(0)}, {e.input(1)}, {e.output()});"

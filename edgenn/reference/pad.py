@@ -28,14 +28,8 @@ class Params:
     output_shape: tuple[int, ...]
 
 
-def prepare(ctx: OpContext) -> Params:
-    inp = ctx.require_dtype(ctx.input(0), "int8")
-    # TFLM reads the paddings as int32 whatever their declared type.
-    pads = ctx.require_dtype(ctx.input(1), "int32")
-    out = ctx.require_dtype(ctx.output(), "int8")
-    if len(ctx.op.inputs) > 2 and ctx.op.inputs[2] >= 0:
-        raise ctx.fail("an explicit pad value (PADV2-style third input) is not supported")
-    _, out_zp = ctx.per_tensor(out)
+def padding_pairs(ctx: OpContext, inp, pads, out) -> tuple[tuple[int, int], ...]:
+    """The constant paddings as (before, after) per input dimension, checked against both shapes."""
     rank = len(inp.shape)
     ew.check_rank(ctx, inp, out, limit=MAX_RANK)
     data = ctx.const(pads).astype(np.int64)
@@ -46,6 +40,18 @@ def prepare(ctx: OpContext) -> Params:
         raise ctx.fail(f"negative paddings {pairs} are not supported")
     if tuple(d + a + b for d, (a, b) in zip(inp.shape, pairs, strict=True)) != out.shape:
         raise ctx.fail(f"input {inp.shape} padded by {pairs} does not give the output shape {out.shape}")
+    return pairs
+
+
+def prepare(ctx: OpContext) -> Params:
+    inp = ctx.require_dtype(ctx.input(0), "int8")
+    # TFLM reads the paddings as int32 whatever their declared type.
+    pads = ctx.require_dtype(ctx.input(1), "int32")
+    out = ctx.require_dtype(ctx.output(), "int8")
+    if len(ctx.op.inputs) > 2 and ctx.op.inputs[2] >= 0:
+        raise ctx.fail("an explicit pad value (PADV2-style third input) is not supported")
+    _, out_zp = ctx.per_tensor(out)
+    pairs = padding_pairs(ctx, inp, pads, out)
     if not -128 <= out_zp <= 127:
         raise ctx.fail(f"output zero point {out_zp} is outside int8")
     return Params(pairs, out_zp, out.shape)
@@ -73,9 +79,13 @@ def merged_paddings(shape, paddings) -> list[tuple[int, int, int]]:
     return merged or [(1, 0, 0)]
 
 
-def emit(p: Params, e) -> str:
-    in_shape = tuple(o - a - b for o, (a, b) in zip(p.output_shape, p.paddings, strict=True))
-    dims = merged_paddings(in_shape, p.paddings)
+def emit_call(e, function: str, output_shape, paddings, pad_value: int, item_bytes: int = 1) -> str:
+    """The call `function(params, input, output)` padding values of `item_bytes` bytes each."""
+    in_shape = tuple(o - a - b for o, (a, b) in zip(output_shape, paddings, strict=True))
+    if item_bytes != 1:
+        # The bytes of each value as one more, unpadded, innermost dim: merged into the dim before it.
+        in_shape, paddings = (*in_shape, item_bytes), (*paddings, (0, 0))
+    dims = merged_paddings(in_shape, paddings)
     dims = [(1, 0, 0)] * (MAX_RANK - len(dims)) + dims
     params = e.struct(
         "edgenn_pad_params",
@@ -83,7 +93,11 @@ def emit(p: Params, e) -> str:
             "dims": c_brace(d for d, _, _ in dims),
             "before": c_brace(a for _, a, _ in dims),
             "after": c_brace(b for _, _, b in dims),
-            "pad_value": p.pad_value,
+            "pad_value": pad_value,
         },
     )
-    return f"edgenn_pad({params}, {e.input(0)}, {e.output()});"
+    return f"{function}({params}, {e.input(0)}, {e.output()});"
+
+
+def emit(p: Params, e) -> str:
+    return emit_call(e, "edgenn_pad", p.output_shape, p.paddings, p.pad_value)

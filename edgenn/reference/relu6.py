@@ -31,12 +31,16 @@ def prepare(ctx: OpContext) -> Params:
     scale, zero_point = ctx.per_tensor(inp)
     ew.check_rank(ctx, inp, out)
     ew.same_size(ctx, inp, out)
-    # FloatToQuantizedType: float32 division, std::round, add the zero point, convert, saturate to int8.
-    with np.errstate(divide="ignore", over="ignore"):
-        six = ew.round_half_away(np.float32(6.0) / np.float32(scale)) + zero_point
     # TFLM stores both bounds as int8_t, so a zero point outside int8 wraps there.
     lower = (zero_point + 128) % 256 - 128
-    return Params(lower, int(np.clip(ew.float_to_int32(six), -128, 127)), out.shape)
+    return Params(lower, quantized_six(scale, zero_point, -128, 127), out.shape)
+
+
+def quantized_six(scale: float, zero_point: int, lo: int, hi: int) -> int:
+    """FloatToQuantizedType(6): float32 division, std::round, add the zero point, convert, saturate."""
+    with np.errstate(divide="ignore", over="ignore"):
+        six = ew.round_half_away(np.float32(6.0) / np.float32(scale)) + zero_point
+    return int(np.clip(ew.float_to_int32(six), lo, hi))
 
 
 def run(p: Params, inputs) -> np.ndarray:

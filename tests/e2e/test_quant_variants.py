@@ -70,13 +70,44 @@ def test_runner_lists(variants, results):
     assert "litert" in results["float16"].runners and "litert" in results["dynamic_int8"].runners
 
 
-def test_int16x8_is_not_for_the_generated_c(variants, results):
-    graph = parse_tflite(variants["int16x8"])
+def test_int16x8_is_scored_by_the_generated_c(variants, results, digits_build, tmp_path):
+    """The int16x8 variant (int16 I/O) goes the int8 variants' way: the generated C runs it, byte for
+    byte as TFLM does on the whole test split, and the sweep sizes it from the compiled C."""
+    from edgenn import toolchain
+    from edgenn.evaluate.metrics import accuracy
+    from edgenn.evaluate.runners import CRunner, runner_for
+    from edgenn.export.codegen import codegen
+    from edgenn.graph.quant import dequantize
+    from edgenn.optimize.sweep import evaluate_point
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    blob = variants["int16x8"]
+    graph = parse_tflite(blob)
     assert graph.input_tensor().dtype == "int16" and graph.output_tensor().dtype == "int16"
-    support = results["int16x8"].support
-    assert "c" not in support.runners
-    assert "int16" in support.reasons["c"]
-    assert "c" not in results["int16x8"].accuracy
+    assert "c" in results["int16x8"].runners, results["int16x8"].support.reasons
+
+    data = load_build_data(digits_build)
+    (tmp_path / "model.tflite").write_bytes(blob)
+    folder = codegen(tmp_path / "model.tflite", tmp_path / "c", name="model")
+    toolchain.build(folder, "host")
+    c = CRunner(folder)
+    got = c.predict(data.x_test)
+    tflm = runner_for("tflm", tmp_path / "model.tflite")
+    want = tflm.predict(data.x_test)
+    np.testing.assert_array_equal(got.reshape(want.shape), want)
+    c_accuracy = accuracy(dequantize(got, c.output_quant), data.y_test)
+    assert c_accuracy == results["int16x8"].accuracy["tflm"] >= MIN_ACCURACY
+
+    from edgenn.tfimport import tensorflow
+
+    tensorflow()
+    import keras
+
+    model = keras.models.load_model(digits_build / "model.keras", compile=False)
+    point = evaluate_point(model, "int16x8", data, tmp_path / "point")
+    assert "c" in point["runners"] and point["flash_source"].startswith("c:"), point
+    assert point["runner"] == "tflm" and point["accuracy"] == c_accuracy
 
 
 def _tflite_weight_scales(blob: bytes) -> list[int]:

@@ -3,7 +3,9 @@
 Targets are edgenn/targets.py's records: the host, six Cortex-M cores on their QEMU boards (the
 Cortex-M0+ on the micro:bit when the model fits its 16 KB, else as Armv6-M code on an MPS2 board with
 unaligned accesses trapping) and RV32IMC on QEMU's virt board. The models: TFLM's examples that the
-C backend supports (keyword_scrambled needs SVDF, not yet a C kernel) and the three recipe builds;
+C backend computes in integers (keyword_scrambled with its int16 input and SVDF state carried from one
+input to the next; the float hello_world is checked within a tolerance in tests/e2e/test_float_models.py)
+and the three recipe builds;
 tests/e2e/test_architectures.py runs the reference architectures (ResNet-8, MobileNetV1, the
 autoencoder) on every target too.
 """
@@ -28,6 +30,7 @@ TFLM_MODELS = {  # name: (file, probe inputs)
     "hello_world": ("hello_world_int8.tflite", 16),
     "micro_speech": ("micro_speech_quantized.tflite", 6),
     "person_detect": ("person_detect.tflite", 5),
+    "keyword_scrambled": ("keyword_scrambled_8bit.tflite", 8),
 }
 RECIPE_MODELS = ("digits_cnn", "kws_dscnn", "sine")
 
@@ -51,7 +54,9 @@ def models(tflm_examples, tmp_path_factory, request) -> dict:
                 shutil.copytree(build / layout.C_DIR, folder, ignore=shutil.ignore_patterns("build-*"))
                 count = 8
             m = toolchain.manifest(folder)
-            x = probe_inputs(tuple(m["input"]["shape"][1:]), count=count).reshape(count, *m["input"]["shape"])
+            dtype = np.dtype(m["input"]["dtype"])
+            x = probe_inputs(tuple(m["input"]["shape"][1:]), count=count, dtype=dtype)
+            x = x.reshape(count, *m["input"]["shape"])
             made[name] = (folder, tflite.read_bytes(), x, tflm_outputs(tflite.read_bytes(), x))
         return made[name]
 

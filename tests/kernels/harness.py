@@ -69,6 +69,17 @@ def tflm_outputs(data: bytes, inputs: np.ndarray) -> np.ndarray:
     return np.stack(outs)
 
 
+def prepare_int8(data: bytes) -> None:
+    """Prepare every op of the model with its int8 module, whatever the activation types (a float32 or
+    int16 op would otherwise go to its sibling module): what the int8 kernel refuses, it names."""
+    from edgenn.reference import kernel
+    from edgenn.reference.base import OpContext
+
+    graph = parse_tflite(data)
+    for op in graph.ops:
+        kernel(op.name).prepare(OpContext(graph, op))
+
+
 def reference_outputs(data: bytes, inputs: np.ndarray) -> np.ndarray:
     graph = parse_tflite(data)
     prepared = interpreter.prepare(graph)

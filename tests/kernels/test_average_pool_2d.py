@@ -3,8 +3,7 @@ import pytest
 
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite
-from edgenn.reference import interpreter
-from tests.kernels.harness import check_bit_exact, check_c_bit_exact, float_tflite, int8_tflite
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, float_tflite, int8_tflite, prepare_int8
 
 keras = pytest.importorskip("keras")
 
@@ -54,10 +53,11 @@ def test_channel_counts(shape):
     check_bit_exact(int8_tflite(pool_model(shape, 3, 2, "same")))
 
 
-def test_float_pool_is_refused_with_a_clear_message():
+def test_float_pool_goes_to_its_own_kernel():
+    """The int8 kernel names the float32 it refuses; the model runs with the float32 sibling (test_float_ops)."""
     data = float_tflite(pool_model((5, 5, 2)))
     with pytest.raises(UnsupportedError, match=r"AVERAGE_POOL_2D.*float32; supported: int8"):
-        interpreter.prepare(parse_tflite(data))
+        prepare_int8(data)
 
 
 def test_rounding_of_exact_halves():

@@ -9,7 +9,14 @@ from edgenn.reference import _binary_math as bm
 from edgenn.reference import fixedpoint as fp
 from edgenn.reference import interpreter, sub
 from edgenn.reference.base import ACTIVATIONS
-from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite, probe_inputs, tflm_outputs
+from tests.kernels.harness import (
+    check_bit_exact,
+    check_c_bit_exact,
+    int8_tflite,
+    prepare_int8,
+    probe_inputs,
+    tflm_outputs,
+)
 from tests.kernels.op_models import C_BROADCAST_SHAPES, PAIR_LAYOUTS, T, every_pair_model, single_op_model
 from tests.kernels.test_add import SCALES as ADD_SCALES
 
@@ -279,10 +286,10 @@ def test_compare_refuses_different_quantizations(op, which):
 
 
 @pytest.mark.parametrize("op", OPS)
-def test_refuses_a_float_model(op):
+def test_the_int8_kernel_refuses_a_float_model(op):
     data = single_op_model(op, [T((1, 4), "float32"), T((1, 4), "float32", data=np.ones((1, 4)))], T((1, 4), "float32"))
     with pytest.raises(UnsupportedError, match="float32; supported: int8"):
-        prepare(data)
+        prepare_int8(data)
 
 
 @pytest.mark.parametrize("op", OPS)

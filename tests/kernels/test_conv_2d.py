@@ -2,8 +2,7 @@ import pytest
 
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite
-from edgenn.reference import interpreter
-from tests.kernels.harness import check_bit_exact, check_c_bit_exact, float_tflite, int8_tflite
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, float_tflite, int8_tflite, prepare_int8
 
 keras = pytest.importorskip("keras")
 
@@ -79,10 +78,11 @@ def test_without_bias():
     check_bit_exact(int8_tflite(conv_model((7, 9, 3), 4, use_bias=False, activation="relu6")))
 
 
-def test_float_conv_is_refused_with_a_clear_message():
+def test_float_conv_goes_to_its_own_kernel():
+    """The int8 kernel names the float32 it refuses; the model runs with the float32 sibling (test_float_ops)."""
     data = float_tflite(conv_model((5, 5, 2), 2))
     with pytest.raises(UnsupportedError, match=r"CONV_2D.*float32; supported: int8"):
-        interpreter.prepare(parse_tflite(data))
+        prepare_int8(data)
 
 
 # Generated C, compared byte for byte with TFLM: every path of the kernel (windows that see no

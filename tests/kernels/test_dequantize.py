@@ -80,3 +80,53 @@ def test_in_c_every_code(tmp_path, scale, zero_point):
     require_tool("gcc")
     data = single_op_model("DEQUANTIZE", [T((1, 128), scale=scale, zero_point=zero_point)], T((1, 128), "float32"))
     check_c_bytes_exact(data, tmp_path, ALL_CODES)
+
+
+# --- int16 input --------------------------------------------------------------------------------
+
+INT16_CODES = np.arange(-32768, 32768, dtype=np.int16).reshape(16, 1, 4096)  # every int16 code once
+INT16_SCALES = [(1 / 32768, 0), (0.000625, 0), (3.1e-7, -32768), (17.25, 32767), (0.0123, 12345)]
+
+
+def int16_model(scale: float, zero_point: int) -> bytes:
+    return single_op_model(
+        "DEQUANTIZE", [T((1, 4096), "int16", scale=scale, zero_point=zero_point)], T((1, 4096), "float32")
+    )
+
+
+@pytest.mark.parametrize("scale, zero_point", INT16_SCALES)
+def test_int16_every_code(scale, zero_point):
+    data = int16_model(scale, zero_point)
+    dequantize_op(data)
+    check_bytes_exact(data, INT16_CODES)
+
+
+@pytest.mark.parametrize("scale, zero_point", INT16_SCALES[2:4])
+def test_in_c_int16_every_code(tmp_path, scale, zero_point):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    check_c_bytes_exact(int16_model(scale, zero_point), tmp_path, INT16_CODES)
+
+
+def test_unsupported_input_is_refused():
+    from edgenn.errors import UnsupportedError
+    from edgenn.reference import interpreter
+
+    data = single_op_model("DEQUANTIZE", [T((1, 8), "float32")], T((1, 8), "float32"))
+    with pytest.raises(UnsupportedError, match="is float32; supported: int8, int16"):
+        interpreter.prepare(parse_tflite(data))
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m0plus"])
+def test_int16_on_target(tmp_path, target):
+    from tests.conftest import require_target_tools
+
+    require_target_tools(target)
+    check_c_bytes_exact(int16_model(0.0123, 12345), tmp_path / "int16", INT16_CODES[::4], target=target)
+    check_c_bytes_exact(
+        single_op_model("DEQUANTIZE", [T((1, 128), scale=0.1, zero_point=127)], T((1, 128), "float32")),
+        tmp_path / "int8",
+        ALL_CODES,
+        target=target,
+    )

@@ -5,7 +5,7 @@ import pytest
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite, schema
 from edgenn.reference import interpreter
-from tests.kernels.harness import check_bit_exact, check_c_bit_exact, float_tflite, int8_tflite
+from tests.kernels.harness import check_bit_exact, check_c_bit_exact, float_tflite, int8_tflite, prepare_int8
 
 keras = pytest.importorskip("keras")
 
@@ -83,10 +83,11 @@ def test_more_than_two_axes_is_refused():
         interpreter.prepare(parse_tflite(data))
 
 
-def test_float_mean_is_refused_with_a_clear_message():
+def test_float_mean_goes_to_its_own_kernel():
+    """The int8 kernel names the float32 it refuses; the model runs with the float32 sibling (test_float_ops)."""
     data = float_tflite(gap_model((5, 5, 2), False))
     with pytest.raises(UnsupportedError, match=r"MEAN.*float32; supported: int8"):
-        interpreter.prepare(parse_tflite(data))
+        prepare_int8(data)
 
 
 @pytest.mark.parametrize(

@@ -132,3 +132,105 @@ def test_in_c_int8_to_int8_every_code(tmp_path, inq, outq):
         "QUANTIZE", [T((1, 128), scale=inq[0], zero_point=inq[1])], T((1, 128), scale=outq[0], zero_point=outq[1])
     )
     check_c_bit_exact(data, tmp_path, inputs=np.arange(-128, 128, dtype=np.int8).reshape(2, 1, 128))
+
+
+# --- int16 and int32 ----------------------------------------------------------------------------
+
+INT16_CODES = np.arange(-32768, 32768, dtype=np.int16).reshape(16, 1, 4096)  # every int16 code once
+
+# (input dtype, scale, zero point) -> (output dtype, scale, zero point)
+INTEGER_PAIRS = {
+    "int16-int8": (("int16", 0.000625, 0), ("int8", 0.0592, -128)),  # keyword_scrambled's input
+    "int16-int32": (("int16", 1 / 65535, -32768), ("int32", 1 / 32767.5, 0)),  # and its output
+    "int16-int16-down": (("int16", 0.001, 5), ("int16", 0.0037, -100)),
+    "int16-int16-up": (("int16", 0.004, -7), ("int16", 0.001, 3)),  # a left shift, saturating
+    "int16-int32-up": (("int16", 3.0, 0), ("int32", 0.0001, -1000)),
+    "int8-int16": (("int8", 0.05, 3), ("int16", 0.0001, 10)),
+    "int8-int32": (("int8", 0.05, -128), ("int32", 1e-6, 60000)),
+    # The zero point addition wraps int32 (reference only: the C manifest's schema caps zero points).
+    "int8-int32-wraps": (("int8", 0.05, -128), ("int32", 1e-6, 2**31 - 1)),
+}
+C_PAIRS = [name for name in INTEGER_PAIRS if not name.endswith("-wraps")]
+
+
+def integer_pair_model(name: str, shape=(1, 4096)) -> bytes:
+    (a, sa, za), (b, sb, zb) = INTEGER_PAIRS[name]
+    return single_op_model("QUANTIZE", [T(shape, a, scale=sa, zero_point=za)], T(shape, b, scale=sb, zero_point=zb))
+
+
+def codes_for(name: str) -> np.ndarray:
+    if INTEGER_PAIRS[name][0][0] == "int16":
+        return INT16_CODES
+    return np.tile(np.arange(-128, 128, dtype=np.int8), 16).reshape(1, 1, 4096)
+
+
+@pytest.mark.parametrize("name", INTEGER_PAIRS)
+def test_integer_pairs_every_code(name):
+    check_bit_exact(integer_pair_model(name), inputs=codes_for(name))
+
+
+@pytest.mark.parametrize("out_dtype", ["int8", "int16"])
+def test_int32_input(out_dtype):
+    # A model's input is never int32, so the module is run on its own against TFLM.
+    from edgenn.reference import quantize
+    from edgenn.reference.base import OpContext
+    from tests.kernels.harness import tflm_outputs
+
+    data = single_op_model(
+        "QUANTIZE", [T((1, 64), "int32", scale=0.001, zero_point=-5)], T((1, 64), out_dtype, scale=0.07, zero_point=9)
+    )
+    graph = parse_tflite(data)
+    params = quantize.prepare(OpContext(graph, graph.ops[0]))
+    rng = np.random.default_rng(0)
+    edges = np.array([-(2**31), 2**31 - 1, 2**31 - 6, -(2**31) + 4, 0, -5, 1, -1], np.int32)
+    x = np.concatenate([np.resize(edges, (1, 1, 64)), rng.integers(-(2**31), 2**31, (7, 1, 64))]).astype(np.int32)
+    want = tflm_outputs(data, x)
+    got = np.stack([quantize.run(params, [v]) for v in x])
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("scale, zero_point", [(0.000625, 0), (1e-5, -32768), (3.0, 32767), (0.01, 123)])
+def test_float_to_int16(scale, zero_point):
+    data = single_op_model("QUANTIZE", [T((1, 64), "float32")], T((1, 64), "int16", scale=scale, zero_point=zero_point))
+    probes = float_probes(scale, zero_point, 64, seed=2)
+    # ties and their neighbours across the whole int16 range too
+    k = np.random.default_rng(3).integers(-33000 - zero_point, 33000 - zero_point, size=64)
+    wide = ((k + 0.5) * np.float32(scale)).astype(np.float32)
+    check_bytes_exact(data, np.concatenate([probes, wide[None], np.nextafter(wide, np.float32(0))[None]])[:, None, :])
+
+
+def test_unsupported_pairs_are_refused():
+    from edgenn.errors import UnsupportedError
+    from edgenn.reference import interpreter
+
+    data = single_op_model("QUANTIZE", [T((1, 8), "float32")], T((1, 8), "int32", scale=0.1))
+    with pytest.raises(UnsupportedError, match="is int32; supported: int8, int16"):
+        interpreter.prepare(parse_tflite(data))
+
+
+@pytest.mark.parametrize("name", C_PAIRS)
+def test_in_c_integer_pairs_every_code(tmp_path, name):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    check_c_bit_exact(integer_pair_model(name), tmp_path, inputs=codes_for(name))
+
+
+def test_in_c_float_to_int16(tmp_path):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    data = single_op_model("QUANTIZE", [T((1, 64), "float32")], T((1, 64), "int16", scale=1e-5, zero_point=-32768))
+    check_c_bytes_exact(data, tmp_path, float_probes(1e-5, -32768, 64, seed=4)[:, None, :])
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m0plus"])
+def test_on_target(tmp_path, target):
+    from tests.conftest import require_target_tools
+
+    require_target_tools(target)
+    for name in ("int16-int8", "int16-int32", "int8-int16"):
+        check_c_bit_exact(integer_pair_model(name), tmp_path / name, inputs=codes_for(name)[:4], target=target)
+    # Finite quotients inside int32 only: beyond it the conversion is the target's own (see quantize.h).
+    data = single_op_model("QUANTIZE", [T((1, 64), "float32")], T((1, 64), "int16", scale=0.001, zero_point=7))
+    check_c_bytes_exact(data, tmp_path / "float", float_probes(0.001, 7, 64, seed=5)[:5, None, :], target=target)

@@ -4,7 +4,7 @@ import pytest
 
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite, schema
-from edgenn.reference import softmax
+from edgenn.reference import interpreter, softmax
 from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite
 from tests.kernels.test_logistic import prepare_single, single_op_graph
 
@@ -97,9 +97,9 @@ def test_softmax_beta(beta):
     check_bit_exact(data, inputs=every_pair())
 
 
-def test_int16_activations_are_rejected_clearly():
+def test_the_int8_kernel_leaves_int16_input_to_its_sibling():
     graph = single_op_graph("SOFTMAX", "int16", "int16", (1 / 4096, 0), (1 / 32768, 0), options())
-    with pytest.raises(UnsupportedError, match="int16 activations"):
+    with pytest.raises(UnsupportedError, match="is int16; supported: int8"):
         prepare_single(softmax, graph)
 
 
@@ -248,3 +248,72 @@ def test_dense_classifier_head_on_cortex_m4(tmp_path):
     x = keras.Input(batch_shape=(1, 32))
     m = keras.Model(x, keras.layers.Dense(10, activation="softmax")(x))
     check_c_bit_exact(int8_tflite(m, low=-2.0, high=2.0), tmp_path, count=100, target="cortex-m4")
+
+
+# --- int8 input, int16 output ------------------------------------------------------------------
+
+
+def int16_output_model(input_q=(0.1, 0), output_q=(1 / 65536, -32768), shape=(1, 256, 2), beta=1.0) -> bytes:
+    from tests.kernels.op_models import T, single_op_model
+
+    return single_op_model(
+        "SOFTMAX",
+        [T(shape, scale=input_q[0], zero_point=input_q[1])],
+        T(shape, "int16", scale=output_q[0], zero_point=output_q[1]),
+        {"beta": beta},
+    )
+
+
+# (input scale, zero point), output scale, beta: TFLM accepts an output scale within 0.1% of 1/65536
+# (keyword_scrambled's is 1/65535).
+INT16_OUTPUT = [
+    ((0.1, 0), 1 / 65536, 1.0),
+    ((0.02, -128), 1 / 65535, 1.0),
+    ((0.5, 127), 1 / 65536, 1.0),
+    ((40.0, 3), 1 / 65536, 1.0),  # the beta multiplier capped at 2^31 - 1
+    ((0.05, 0), 1 / 65536, 3e-3),
+]
+
+
+@pytest.mark.parametrize("input_q, output_scale, beta", INT16_OUTPUT)
+def test_int16_output_of_every_pair(input_q, output_scale, beta):
+    check_bit_exact(int16_output_model(input_q, (output_scale, -32768), beta=beta), inputs=every_pair())
+
+
+@pytest.mark.parametrize("length", [3, 37, 600])
+def test_int16_output_of_random_rows(length):
+    # Rows of 512 or more that int8 output cannot normalize: int16 output's shift stays in range.
+    data = int16_output_model((0.01, 0), shape=(1, length))
+    rng = np.random.default_rng(length)
+    x = np.concatenate([np.zeros((2, 1, length)), rng.integers(-128, 128, (30, 1, length))]).astype(np.int8)
+    check_bit_exact(data, inputs=x)
+
+
+@pytest.mark.parametrize("output_q", [(1 / 65536, 0), (1 / 65000, -32768), (1 / 256, -128)])
+def test_an_unexpected_int16_output_quantization_is_rejected(output_q):
+    with pytest.raises(UnsupportedError, match="int16 SOFTMAX output must have scale 1/65536"):
+        interpreter.prepare(parse_tflite(int16_output_model(output_q=output_q)))
+
+
+@pytest.mark.parametrize("input_q, output_scale, beta", INT16_OUTPUT[:3])
+def test_int16_output_of_every_pair_in_c(tmp_path, input_q, output_scale, beta):
+    require_gcc()
+    check_c_bit_exact(int16_output_model(input_q, (output_scale, -32768), beta=beta), tmp_path, inputs=every_pair())
+
+
+def test_int16_output_of_a_long_row_in_c(tmp_path):
+    require_gcc()
+    data = int16_output_model((0.01, 0), shape=(1, 600))
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.zeros((2, 1, 600)), rng.integers(-128, 128, (6, 1, 600))]).astype(np.int8)
+    check_c_bit_exact(data, tmp_path, inputs=x)
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m0plus"])
+def test_int16_output_on_target(tmp_path, target):
+    from tests.conftest import require_target_tools
+
+    require_target_tools(target)
+    check_c_bit_exact(
+        int16_output_model((0.02, -128), (1 / 65535, -32768)), tmp_path, inputs=every_pair()[::8], target=target
+    )

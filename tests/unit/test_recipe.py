@@ -88,7 +88,10 @@ KWS = REPO / "models" / "kws_dscnn.toml"
         (("clip_samples = 8192", "clip_samples = 128"), "'frontend.frame_length' (256) exceeds clip_samples (128)"),
         (("mfcc_coefficients = 13", "mfcc_coefficients = 40"), "cannot exceed 'frontend.mel_filters'"),
         (("fmax = 4000.0", "fmax = 4100.0"), "fmax <= sample_rate / 2 (4000)"),
-        (("hop_length = 128", "hop_length = 64"), "must be the frontend's feature shape [125, 13, 1], got [63, 13, 1]"),
+        (
+            ("hop_length = 128", "hop_length = 64"),
+            "must be the frontend's feature shape [125, 13, 1] (or [125, 13]: frames as a sequence), got [63, 13, 1]",
+        ),
         (('kind = "mfcc"', 'kind = "mel"'), "'frontend.kind' must be one of none, mfcc"),
         (('kind = "mfcc"', 'kind = "none"'), "a wav data source needs an audio [frontend]"),
         (('split = "customary"', 'split = "random"'), "'data.split' must be 'customary' or 'speaker'"),

@@ -1,4 +1,4 @@
-/* QUANTIZE to int8: twin of edgenn/reference/quantize.py (TFLM's AffineQuantize and Requantize). */
+/* QUANTIZE: twin of edgenn/reference/quantize.py (TFLM's AffineQuantize and Requantize). */
 #include "quantize.h"
 
 #ifndef EDGENN_FLOAT_TO_INT32_INDEFINITE
@@ -36,20 +36,45 @@ static int32_t round_to_int32(float q) {
 #endif
 }
 
-void edgenn_quantize(const edgenn_quantize_params *p, const float *input, int8_t *output) {
+/* An integer element of 1, 2 or 4 bytes. */
+static int32_t load(const void *data, int32_t bytes, int32_t i) {
+    if (bytes == 1) {
+        return ((const int8_t *)data)[i];
+    }
+    if (bytes == 2) {
+        return ((const int16_t *)data)[i];
+    }
+    return ((const int32_t *)data)[i];
+}
+
+/* Saturate q to an integer element of 1, 2 or 4 bytes and store it. */
+static void store(void *data, int32_t bytes, int32_t i, int32_t q) {
+    if (bytes == 1) {
+        ((int8_t *)data)[i] = (int8_t)(q < INT8_MIN ? INT8_MIN : (q > INT8_MAX ? INT8_MAX : q));
+    } else if (bytes == 2) {
+        ((int16_t *)data)[i] = (int16_t)(q < INT16_MIN ? INT16_MIN : (q > INT16_MAX ? INT16_MAX : q));
+    } else {
+        ((int32_t *)data)[i] = q;
+    }
+}
+
+void edgenn_quantize(const edgenn_quantize_params *p, const float *input, void *output) {
     const float scale = p->output_scale;
     const uint32_t zero_point = (uint32_t)p->output_zero_point;
     int32_t i;
     for (i = 0; i < p->size; ++i) {
-        const int32_t q = (int32_t)((uint32_t)round_to_int32(input[i] / scale) + zero_point);
-        output[i] = edgenn_clamp_int8(q, INT8_MIN, INT8_MAX);
+        store(output, p->output_bytes, i, (int32_t)((uint32_t)round_to_int32(input[i] / scale) + zero_point));
     }
 }
 
-void edgenn_quantize_int8(const edgenn_quantize_params *p, const int8_t *input, int8_t *output) {
+/* Elements are read and written in order, each read before its own write: the output may be the
+ * input when both have the same type. */
+void edgenn_quantize_integer(const edgenn_quantize_params *p, const void *input, void *output) {
     int32_t i;
     for (i = 0; i < p->size; ++i) {
-        const int32_t q = edgenn_requantize((int32_t)input[i] - p->input_zero_point, p->multiplier, p->shift);
-        output[i] = edgenn_clamp_int8(q + p->output_zero_point, INT8_MIN, INT8_MAX);
+        /* Subtraction and addition wrap like TFLM's int32 arithmetic (only int32 data gets there). */
+        const int32_t x = (int32_t)((uint32_t)load(input, p->input_bytes, i) - (uint32_t)p->input_zero_point);
+        const int32_t q = edgenn_requantize(x, p->multiplier, p->shift);
+        store(output, p->output_bytes, i, (int32_t)((uint32_t)q + (uint32_t)p->output_zero_point));
     }
 }

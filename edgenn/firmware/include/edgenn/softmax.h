@@ -16,4 +16,7 @@ typedef struct {
 /* Output quantization is fixed: scale 1/256, zero point -128. input and output may be the same. */
 void edgenn_softmax(const edgenn_softmax_params *p, const int8_t *input, int8_t *output);
 
+/* int16 output, quantization fixed at scale 1/65536 and zero point -32768. */
+void edgenn_softmax_int16_output(const edgenn_softmax_params *p, const int8_t *input, int16_t *output);
+
 #endif /* EDGENN_SOFTMAX_H */

@@ -1,7 +1,8 @@
 /*
- * Shared by TRANSPOSE, SLICE, STRIDED_SLICE, DEPTH_TO_SPACE and SPACE_TO_DEPTH: each writes its
- * output in order, every output dimension stepping through the input by a fixed number of
- * elements. The walk comes from edgenn/reference/_strided_copy.py, computed at export time.
+ * Shared by TRANSPOSE, SLICE, STRIDED_SLICE, DEPTH_TO_SPACE and SPACE_TO_DEPTH, and by SPLIT,
+ * SPLIT_V and UNPACK once per output: each writes its output in order, every output dimension
+ * stepping through the input by a fixed number of elements (bytes, for SPLIT's wider types). The
+ * walk comes from edgenn/reference/_strided_copy.py, computed at export time.
  */
 #ifndef EDGENN_STRIDED_COPY_H
 #define EDGENN_STRIDED_COPY_H

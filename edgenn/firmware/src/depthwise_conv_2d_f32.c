@@ -1,0 +1,33 @@
+/* DEPTHWISE_CONV_2D, float32: twin of edgenn/reference/depthwise_conv_2d_f32.py. */
+#include "depthwise_conv_2d_f32.h"
+
+void edgenn_depthwise_conv_2d_f32(const edgenn_window_f32 *p, const float *input, const float *weights, float *output) {
+    int32_t b, oy, ox, ic, m, fy, fx;
+    for (b = 0; b < p->batches; ++b) {
+        for (oy = 0; oy < p->out_h; ++oy) {
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const int32_t y0 = oy * p->stride_h - p->pad_top;
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                for (ic = 0; ic < p->in_c; ++ic) {
+                    for (m = 0; m < p->depth_multiplier; ++m) {
+                        const int32_t oc = ic * p->depth_multiplier + m;
+                        float total = 0.0f;
+                        for (fy = 0; fy < p->filter_h; ++fy) {
+                            const int32_t y = y0 + fy * p->dilation_h;
+                            for (fx = 0; fx < p->filter_w; ++fx) {
+                                const int32_t x = x0 + fx * p->dilation_w;
+                                if (y < 0 || y >= p->in_h || x < 0 || x >= p->in_w) {
+                                    continue; /* a tap in the padding adds nothing */
+                                }
+                                total += input[((b * p->in_h + y) * p->in_w + x) * p->in_c + ic] *
+                                         weights[(fy * p->filter_w + fx) * p->out_c + oc];
+                            }
+                        }
+                        output[((b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] =
+                            edgenn_act_f32(total + p->bias[oc], p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+"""ADD, float32: TFLM's reference_ops::Add / BroadcastAdd6DSlow (float): `input1 + input2` per output element,
+broadcast, then the fused activation's clamp."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgenn.reference import _float as fl
+
+NAME = "ADD"
+TFLM_RESOLVER = "AddAdd"
+TFLITE_OPTIONS = "AddOptions"
+IN_PLACE = True
+TYPES = ("float32",)
+
+Params = fl.BinaryParams
+prepare = fl.prepare_binary
+run, emit = fl.binary_op(np.add, "edgenn_add_f32")

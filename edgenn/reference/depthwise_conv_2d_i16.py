@@ -1,0 +1,37 @@
+"""DEPTHWISE_CONV_2D, int16x8: TFLM's reference_integer_ops::DepthwiseConvPerChannel on int16
+activations, int8 weights and an int64 bias, summed in 64 bits over the taps inside the input and
+rescaled by the 64-bit MultiplyByQuantizedMultiplier (edgenn.reference._int16)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgenn.reference import _int16, _spatial
+from edgenn.reference.base import OpContext
+from edgenn.reference.depthwise_conv_2d import Params, check_geometry
+
+NAME = "DEPTHWISE_CONV_2D"
+TFLITE_OPTIONS = "DepthwiseConv2DOptions"
+CONSTANTS = ("biases", "quantization")
+C_DEPENDS = ("int16x8", "conv_common", "window_i16")
+
+
+def prepare(ctx: OpContext) -> Params:
+    return _int16.conv_prepare(ctx, check_geometry, Params, 3)
+
+
+def run(p: Params, inputs) -> np.ndarray:
+    taps = _spatial.patches(inputs[0].astype(np.int64), p.window, 0)  # (N, OH, OW, KH, KW, Cin)
+    n, oh, ow, kh, kw, in_c = taps.shape
+    w = inputs[1].astype(np.int64).reshape(kh, kw, in_c, p.depth_multiplier)
+    acc = np.einsum("nyxijc,ijcm->nyxcm", taps, w)
+    bias = inputs[2] if len(inputs) > 2 else None
+    return _int16.requantize(acc.reshape(n, oh, ow, -1), bias, p).reshape(p.output_shape)
+
+
+def emit(p: Params, e) -> str:
+    w = p.window
+    out_c = e.graph.tensors[e.op.inputs[1]].shape[3]
+    kernel = {"depth_multiplier": p.depth_multiplier, "filter_h": w.filter_h, "filter_w": w.filter_w}
+    params = e.struct("edgenn_depthwise_conv_2d_i16_params", _int16.conv_fields(p, e, out_c, kernel))
+    return f"edgenn_depthwise_conv_2d_i16({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
