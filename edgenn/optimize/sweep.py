@@ -4,11 +4,12 @@ The recipe's model is trained once (the base). Each (channels, sparsity) pair is
 is narrowed by structured pruning and/or magnitude-pruned, fine-tuned on the training split with
 the epoch kept chosen on the validation split, then converted to each requested quantization
 variant. Each variant is evaluated on the test split by the runner closest to a device that can
-execute it (TFLM, then LiteRT; onnxruntime for ONNX), and sized:
+execute it (the generated C, then TFLM, then LiteRT; onnxruntime for ONNX), and sized:
 
-- variants the generated C runs (int8, and int16x8 where every op has an int16 kernel): text + data
-  and data + bss of the C model's compiled objects (Cortex-M4 when arm-none-eabi-gcc is installed,
-  else the host). The C is bit-exact with TFLM, so TFLM's accuracy is the C's.
+- variants the generated C runs (int8, int16x8 and float32 where every op has a kernel of that
+  type): scored by the C compiled for the host; sized by text + data and data + bss of the C
+  model's compiled objects (Cortex-M4 when arm-none-eabi-gcc is installed, else the host). TFLM's
+  accuracy is recorded beside it (`accuracy_by_runner`): bit-exact C gives the same figure.
 - other variants TFLM runs: the .tflite bytes + TFLM_RUNTIME_BYTES for flash, TFLM's measured arena.
 - variants no microcontroller runtime here executes (float16, dynamic-range, ONNX QDQ): the file's
   bytes as flash and no RAM figure; the point says so in `flash_source` / `ram_source`.
@@ -142,15 +143,22 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _c_footprint(tflite: bytes, workdir: Path):
-    """The generated C's footprint for a .tflite it runs, compiled for the device target."""
+def _c_scored(tflite: bytes, workdir: Path, x: np.ndarray, y: np.ndarray):
+    """The generated C for a .tflite it runs: its footprint compiled for the device target, and its
+    top-1 accuracy on (x, y), compiled for the host and run there."""
     from edgenn import toolchain
+    from edgenn.evaluate.metrics import accuracy
+    from edgenn.evaluate.runners import CRunner
     from edgenn.export.codegen import codegen
+    from edgenn.graph.quant import dequantize
 
     path = workdir / "model.tflite"
     path.write_bytes(tflite)
     folder = codegen(path, workdir / "c", name="model", command="edgenn sweep")
-    return footprint.of_c(toolchain.build(folder, toolchain.device_target()))
+    fp = footprint.of_c(toolchain.build(folder, toolchain.device_target()))
+    toolchain.build(folder, "host")
+    runner = CRunner(folder)
+    return fp, accuracy(dequantize(runner.predict(x), runner.output_quant), y)
 
 
 def evaluate_point(model, quant: str, data, workdir: Path) -> dict:
@@ -165,7 +173,15 @@ def evaluate_point(model, quant: str, data, workdir: Path) -> dict:
     else:
         blob = onnx_variant(float_onnx(model), quant, data.x_calib)
     result = evaluate_variant(quant, blob, data.x_test, data.y_test)
-    runner = next((r for r in ("tflm", "litert", "onnxruntime") if r in result.accuracy), None)
+    if "c" in result.runners:
+        fp, result.accuracy["c"] = _c_scored(blob, workdir, data.x_test, data.y_test)
+    elif "tflm" in result.runners:
+        path = workdir / "model.tflite"
+        path.write_bytes(blob)
+        fp = footprint.of_tflm(len(blob), TFLMRunner(path).arena_bytes())
+    else:
+        fp = footprint.of_file(len(blob))
+    runner = next((r for r in ("c", "tflm", "litert", "onnxruntime") if r in result.accuracy), None)
     point = {
         "quant": quant,
         "format": "tflite" if quant in TFLITE_VARIANTS else "onnx",
@@ -177,14 +193,6 @@ def evaluate_point(model, quant: str, data, workdir: Path) -> dict:
         "model_bytes": len(blob),
         "gzip_bytes": gzip_size(blob),
     }
-    if "c" in result.runners:
-        fp = _c_footprint(blob, workdir)
-    elif "tflm" in result.runners:
-        path = workdir / "model.tflite"
-        path.write_bytes(blob)
-        fp = footprint.of_tflm(len(blob), TFLMRunner(path).arena_bytes())
-    else:
-        fp = footprint.of_file(len(blob))
     point.update(
         flash_bytes=fp.flash_bytes, ram_bytes=fp.ram_bytes, flash_source=fp.flash_source, ram_source=fp.ram_source
     )
@@ -407,8 +415,8 @@ def sweep(
         "optimize": asdict(recipe.optimize),
         "data": {"split": "test", "samples": int(len(np.load(base / layout.DATA)["y_test"]))},
         "definitions": {
-            "accuracy": "top-1 on the test split, by `runner` (tflm before litert; onnxruntime for ONNX); "
-            "the generated C is bit-exact with TFLM",
+            "accuracy": "top-1 on the test split, by `runner` (the generated C where it runs the variant, "
+            "then tflm, then litert; onnxruntime for ONNX); the C is bit-exact with TFLM",
             "flash_bytes": "c:<target>: text + data of the generated C's compiled model objects; "
             f"tflite+{TFLM_RUNTIME_BYTES}: .tflite bytes plus an estimate of TFLM's runtime; file: the model file only",
             "ram_bytes": "c:<target>: data + bss of the compiled model objects; tflm:arena: TFLM's measured "
