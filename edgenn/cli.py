@@ -242,8 +242,8 @@ def firmware_build(folder, target, dsp):
     (b,) = pipeline.build_firmware(folder, (target,), dsp=dsp)
     board = f" (runs on QEMU's {b.machine})" if b.machine else ""
     click.echo(
-        f"{b.elf}{board}  model text {b.text:,} B, data {b.data:,} B, bss {b.bss:,} B → "
-        f"flash {b.flash_bytes:,} B, RAM {b.ram_bytes:,} B"
+        f"{b.elf}{board}  model text {b.text:,} B (kernels {b.kernel_text:,} B), data {b.data:,} B, "
+        f"bss {b.bss:,} B → flash {b.flash_bytes:,} B, RAM {b.ram_bytes:,} B"
     )
 
 

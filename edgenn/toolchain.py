@@ -20,7 +20,7 @@ from edgenn import layout
 from edgenn.clib import FIRMWARE
 from edgenn.errors import BuildDirError, DataError, EdgeNNError
 from edgenn.export.cgen import C_TYPES
-from edgenn.export.codegen import MANIFEST
+from edgenn.export.codegen import LIB_DIR, MANIFEST
 from edgenn.fileio import atomic_path
 from edgenn.graph.tflite import NUMPY_DTYPES
 from edgenn.targets import TARGETS, Machine, Target
@@ -40,6 +40,7 @@ class Build:
     data: int  # initialised RAM (also stored in flash)
     bss: int  # zeroed RAM: the arena
     machine: str | None = None  # the emulated board a device build runs on
+    kernel_text: int = 0  # of `text`: the kernel library's objects (code and its constant tables), no weights
 
     @property
     def flash_bytes(self) -> int:
@@ -57,6 +58,7 @@ class Build:
             "bss": self.bss,
             "flash_bytes": self.flash_bytes,
             "ram_bytes": self.ram_bytes,
+            "kernel_text": self.kernel_text,
         }
 
 
@@ -210,12 +212,14 @@ def built(folder: Path, target_name: str) -> Build:
     out = build_dir(folder, target_name)
     path = out / "model.size"
     try:
-        totals = path.read_text(encoding="ascii").strip().splitlines()[-1].split()
-        text, data, bss = (int(v) for v in totals[:3])
+        lines = path.read_text(encoding="ascii").strip().splitlines()
+        text, data, bss = (int(v) for v in lines[-1].split()[:3])
+        # one line per object, then the totals: the kernels' objects are the ones under obj/edgenn/
+        kernel_text = sum(int(line.split()[0]) for line in lines[1:-1] if f"/obj/{LIB_DIR}/" in line)
     except (OSError, UnicodeDecodeError, IndexError, ValueError):
         raise BuildDirError(path, f"unreadable: rebuild with 'edgenn firmware build {folder}'") from None
     machine = build_machine(folder, target_name).name if target_record(target_name).is_device else None
-    return Build(Path(folder), target_name, out / "runner.elf", text, data, bss, machine)
+    return Build(Path(folder), target_name, out / "runner.elf", text, data, bss, machine, kernel_text)
 
 
 def build_machine(folder: Path, target_name: str) -> Machine:

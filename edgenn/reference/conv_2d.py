@@ -9,7 +9,14 @@ import numpy as np
 from edgenn.reference import _spatial
 from edgenn.reference import fixedpoint as fp
 from edgenn.reference.base import OpContext
-from edgenn.reference.fully_connected import ConvQuant, bias_or_zeros, conv_quant
+from edgenn.reference.fully_connected import (  # noqa: F401 (requant_constants, accumulator_bound: used through this module)
+    ConvQuant,
+    accumulator_bound,
+    bias_or_zeros,
+    conv_quant,
+    requant_constants,
+    requant_fields,
+)
 
 NAME = "CONV_2D"
 TFLM_RESOLVER = "AddConv2D"
@@ -162,42 +169,6 @@ def window_runs(w: _spatial.Window, in_w: int, in_c: int, group_c: int) -> tuple
     if len({n for _, n in runs}) > 1:
         runs = [list(t) for t in taps]
     return [at for at, _ in runs], runs[0][1]
-
-
-def accumulator_bound(raw_bias, weight_abs_sums) -> np.ndarray:
-    """Per output channel, |bias| + 255 * sum|w|: a bound on the int32 sums, as |input + input_offset| <= 255."""
-    return np.abs(np.asarray(raw_bias, np.int64)) + 255 * np.asarray(weight_abs_sums, np.int64)
-
-
-def requant_constants(p, raw_bias: np.ndarray, weight_abs_sums: np.ndarray) -> np.ndarray | None:
-    """{multiplier, right shift - 1} per output channel for the kernels' one-multiply requantization
-    (edgenn_conv_rq), or None where it would not be exact: it needs every accumulator below 2^30 in
-    magnitude (bounded here by |bias| + 255 * sum|w|, as |input + input_offset| <= 255), non-negative
-    multipliers and right shifts in [1, 31]."""
-    shift = np.asarray(p.shift, np.int64)
-    multiplier = np.asarray(p.multiplier, np.int64)
-    right = -shift
-    bound = accumulator_bound(raw_bias, weight_abs_sums)
-    if shift.size == 0 or (right < 1).any() or (right > 31).any() or (multiplier < 0).any() or (bound >= 1 << 30).any():
-        return None
-    return np.stack([multiplier, right - 1], axis=1)
-
-
-def requant_fields(p, e, raw_bias: np.ndarray, weight_abs_sums: np.ndarray) -> dict[str, object]:
-    """The params' multiplier, shift and rq_k fields: one int32 multiplier and one int8 shift per
-    output channel; the one-multiply form's remaining constant, 2 * output_offset + 1, is the layer's."""
-    q = requant_constants(p, raw_bias, weight_abs_sums)
-    if q is None:
-        return {
-            "multiplier": e.array("int32_t", p.multiplier, "multiplier", "quantization"),
-            "shift": e.array("int8_t", p.shift, "shift", "quantization"),
-            "rq_k": 0,
-        }
-    return {
-        "multiplier": e.array("int32_t", q[:, 0], "requant_multiplier", "quantization"),
-        "shift": e.array("int8_t", q[:, 1], "requant_shift", "quantization"),
-        "rq_k": 2 * p.output_offset + 1,
-    }
 
 
 def emit(p: Params, e) -> str:

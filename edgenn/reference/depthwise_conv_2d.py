@@ -69,6 +69,25 @@ def run(p: Params, inputs) -> np.ndarray:
 
 C_DEPENDS = ("conv_common",)
 
+LINE_BYTES = 512  # EDGENN_DW_LINE_BYTES in depthwise_conv_2d.h
+
+
+def line_weights(w: _spatial.Window, in_c: int, weights: np.ndarray) -> np.ndarray | None:
+    """The line-buffer path's weights (wpack in depthwise_conv_2d.h), or None where it does not apply:
+    per group of four output channels, filter row, group of four taps and channel, the int16 pairs of
+    taps (0, 2) and (1, 3) as words, low half first."""
+    quads = (w.filter_w + 3) // 4
+    pitch = (w.out_w - 1) * w.stride_w + 4 * quads
+    if in_c != 1 or weights.shape[3] % 4 or w.dilation_w != 1 or w.filter_h * pitch > LINE_BYTES:
+        return None
+    out_c = weights.shape[3]
+    groups = (out_c + 3) // 4
+    k = np.zeros((w.filter_h, 4 * quads, 4 * groups), np.int64)
+    k[:, : w.filter_w, :out_c] = weights.reshape(w.filter_h, w.filter_w, out_c)
+    k = k.reshape(w.filter_h, quads, 4, groups, 4).transpose(3, 0, 1, 4, 2)  # (g, r, q, j, tap)
+    lo, hi = k[..., [0, 1]], k[..., [2, 3]]
+    return fp.wrap_int32((lo & 0xFFFF) | (hi << 16)).reshape(-1)
+
 
 def emit(p: Params, e) -> str:
     from edgenn.reference.conv_2d import inner_box, requant_fields, shape_fields, stride_fields
@@ -81,6 +100,7 @@ def emit(p: Params, e) -> str:
     raw = bias_or_zeros(bias, out_c)
     folded = raw + p.input_offset * weights.reshape(-1, out_c).sum(0)
     box = inner_box(w, in_h, in_w)
+    wpack = line_weights(w, in_c, weights)
     everywhere = (box["inner_y0"], box["inner_y1"], box["inner_x0"], box["inner_x1"]) == (0, w.out_h, 0, w.out_w)
     params = e.struct(
         "edgenn_depthwise_conv_2d_params",
@@ -98,6 +118,7 @@ def emit(p: Params, e) -> str:
             "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded", "biases"),
             "bias_raw": "NULL" if everywhere else e.array("int32_t", fp.wrap_int32(raw), "bias", "biases"),
             **requant_fields(p, e, raw, np.abs(weights).reshape(-1, out_c).sum(0)),
+            "wpack": "NULL" if wpack is None else e.array("int32_t", wpack, "weights_paired", "weights"),
         },
     )
     return f"edgenn_depthwise_conv_2d({params}, {e.input(0)}, {e.input(1)}, {e.output()});"

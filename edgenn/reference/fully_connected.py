@@ -13,6 +13,7 @@ NAME = "FULLY_CONNECTED"
 TFLM_RESOLVER = "AddFullyConnected"
 TFLITE_OPTIONS = "FullyConnectedOptions"
 CONSTANTS = ("biases", "quantization")
+C_DEPENDS = ("conv_common",)
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,48 @@ def run(p: Params, inputs) -> np.ndarray:
     return np.clip(acc, p.act_min, p.act_max).astype(np.int8).reshape(p.output_shape)
 
 
+def accumulator_bound(raw_bias, weight_abs_sums) -> np.ndarray:
+    """Per output channel, |bias| + 255 * sum|w|: a bound on the int32 sums, as |input + input_offset| <= 255."""
+    return np.abs(np.asarray(raw_bias, np.int64)) + 255 * np.asarray(weight_abs_sums, np.int64)
+
+
+def requant_constants(p, raw_bias: np.ndarray, weight_abs_sums: np.ndarray) -> np.ndarray | None:
+    """{multiplier, right shift - 1} per output channel for the kernels' one-multiply requantization
+    (edgenn_conv_rq), or None where it would not be exact: it needs every accumulator below 2^30 in
+    magnitude (bounded here by |bias| + 255 * sum|w|, as |input + input_offset| <= 255), non-negative
+    multipliers and right shifts in [1, 31]."""
+    shift = np.asarray(p.shift, np.int64)
+    multiplier = np.asarray(p.multiplier, np.int64)
+    right = -shift
+    bound = accumulator_bound(raw_bias, weight_abs_sums)
+    if shift.size == 0 or (right < 1).any() or (right > 31).any() or (multiplier < 0).any() or (bound >= 1 << 30).any():
+        return None
+    return np.stack([multiplier, right - 1], axis=1)
+
+
+def requant_fields(p, e, raw_bias: np.ndarray, weight_abs_sums: np.ndarray) -> dict[str, object]:
+    """The params' multiplier, shift and rq_k fields: one int32 multiplier and one int8 shift per
+    output channel; the one-multiply form's remaining constant, 2 * output_offset + 1, is the layer's."""
+    q = requant_constants(p, raw_bias, weight_abs_sums)
+    if q is None:
+        return {
+            "multiplier": e.array("int32_t", p.multiplier, "multiplier", "quantization"),
+            "shift": e.array("int8_t", p.shift, "shift", "quantization"),
+            "rq_k": 0,
+        }
+    return {
+        "multiplier": e.array("int32_t", q[:, 0], "requant_multiplier", "quantization"),
+        "shift": e.array("int8_t", q[:, 1], "requant_shift", "quantization"),
+        "rq_k": 2 * p.output_offset + 1,
+    }
+
+
 def emit(p: Params, e) -> str:
+
     weights = e.data(1).astype(np.int64).reshape(p.output_depth, p.accum_depth)
     bias = e.data(2) if len(e.op.inputs) > 2 else None
-    folded = bias_or_zeros(bias, p.output_depth) + p.input_offset * weights.sum(1)
+    raw = bias_or_zeros(bias, p.output_depth)
+    folded = raw + p.input_offset * weights.sum(1)
     params = e.struct(
         "edgenn_fully_connected_params",
         {
@@ -114,8 +153,7 @@ def emit(p: Params, e) -> str:
             "act_min": p.act_min,
             "act_max": p.act_max,
             "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded", "biases"),
-            "multiplier": e.array("int32_t", p.multiplier, "multiplier", "quantization"),
-            "shift": e.array("int32_t", p.shift, "shift", "quantization"),
+            **requant_fields(p, e, raw, np.abs(weights).sum(1)),
         },
     )
     return f"edgenn_fully_connected({params}, {e.input(0)}, {e.input(1)}, {e.output()});"

@@ -262,3 +262,92 @@ def test_in_c_every_code_pair(tmp_path, seed, layout):
     scales = [float(np.float32(v)) for v in 10.0 ** rng.uniform(-3, 0, 3)]
     data, x = every_pair_model("ADD", layout, scales, [int(v) for v in rng.integers(-128, 128, 3)])
     check_c_bit_exact(data, tmp_path, inputs=x)
+
+
+# --- the table kernel (edgenn_add_table) and the loop on each kind of core ---------------------
+C_TARGETS = ["host", "cortex-m0plus", "cortex-m4", "cortex-m55"]
+
+
+def generated_call(tmp_path) -> str:
+    text = (tmp_path / "c" / "net.c").read_text()
+    return "table" if "edgenn_add_table(" in text else "loop"
+
+
+def flat_add_model(shape, s1, s2, so, act="NONE"):
+    """ADD of the graph input and a same-shaped constant: (scale, zero point) pairs, an activation name."""
+    return single_op_model(
+        "ADD",
+        [T(shape, scale=s1[0], zero_point=s1[1]), T(shape, scale=s2[0], zero_point=s2[1], data=constant(shape, 7))],
+        T(shape, scale=so[0], zero_point=so[1]),
+        {"fusedActivationFunction": {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}[act]},
+    )
+
+
+# An output scale whose real multiplier is in [0.5, 1): no right shift, so no one-multiply form.
+NO_SHIFT = ((0.5, 3), (0.25, -7), (1.0 / ((1 << 20) * 0.7), 0), "NONE")
+
+
+@pytest.mark.parametrize("target", C_TARGETS)
+@pytest.mark.parametrize("in1, in2, out, act", [*SCALES, NO_SHIFT])
+def test_in_c_table_scales_and_activations(tmp_path, in1, in2, out, act, target):
+    # 1027 elements: the table path (1024 and up), with a remainder for Helium's four-lane steps
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    data = flat_add_model((1, 13, 79), in1, in2, out, act)
+    check_c_bit_exact(data, tmp_path, inputs=probe_inputs((1, 13, 79), 6), target=target)
+    assert generated_call(tmp_path) == "table"
+    one_multiply = "rq_k = 0," not in (tmp_path / "c" / "net.c").read_text()
+    assert one_multiply == ((in1, in2, out, act) != NO_SHIFT)
+
+
+@pytest.mark.parametrize("target", C_TARGETS[1:])
+@pytest.mark.parametrize("layout", ["flat", "repeat-first"])
+def test_in_c_every_code_pair_on_devices(tmp_path, layout, target):
+    # flat: the table path; repeat-first: the broadcasting loop
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    rng = np.random.default_rng(7)
+    scales = [float(np.float32(v)) for v in 10.0 ** rng.uniform(-3, 0, 3)]
+    data, x = every_pair_model("ADD", layout, scales, [int(v) for v in rng.integers(-128, 128, 3)])
+    check_c_bit_exact(data, tmp_path, inputs=x, target=target)
+    assert generated_call(tmp_path) == ("table" if layout == "flat" else "loop")
+
+
+@pytest.mark.parametrize("target", C_TARGETS)
+@pytest.mark.parametrize("size, call", [(1023, "loop"), (1024, "table")])
+def test_in_c_table_threshold(tmp_path, size, call, target):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    data = flat_add_model((1, size), (0.05, -128), (0.1, 127), (0.07, 1), "RELU")
+    check_c_bit_exact(data, tmp_path, inputs=probe_inputs((1, size), 6), target=target)
+    assert generated_call(tmp_path) == call
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
+@pytest.mark.parametrize("in1, in2, out, act", [*SCALES, NO_SHIFT])
+def test_in_c_loop_scales_on_devices(tmp_path, in1, in2, out, act, target):
+    # 111 elements: the loop (Helium's four-lane steps with a remainder on cortex-m55)
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    data = flat_add_model((1, 3, 37), in1, in2, out, act)
+    check_c_bit_exact(data, tmp_path, inputs=probe_inputs((1, 3, 37), 12), target=target)
+    assert generated_call(tmp_path) == "loop"
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
+@pytest.mark.parametrize("shape1, shape2", C_BROADCAST_SHAPES)
+def test_in_c_broadcast_shapes_on_devices(tmp_path, shape1, shape2, target):
+    from tests.conftest import require_tool
+
+    require_tool("gcc")
+    data = single_op_model(
+        "ADD",
+        [T(shape1, scale=0.05, zero_point=3), T(shape2, scale=0.08, zero_point=-9, data=constant(shape2))],
+        T(np.broadcast_shapes(shape1, shape2), scale=0.09, zero_point=2),
+    )
+    check_c_bit_exact(data, tmp_path, inputs=probe_inputs(shape1, 8), target=target)
+    assert generated_call(tmp_path) == "loop"

@@ -257,3 +257,62 @@ def test_requantization_paths_on_cortex_m4(tmp_path, monkeypatch, dsp, one_multi
     source = (tmp_path / "c" / "net.c").read_text()
     assert ("op0_requant_shift" in source) == one_multiply
     assert ("op0_shift" in source) == (not one_multiply)
+
+
+# The DSP cores' path (Cortex-M4/M7/M33): pixel pairs in place for pointwise convolutions, otherwise
+# windows copied with the padding filled; windows of 4k + 1..3 values end on a masked word; windows
+# under 4 values or too deep to copy take the plain path. Run under QEMU.
+M4_GEOMETRIES = [
+    # shape, filters, kernel, strides, dilation, padding, groups
+    ((13, 6, 1), 8, (10, 4), 2, 1, "same", 1),  # DS-CNN's first layer: most windows see padding
+    ((9, 9, 3), 8, 3, 2, 1, "same", 1),  # 27 values: 3 past the last word
+    ((7, 9, 2), 5, 3, 1, 1, "same", 1),  # 18 values: 2 past the last word, odd output channels
+    ((7, 9, 1), 4, 3, 1, 1, "valid", 1),  # 9 values: 1 past the last word
+    ((9, 7, 8), 16, 1, 1, 1, "valid", 1),  # pointwise in place, 63 pixels: the last one pairs back
+    ((5, 5, 24), 17, 1, 1, 1, "valid", 1),  # pointwise, odd output channels
+    ((9, 7, 40), 16, 1, 2, 1, "same", 1),  # strided pointwise: copied windows
+    ((7, 9, 3), 4, 3, 1, 2, "same", 1),  # dilated
+    ((7, 9, 8), 6, 3, 1, 1, "same", 2),  # grouped: one copy per group
+    ((7, 9, 6), 9, 3, 2, 1, "same", 3),  # grouped, 18 values per window
+    ((5, 6, 3), 4, 1, 1, 1, "valid", 1),  # 3 values: the plain path
+    ((5, 5, 72), 4, 3, 1, 1, "same", 1),  # 648 values: too deep to copy, the plain path
+    ((1, 3, 600), 3, 1, 1, 1, "valid", 1),  # pointwise 600 deep: in place however deep
+    ((1, 1, 8), 4, 1, 1, 1, "valid", 1),  # a single pixel: the plain path
+]
+
+
+@pytest.mark.parametrize("shape, filters, kernel, strides, dilation, padding, groups", M4_GEOMETRIES)
+def test_geometry_on_cortex_m4(tmp_path, shape, filters, kernel, strides, dilation, padding, groups):
+    from tests.conftest import require_tool
+
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    model = conv_model(shape, filters, kernel, strides, dilation, padding, "relu", groups=groups, seed=3)
+    check_c_bit_exact(int8_tflite(model), tmp_path, count=6, target="cortex-m4")
+
+
+@pytest.mark.parametrize("low, high", [(0.0, 3.0), (-3.0, 0.0)])
+@pytest.mark.parametrize("kernel, strides", [(3, 1), ((3, 4), 2)])
+def test_extreme_zero_points_fill_the_padding_on_cortex_m4(tmp_path, low, high, kernel, strides):
+    # Copied windows fill the padding with -input_offset, the input zero point: -128 and 127 here.
+    from tests.conftest import require_tool
+
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    model = conv_model((7, 9, 3), 6, kernel, strides, activation="relu6", seed=4)
+    data = int8_tflite(model, per_channel=True, low=low, high=high)
+    check_c_bit_exact(data, tmp_path, count=6, target="cortex-m4")
+
+
+@pytest.mark.parametrize(
+    "shape, filters, kernel, strides, padding",
+    [((13, 6, 1), 8, (10, 4), 2, "same"), ((7, 9, 3), 5, 1, 2, "same"), ((9, 7, 5), 6, 1, 1, "valid")],
+)
+def test_geometry_on_cortex_m0plus(tmp_path, shape, filters, kernel, strides, padding):
+    # The plain path on a core that traps unaligned word accesses (odd channel counts put rows off words).
+    from tests.conftest import require_tool
+
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    model = conv_model(shape, filters, kernel, strides, 1, padding, "relu", seed=5)
+    check_c_bit_exact(int8_tflite(model), tmp_path, count=4, target="cortex-m0plus")

@@ -195,3 +195,92 @@ def test_one_multiply_requantization_is_chosen_only_when_exact():
     assert requant_constants(P, np.array([7, -9]), np.array([10, 20])) is None
     P.shift = np.array([-2, -3], np.int32)
     assert requant_constants(P, np.array([1 << 29, 0]), np.array([(1 << 29) // 255 + 1, 0])) is None
+
+
+# One input channel feeding a multiple of four outputs (person detection's first layer, micro_speech's
+# only one): the line-buffer path with paired weights, padding filled with the input zero point. Tap
+# rows of 3, 5 and 8 (one and two groups of four, zero-padded), stride 1 and 2, SAME and VALID, taller
+# dilation, and both int8 extremes of the input zero point; the DSP build pairs taps with SMLAD, the
+# others multiply the same pairs one by one.
+LINE_CASES = [
+    # shape, kernel, strides, dilation, padding, multiplier, (low, high)
+    ((9, 11, 1), 3, 2, 1, "same", 8, (-1.0, 1.0)),  # as person detection starts
+    ((13, 12, 1), (10, 8), 2, 1, "same", 8, (-1.0, 1.0)),  # as micro_speech
+    ((7, 9, 1), 3, 1, 1, "same", 4, (0.0, 3.0)),  # zero point -128
+    ((7, 9, 1), 5, 1, 1, "same", 4, (-3.0, 0.0)),  # zero point 127
+    ((10, 9, 1), 3, 1, (2, 1), "same", 12, (-1.0, 1.0)),
+    ((8, 10, 1), (3, 5), 2, 1, "valid", 8, (-1.0, 1.0)),
+]
+
+
+@pytest.mark.parametrize("shape, kernel, strides, dilation, padding, multiplier, limits", LINE_CASES)
+@pytest.mark.parametrize("target", ["host", "cortex-m4", "cortex-m0plus"])
+def test_one_input_channel_line_buffer(tmp_path, shape, kernel, strides, dilation, padding, multiplier, limits, target):
+    from tests.conftest import require_tool
+
+    require_tool("gcc" if target == "host" else "arm-none-eabi-gcc")
+    if target != "host":
+        require_tool("qemu-system-arm")
+    model = dw_model(shape, kernel, strides, dilation, padding, multiplier, activation="relu", seed=6)
+    data = int8_tflite(model, low=limits[0], high=limits[1])
+    assert "weights_paired" in generated_c(data, tmp_path)
+    check_c_bit_exact(data, tmp_path, count=6, target=target)
+
+
+# In-channel 1 layers the line buffer does not take: a multiplier that is not a multiple of four,
+# dilated columns, rows too wide for the buffer. They run the general loops.
+@pytest.mark.parametrize(
+    "shape, kernel, strides, dilation, multiplier",
+    [((7, 9, 1), 3, 1, 1, 3), ((7, 9, 1), 3, 1, (1, 2), 4), ((4, 300, 1), 3, 1, 1, 4)],
+)
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m0plus"])
+def test_one_input_channel_elsewhere(tmp_path, shape, kernel, strides, dilation, multiplier, target):
+    from tests.conftest import require_tool
+
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    model = dw_model(shape, kernel, strides, dilation, "same", multiplier, activation="relu6", seed=7)
+    data = int8_tflite(model)
+    assert "weights_paired" not in generated_c(data, tmp_path)
+    check_c_bit_exact(data, tmp_path, count=4, target=target)
+
+
+def generated_c(data: bytes, tmp_path) -> str:
+    from edgenn.export.codegen import codegen
+
+    model = tmp_path / "m.tflite"
+    model.write_bytes(data)
+    folder = codegen(model, tmp_path / "gen", name="m")
+    return "".join(p.read_text() for p in folder.glob("*.c"))
+
+
+# Depth multiplier 1 on microcontroller cores: windows that see padding skip its rows and columns whole
+# and add the input offset to each input (raw bias); unpadded 3x3 windows take the nine unrolled taps, other
+# filters rows of taps three at a time, then two or one (folded bias). Odd channel counts leave a tail of
+# single channels; a single input row cuts every window above and below; a filter larger than the input
+# leaves windows of one tap.
+MCU_CASES = [
+    # shape, kernel, strides, dilation, padding, activation, (low, high)
+    ((7, 9, 3), 3, 1, 1, "same", None, (-1.0, 1.0)),
+    ((8, 9, 7), 3, 2, 1, "same", "relu6", (0.0, 3.0)),  # input zero point -128
+    ((7, 9, 8), 3, 1, 2, "same", None, (-3.0, 0.0)),  # input zero point 127
+    ((9, 7, 8), 5, 2, 1, "same", "relu", (-1.0, 1.0)),
+    ((9, 11, 8), (4, 7), 1, 1, "same", None, (-1.0, 1.0)),  # rows of 7 taps: 3 + 3 + 1
+    ((6, 6, 12), (2, 3), (2, 1), 1, "same", "relu6", (-1.0, 1.0)),
+    ((6, 7, 5), 3, 1, 1, "valid", None, (-1.0, 1.0)),
+    ((1, 6, 4), 3, 1, 1, "same", None, (-1.0, 1.0)),
+    ((3, 3, 4), 5, 1, 1, "same", "relu", (-1.0, 1.0)),
+]
+
+
+@pytest.mark.parametrize("shape, kernel, strides, dilation, padding, activation, limits", MCU_CASES)
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m0plus"])
+def test_padded_windows_on_microcontrollers(
+    tmp_path, shape, kernel, strides, dilation, padding, activation, limits, target
+):
+    from tests.conftest import require_tool
+
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    model = dw_model(shape, kernel, strides, dilation, padding, activation=activation, seed=8)
+    check_c_bit_exact(int8_tflite(model, low=limits[0], high=limits[1]), tmp_path, count=4, target=target)

@@ -1,5 +1,6 @@
 /* AVERAGE_POOL_2D, int8: twin of edgenn/reference/average_pool_2d.py. */
 #include "average_pool_2d.h"
+#include "average_pool_2d_mve.h"
 
 #include "conv_common.h"
 
@@ -33,6 +34,11 @@ EDGENN_CONV_INLINE void avg_block(const edgenn_average_pool_2d_params *p, const 
 }
 
 void edgenn_average_pool_2d(const edgenn_average_pool_2d_params *p, const int8_t *input, int8_t *output) {
+#if EDGENN_MVE
+    if (edgenn_average_pool_2d_mve(p, input, output)) {
+        return;
+    }
+#endif
     int32_t b;
     int32_t oy;
     int32_t ox;

@@ -1,5 +1,6 @@
 /* CONV_2D, int8: twin of edgenn/reference/conv_2d.py. */
 #include "conv_2d.h"
+#include "conv_2d_mve.h"
 
 #include "conv_common.h"
 
@@ -12,6 +13,8 @@ EDGENN_CONV_INLINE int8_t conv_out(const edgenn_conv_2d_params *p, int32_t acc, 
     return edgenn_conv_out(acc, c, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
 }
 
+/* The DSP cores take conv_dsp below, and conv_border where it does not apply. */
+#if !EDGENN_CONV_DSP
 /*
  * The same sums out of line, for long runs: inside the kernel's loops a 13-register core spills
  * the multiply-accumulate loop's pointers; alone, it keeps them in registers, which outweighs the
@@ -104,6 +107,8 @@ static void conv_inner_one(const edgenn_conv_2d_params *p, const int8_t *x, cons
     }
 }
 
+#endif
+
 /*
  * Out of line for vector units: inlined into the loops below, compilers no longer vectorize these.
  * Scalar cores keep them inline.
@@ -124,12 +129,12 @@ static EDGENN_NOINLINE void conv_dot_offset_1x2(const int8_t *a, const int8_t *b
 
 /*
  * A window that overlaps the padding: TFLM adds input_offset tap by tap and skips taps outside the
- * input, so the folded bias does not apply. (iy, ix) is the window's first tap, maybe outside.
+ * input, so the folded bias does not apply: (bias_raw, input_offset). (iy, ix) is the window's first
+ * tap, maybe outside. Windows inside the input may come here too, with (bias, 0).
  */
 static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int32_t iy, int32_t ix,
-                        const int8_t *weights, int8_t *out) {
+                        const int8_t *weights, int8_t *out, const int32_t *bias, int32_t offset) {
     const int32_t depth = p->filter_h * p->filter_w * p->group_c;
-    const int32_t offset = p->input_offset;
     /* Without dilation or groups, the taps of one filter row are contiguous in the input. */
     const int merge = p->dilation_w == 1 && p->groups == 1;
     int32_t ky0;
@@ -146,8 +151,8 @@ static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int
         for (; c + 1 < p->out_c; c += 2) {
             const int8_t *w = weights + c * depth;
             int32_t acc[2];
-            acc[0] = p->bias_raw[c];
-            acc[1] = p->bias_raw[c + 1];
+            acc[0] = bias[c];
+            acc[1] = bias[c + 1];
             for (ky = ky0; ky < ky1; ++ky) {
                 const int32_t row = ((iy + ky * p->dilation_h) * p->in_w + ix + kx0) * p->in_c;
                 const int32_t at = (ky * p->filter_w + kx0) * p->group_c;
@@ -160,7 +165,7 @@ static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int
     for (; c < p->out_c; ++c) {
         const int32_t channel = (c / p->group_out) * p->group_c;
         const int8_t *w = weights + c * depth;
-        int32_t acc = p->bias_raw[c];
+        int32_t acc = bias[c];
         for (ky = ky0; ky < ky1; ++ky) {
             /* An index, not a pointer: with ix < 0 the row's start lies before the input. */
             const int32_t row = ((iy + ky * p->dilation_h) * p->in_w + ix) * p->in_c + channel;
@@ -179,9 +184,322 @@ static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int
     }
 }
 
+#if EDGENN_CONV_DSP
+/*
+ * The DSP cores' path. Every pair of output pixels reads its two windows as two rows of `depth`
+ * values, `depth` apart: in place for pointwise convolutions (the next pixel's input follows), else
+ * copied in weight order into a stack buffer (im2col), with taps outside the input set to
+ * -input_offset, whose product with any weight is then 0 after the offset, so the folded bias serves
+ * every window. Each pair of output channels then runs one loop whose four sums stay in registers.
+ */
+#ifndef EDGENN_CONV_PATCH
+#define EDGENN_CONV_PATCH 576 /* the deepest window the stack buffer holds; deeper ones take conv_border */
+#endif
+
+static void conv_fill(int8_t *dst, int32_t n, int8_t v) {
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        dst[i] = v;
+    }
+}
+
+/* Word copies: the DSP cores load and store unaligned words. */
+EDGENN_CONV_INLINE void conv_copy(int8_t *dst, const int8_t *src, int32_t n) {
+    for (; n >= 4; n -= 4) {
+        const uint32_t v = edgenn_load4(src);
+        memcpy(dst, &v, sizeof v);
+        dst += 4;
+        src += 4;
+    }
+    for (; n > 0; --n) {
+        *dst++ = *src++;
+    }
+}
+
+/*
+ * Window (iy, ix)'s taps of group g, in weight order, from the batch's input `in`; `inner` where the
+ * window sees no padding.
+ */
+static void conv_patch(const edgenn_conv_2d_params *p, const int8_t *in, int32_t iy, int32_t ix, int32_t g,
+                       int inner, int8_t *dst) {
+    const int8_t fill = (int8_t)-p->input_offset;
+    const int32_t gc = p->group_c;
+    const int32_t row = p->filter_w * gc;
+    /* Without dilation or groups a filter row's taps are contiguous in the input: one copy. */
+    const int merge = p->dilation_w == 1 && p->groups == 1;
+    int32_t kx0;
+    int32_t kx1;
+    int32_t ky;
+    int32_t kx;
+    if (inner && merge) {
+        /* The common case in few steps: one copy per filter row. */
+        const int32_t down = p->dilation_h * p->in_w * p->in_c;
+        const int8_t *src = in + (iy * p->in_w + ix) * p->in_c;
+        for (ky = 0; ky < p->filter_h; ++ky) {
+            conv_copy(dst, src, row);
+            dst += row;
+            src += down;
+        }
+        return;
+    }
+    edgenn_conv_taps(ix, p->in_w, p->filter_w, p->dilation_w, &kx0, &kx1);
+    for (ky = 0; ky < p->filter_h; ++ky) {
+        const int32_t y = iy + ky * p->dilation_h;
+        if (y < 0 || y >= p->in_h) {
+            conv_fill(dst, row, fill);
+        } else {
+            /* An index, not a pointer: with ix < 0 the row's start lies before the input. */
+            const int32_t at = (y * p->in_w + ix) * p->in_c + g * gc;
+            conv_fill(dst, kx0 * gc, fill);
+            if (merge) {
+                conv_copy(dst + kx0 * gc, in + (at + kx0 * gc), (kx1 - kx0) * gc);
+            } else {
+                for (kx = kx0; kx < kx1; ++kx) {
+                    conv_copy(dst + kx * gc, in + (at + kx * p->dilation_w * p->in_c), gc);
+                }
+            }
+            conv_fill(dst + kx1 * gc, row - kx1 * gc, fill);
+        }
+        dst += row;
+    }
+}
+
+/* (x >> 1) saturated to int8: the last halving of edgenn_conv_rq2. */
+EDGENN_CONV_INLINE int32_t conv_sat8(int32_t x) {
+    int32_t r;
+    __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"(x));
+    return r;
+}
+
+/* An int8 value in every byte of a word. */
+EDGENN_CONV_INLINE uint32_t conv_bytes4(int32_t v) { return ((uint32_t)v & 0xffu) * 0x01010101u; }
+
+/* The low two bytes of v to dst[0], dst[1]: one STRH, which the DSP cores allow unaligned. */
+EDGENN_CONV_INLINE void conv_store2(int8_t *dst, uint32_t v) {
+    const uint16_t h = (uint16_t)v;
+    memcpy(dst, &h, sizeof h);
+}
+
+/* Output channel c's value to out[c] in TFLM's two steps, or for an odd last channel: out of line. */
+static EDGENN_NOINLINE void conv_out_cold(const edgenn_conv_2d_params *p, int32_t acc, int32_t c, int8_t *out) {
+    out[c] = conv_out(p, acc, c);
+}
+
+/*
+ * Output channels [c, end) of two pixels whose windows are x[0, n) and x[n, 2n), n >= 4. The loop
+ * takes whole words; the last n % 4 values come from the words ending each row, their first bytes
+ * masked off the input side.
+ */
+static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
+                        const int8_t *weights, int8_t *out0, int8_t *out1) {
+    const int32_t n = p->filter_h * p->filter_w * p->group_c;
+    const int32_t rest = n & 3;
+    const int8_t *const stop = x + (n & ~3);
+    const uint32_t mask = rest ? ~0u << (8 * (4 - rest)) : 0u;
+    const uint32_t t0 = edgenn_load4(x + n - 4) & mask;
+    const uint32_t t1 = edgenn_load4(x + 2 * n - 4) & mask;
+    const int32_t k = p->rq_k;
+    const int32_t *const bias = p->bias;
+    const int32_t *const mul = p->multiplier;
+    const int8_t *const shift = p->shift;
+    const uint32_t lo = conv_bytes4(p->act_min);
+    const uint32_t hi = conv_bytes4(p->act_max);
+    /* Row c of the weights; the loop leaves w at the row's last whole word, n + rest before row c + 2. */
+    const int8_t *w = weights + c * n;
+    for (; c + 1 < end; c += 2, w += n + rest) {
+        const int8_t *a = x;
+        int32_t s00 = bias[c];
+        int32_t s01 = bias[c + 1];
+        int32_t s10 = s00;
+        int32_t s11 = s01;
+        uint32_t u0;
+        uint32_t u1;
+        uint32_t u2;
+        uint32_t u3;
+        uint32_t u4;
+        uint32_t u5;
+        /*
+         * 16 products from 4 loads, 8 unpacks and 8 SMLADs per word; the other row of each pair is one
+         * offset register away, which leaves every operand in a register.
+         */
+        __asm__(/* two words a turn; an odd count starts with the second half */
+                "sub %[u0], %[stop], %[a]\n\t"
+                "tst %[u0], #4\n\t"
+                "bne 2f\n"
+                "1:\n\t"
+                "ldr %[u0], [%[a], %[n]]\n\t"
+                "ldr %[u1], [%[a]], #4\n\t"
+                "sxtb16 %[u2], %[u1]\n\t"
+                "sxtb16 %[u1], %[u1], ror #8\n\t"
+                "sxtb16 %[u3], %[u0]\n\t"
+                "sxtb16 %[u0], %[u0], ror #8\n\t"
+                "ldr %[u4], [%[w], %[n]]\n\t"
+                "sxtb16 %[u5], %[u4]\n\t"
+                "sxtb16 %[u4], %[u4], ror #8\n\t"
+                "smlad %[s01], %[u2], %[u5], %[s01]\n\t"
+                "smlad %[s01], %[u1], %[u4], %[s01]\n\t"
+                "smlad %[s11], %[u3], %[u5], %[s11]\n\t"
+                "smlad %[s11], %[u0], %[u4], %[s11]\n\t"
+                "ldr %[u4], [%[w]], #4\n\t"
+                "sxtb16 %[u5], %[u4]\n\t"
+                "sxtb16 %[u4], %[u4], ror #8\n\t"
+                "smlad %[s00], %[u2], %[u5], %[s00]\n\t"
+                "smlad %[s00], %[u1], %[u4], %[s00]\n\t"
+                "smlad %[s10], %[u3], %[u5], %[s10]\n\t"
+                "smlad %[s10], %[u0], %[u4], %[s10]\n\t"
+                "2:\n\t"
+                "ldr %[u0], [%[a], %[n]]\n\t"
+                "ldr %[u1], [%[a]], #4\n\t"
+                "sxtb16 %[u2], %[u1]\n\t"
+                "sxtb16 %[u1], %[u1], ror #8\n\t"
+                "sxtb16 %[u3], %[u0]\n\t"
+                "sxtb16 %[u0], %[u0], ror #8\n\t"
+                "ldr %[u4], [%[w], %[n]]\n\t"
+                "sxtb16 %[u5], %[u4]\n\t"
+                "sxtb16 %[u4], %[u4], ror #8\n\t"
+                "smlad %[s01], %[u2], %[u5], %[s01]\n\t"
+                "smlad %[s01], %[u1], %[u4], %[s01]\n\t"
+                "smlad %[s11], %[u3], %[u5], %[s11]\n\t"
+                "smlad %[s11], %[u0], %[u4], %[s11]\n\t"
+                "ldr %[u4], [%[w]], #4\n\t"
+                "sxtb16 %[u5], %[u4]\n\t"
+                "sxtb16 %[u4], %[u4], ror #8\n\t"
+                "smlad %[s00], %[u2], %[u5], %[s00]\n\t"
+                "smlad %[s00], %[u1], %[u4], %[s00]\n\t"
+                "smlad %[s10], %[u3], %[u5], %[s10]\n\t"
+                "smlad %[s10], %[u0], %[u4], %[s10]\n\t"
+                "cmp %[a], %[stop]\n\t"
+                "bne 1b"
+                : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [a] "+r"(a), [w] "+r"(w),
+                  [u0] "=&r"(u0), [u1] "=&r"(u1), [u2] "=&r"(u2), [u3] "=&r"(u3), [u4] "=&r"(u4), [u5] "=&r"(u5)
+                : [n] "r"(n), [stop] "r"(stop)
+                : "cc", "memory");
+        if (rest) {
+            const uint32_t w0 = edgenn_load4(w + rest - 4);
+            const uint32_t w1 = edgenn_load4(w + n + rest - 4);
+            s00 = __smlad(edgenn_odd16(t0), edgenn_odd16(w0), __smlad(edgenn_even16(t0), edgenn_even16(w0), s00));
+            s01 = __smlad(edgenn_odd16(t0), edgenn_odd16(w1), __smlad(edgenn_even16(t0), edgenn_even16(w1), s01));
+            s10 = __smlad(edgenn_odd16(t1), edgenn_odd16(w0), __smlad(edgenn_even16(t1), edgenn_even16(w0), s10));
+            s11 = __smlad(edgenn_odd16(t1), edgenn_odd16(w1), __smlad(edgenn_even16(t1), edgenn_even16(w1), s11));
+        }
+        if (k != 0) {
+            /*
+             * Four results saturated to int8, packed into one word, clamped to the activation range a
+             * byte at a time (SSUB8 sets a flag per byte, SEL picks by them) and stored as two halfwords.
+             */
+            const int32_t m0 = mul[c];
+            const int32_t m1 = mul[c + 1];
+            const int32_t r0 = shift[c];
+            const int32_t r1 = shift[c + 1];
+            uint32_t v = (uint32_t)conv_sat8(edgenn_conv_rq2(s00, m0, r0, k));
+            uint32_t t;
+            __asm__("bfi %[v], %[b], #8, #8\n\t"
+                    "bfi %[v], %[c], #16, #8\n\t"
+                    "bfi %[v], %[d], #24, #8\n\t"
+                    "ssub8 %[t], %[v], %[lo]\n\t"
+                    "sel %[v], %[v], %[lo]\n\t"
+                    "ssub8 %[t], %[v], %[hi]\n\t"
+                    "sel %[v], %[hi], %[v]"
+                    : [v] "+&r"(v), [t] "=&r"(t)
+                    : [b] "r"(conv_sat8(edgenn_conv_rq2(s01, m1, r1, k))),
+                      [c] "r"(conv_sat8(edgenn_conv_rq2(s10, m0, r0, k))),
+                      [d] "r"(conv_sat8(edgenn_conv_rq2(s11, m1, r1, k))), [lo] "r"(lo), [hi] "r"(hi)
+                    : "cc");
+            conv_store2(out0 + c, v);
+            conv_store2(out1 + c, v >> 16);
+        } else {
+            conv_out_cold(p, s00, c, out0);
+            conv_out_cold(p, s01, c + 1, out0);
+            conv_out_cold(p, s10, c, out1);
+            conv_out_cold(p, s11, c + 1, out1);
+        }
+    }
+    if (c < end) {
+        int8_t *out = out0;
+        int32_t j;
+        for (j = 0; j < 2; ++j) {
+            conv_out_cold(p, p->bias[c] + edgenn_dot_s8(x + j * n, w, n), c, out);
+            out = out1;
+        }
+    }
+}
+
+/* Where output pixel i's window starts: batch input, first tap (iy, ix); whether it sees no padding. */
+static int conv_where(const edgenn_conv_2d_params *p, int32_t i, int32_t *b, int32_t *iy, int32_t *ix) {
+    const int32_t ox = i % p->out_w;
+    const int32_t oy = (i / p->out_w) % p->out_h;
+    *b = i / (p->out_w * p->out_h);
+    *iy = oy * p->stride_h - p->pad_top;
+    *ix = ox * p->stride_w - p->pad_left;
+    return oy >= p->inner_y0 && oy < p->inner_y1 && ox >= p->inner_x0 && ox < p->inner_x1;
+}
+
+/* The layer on the DSP path; 0 where it does not apply (windows of under 4 values, or too deep to copy). */
+static int conv_dsp(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights, int8_t *output) {
+    const int32_t n = p->filter_h * p->filter_w * p->group_c;
+    const int32_t pixels = p->batches * p->out_h * p->out_w;
+    const int32_t image = p->in_h * p->in_w * p->in_c;
+    /* Windows in place: one run of n values, the next pixel's n values on. */
+    const int flat = p->runs == 1 && p->groups == 1 && p->stride_w * p->in_c == n;
+    const int all = flat && p->batches == 1 && p->out_h == 1 && p->inner_y1 == 1 && p->inner_x0 == 0 &&
+                    p->inner_x1 == p->out_w && p->pad_left == 0;
+    int8_t patch[2 * EDGENN_CONV_PATCH];
+    int32_t i;
+    if (n < 4 || pixels < 2 || (n > EDGENN_CONV_PATCH && !all)) {
+        return 0;
+    }
+    if (all) {
+        /* Every pair in place (a pointwise convolution over every pixel, one long row). */
+        for (i = 0; i < pixels; i += 2) {
+            const int32_t i0 = i + 1 < pixels ? i : i - 1;
+            conv_pixels(p, input + i0 * n, 0, p->out_c, weights, output + i0 * p->out_c,
+                        output + (i0 + 1) * p->out_c);
+        }
+        return 1;
+    }
+    for (i = 0; i < pixels; i += 2) {
+        /* An odd last pixel goes with the one before, which it computes again. */
+        const int32_t i0 = i + 1 < pixels ? i : i - 1;
+        int32_t b0;
+        int32_t b1;
+        int32_t iy0;
+        int32_t iy1;
+        int32_t ix0;
+        int32_t ix1;
+        const int in0 = conv_where(p, i0, &b0, &iy0, &ix0);
+        const int in1 = conv_where(p, i0 + 1, &b1, &iy1, &ix1);
+        int8_t *out0 = output + i0 * p->out_c;
+        int8_t *out1 = out0 + p->out_c;
+        if (flat && in0 && in1 && b0 == b1 && iy0 == iy1) {
+            conv_pixels(p, input + b0 * image + (iy0 * p->in_w + ix0) * p->in_c, 0, p->out_c, weights, out0, out1);
+        } else {
+            int32_t g;
+            for (g = 0; g < p->groups; ++g) {
+                conv_patch(p, input + b0 * image, iy0, ix0, g, in0, patch);
+                conv_patch(p, input + b1 * image, iy1, ix1, g, in1, patch + n);
+                conv_pixels(p, patch, g * p->group_out, (g + 1) * p->group_out, weights, out0, out1);
+            }
+        }
+    }
+    return 1;
+}
+#endif
+
 void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights,
                     int8_t *restrict output) {
+#if EDGENN_MVE
+    if (edgenn_conv_2d_mve(p, input, weights, output)) {
+        return;
+    }
+#endif
+#if EDGENN_CONV_DSP
+    if (conv_dsp(p, input, weights, output)) {
+        return;
+    }
+#endif
+#if !EDGENN_CONV_DSP
     const int32_t step = p->stride_w * p->in_c;
+#endif
     int32_t b;
     int32_t oy;
     int32_t ox;
@@ -194,7 +512,11 @@ void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const i
             ox = 0;
             while (ox < p->out_w) {
                 const int32_t ix = ox * p->stride_w - p->pad_left;
-                if (inner_row && ox >= p->inner_x0 && ox < p->inner_x1) {
+                const int inner = inner_row && ox >= p->inner_x0 && ox < p->inner_x1;
+#if EDGENN_CONV_DSP
+                conv_border(p, in_b, iy, ix, weights, out, inner ? p->bias : p->bias_raw, inner ? 0 : p->input_offset);
+#else
+                if (inner) {
                     const int8_t *x = in_b + (iy * p->in_w + ix) * p->in_c;
                     if (ox + 1 < p->inner_x1) {
                         conv_inner_pair(p, x, x + step, weights, out, out + p->out_c);
@@ -204,8 +526,9 @@ void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const i
                     }
                     conv_inner_one(p, x, weights, out);
                 } else {
-                    conv_border(p, in_b, iy, ix, weights, out);
+                    conv_border(p, in_b, iy, ix, weights, out, p->bias_raw, p->input_offset);
                 }
+#endif
                 out += p->out_c;
                 ox += 1;
             }

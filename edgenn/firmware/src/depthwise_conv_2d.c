@@ -1,12 +1,14 @@
 /* DEPTHWISE_CONV_2D, int8: twin of edgenn/reference/depthwise_conv_2d.py. */
 #include "depthwise_conv_2d.h"
+#include "depthwise_conv_2d_mve.h"
 
 #include "conv_common.h"
 
+#include <string.h>
+
 /* How output channels map to input channels. */
-#define DW_SAME 0      /* depth multiplier 1: channel c reads channel c */
-#define DW_BROADCAST 1 /* one input channel feeds every output channel */
-#define DW_GENERAL 2
+#define DW_SAME 0 /* depth multiplier 1: channel c reads channel c */
+#define DW_GENERAL 1
 
 /*
  * One window: taps [ky0, ky1) x [kx0, kx1), `first` indexing its first tap (maybe in the padding)
@@ -33,7 +35,7 @@ EDGENN_CONV_INLINE int8_t dw_output(const edgenn_depthwise_conv_2d_params *p, in
  */
 EDGENN_CONV_INLINE void dw_block(const edgenn_depthwise_conv_2d_params *p, const int8_t *input,
                                  const int8_t *weights, const dw_window *win, int32_t offset, int32_t c,
-                                 int32_t width, int mode, int8_t *out) {
+                                 int32_t width, int8_t *out) {
     const int32_t row_step = p->dilation_h * p->in_w * p->in_c;
     const int32_t tap_step = p->dilation_w * p->in_c;
     int32_t acc[EDGENN_CONV_BLOCK];
@@ -47,16 +49,9 @@ EDGENN_CONV_INLINE void dw_block(const edgenn_depthwise_conv_2d_params *p, const
         for (kx = win->kx0; kx < win->kx1; ++kx) {
             const int32_t at = win->first + ky * row_step + kx * tap_step;
             const int8_t *w = weights + (ky * p->filter_w + kx) * p->out_c + c;
-            if (mode == DW_SAME) {
-                const int8_t *x = input + at + c;
-                for (j = 0; j < width; ++j) {
-                    acc[j] += (int16_t)((int16_t)(x[j] + offset) * w[j]);
-                }
-            } else {
-                const int16_t x = (int16_t)(input[at] + offset);
-                for (j = 0; j < width; ++j) {
-                    acc[j] += (int16_t)(x * w[j]);
-                }
+            const int8_t *x = input + at + c;
+            for (j = 0; j < width; ++j) {
+                acc[j] += (int16_t)((int16_t)(x[j] + offset) * w[j]);
             }
         }
     }
@@ -67,112 +62,42 @@ EDGENN_CONV_INLINE void dw_block(const edgenn_depthwise_conv_2d_params *p, const
 
 /* Every output channel of one window, in blocks of channels. */
 EDGENN_CONV_INLINE void dw_blocks(const edgenn_depthwise_conv_2d_params *p, const int8_t *input,
-                                  const int8_t *weights, const dw_window *win, int32_t offset, int mode,
-                                  int8_t *out) {
+                                  const int8_t *weights, const dw_window *win, int32_t offset, int8_t *out) {
     int32_t c = 0;
     for (; c + EDGENN_CONV_BLOCK <= p->out_c; c += EDGENN_CONV_BLOCK) {
-        dw_block(p, input, weights, win, offset, c, EDGENN_CONV_BLOCK, mode, out);
+        dw_block(p, input, weights, win, offset, c, EDGENN_CONV_BLOCK, out);
     }
     if (c + EDGENN_CONV_BLOCK / 2 <= p->out_c) {
-        dw_block(p, input, weights, win, offset, c, EDGENN_CONV_BLOCK / 2, mode, out);
+        dw_block(p, input, weights, win, offset, c, EDGENN_CONV_BLOCK / 2, out);
         c += EDGENN_CONV_BLOCK / 2;
     }
     if (c < p->out_c) {
-        dw_block(p, input, weights, win, offset, c, p->out_c - c, mode, out);
+        dw_block(p, input, weights, win, offset, c, p->out_c - c, out);
     }
 }
 
-/*
- * Four output channels of one window's tap: a[k] += (x[k] + offset) * w[k], or with x[0] for every
- * k when one input channel feeds them all.
- */
-EDGENN_CONV_INLINE void dw_tap4(const int8_t *x, const int8_t *w, int32_t offset, int mode, int32_t *a) {
-#if EDGENN_CONV_DSP
-    /* SXTB16 yields channels (0, 2) and (1, 3) as int16 pairs; SMLAxy multiplies chosen halves. */
-    const uint32_t wv = edgenn_load4(w);
-    const int32_t we = edgenn_even16(wv);
-    const int32_t wo = edgenn_odd16(wv);
-    if (mode == DW_SAME) {
-        const uint32_t xv = edgenn_load4(x);
-        int32_t xe = edgenn_even16(xv);
-        int32_t xo = edgenn_odd16(xv);
-        if (offset != 0) {
-            const int32_t pair = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
-            xe = __sadd16(xe, pair);
-            xo = __sadd16(xo, pair);
-        }
-        a[0] = __smlabb(xe, we, a[0]);
-        a[1] = __smlabb(xo, wo, a[1]);
-        a[2] = __smlatt(xe, we, a[2]);
-        a[3] = __smlatt(xo, wo, a[3]);
-    } else {
-        const int32_t xv = (int32_t)x[0] + offset;
-        a[0] = __smlabb(xv, we, a[0]);
-        a[1] = __smlabb(xv, wo, a[1]);
-        a[2] = __smlabt(xv, we, a[2]);
-        a[3] = __smlabt(xv, wo, a[3]);
-    }
-#else
-    if (mode == DW_SAME) {
-        a[0] += ((int32_t)x[0] + offset) * (int32_t)w[0];
-        a[1] += ((int32_t)x[1] + offset) * (int32_t)w[1];
-        a[2] += ((int32_t)x[2] + offset) * (int32_t)w[2];
-        a[3] += ((int32_t)x[3] + offset) * (int32_t)w[3];
-    } else {
-        const int32_t xv = (int32_t)x[0] + offset;
-        a[0] += xv * (int32_t)w[0];
-        a[1] += xv * (int32_t)w[1];
-        a[2] += xv * (int32_t)w[2];
-        a[3] += xv * (int32_t)w[3];
-    }
-#endif
+/* Four output channels of one window's tap, a[k] += (x[k] + offset) * w[k], on cores without DSP. */
+EDGENN_CONV_INLINE void dw_tap4(const int8_t *x, const int8_t *w, int32_t offset, int32_t *a) {
+    a[0] += ((int32_t)x[0] + offset) * (int32_t)w[0];
+    a[1] += ((int32_t)x[1] + offset) * (int32_t)w[1];
+    a[2] += ((int32_t)x[2] + offset) * (int32_t)w[2];
+    a[3] += ((int32_t)x[3] + offset) * (int32_t)w[3];
 }
 
 /*
- * Every output channel of one window with register accumulators and the taps innermost, for cores
- * without a vector unit; four channels at a time share each tap's address arithmetic unless the
- * depth multiplier spreads them over several input channels.
+ * Every output channel of one window, one at a time with the taps innermost: depth multipliers
+ * above 1 (bar one input channel on the line buffer), where channels next to each other read
+ * different inputs.
  */
 EDGENN_CONV_INLINE void dw_channels(const edgenn_depthwise_conv_2d_params *p, const int8_t *input,
-                                    const int8_t *weights, const dw_window *win, int32_t offset, int mode,
-                                    int8_t *out) {
+                                    const int8_t *weights, const dw_window *win, int32_t offset, int8_t *out) {
     const int32_t row_step = p->dilation_h * p->in_w * p->in_c;
     const int32_t tap_step = p->dilation_w * p->in_c;
-    int32_t c = 0;
+    int32_t c;
     int32_t ky;
     int32_t kx;
-    if (mode != DW_GENERAL) {
-        for (; c + 4 <= p->out_c; c += 4) {
-            int32_t a[4];
-            a[0] = win->bias[c];
-            a[1] = win->bias[c + 1];
-            a[2] = win->bias[c + 2];
-            a[3] = win->bias[c + 3];
-            for (ky = win->ky0; ky < win->ky1; ++ky) {
-                const int8_t *x =
-                    input + (win->first + ky * row_step + win->kx0 * tap_step + (mode == DW_SAME ? c : 0));
-                const int8_t *w = weights + (ky * p->filter_w + win->kx0) * p->out_c + c;
-                for (kx = win->kx0; kx < win->kx1; ++kx) {
-                    dw_tap4(x, w, offset, mode, a);
-                    x += tap_step;
-                    w += p->out_c;
-                }
-            }
-            {
-                /* All four before any store: stores through `out` would force the constants' reloads. */
-                const int8_t v0 = dw_output(p, a[0], c);
-                const int8_t v1 = dw_output(p, a[1], c + 1);
-                const int8_t v2 = dw_output(p, a[2], c + 2);
-                const int8_t v3 = dw_output(p, a[3], c + 3);
-                out[c] = v0;
-                out[c + 1] = v1;
-                out[c + 2] = v2;
-                out[c + 3] = v3;
-            }
-        }
-    }
-    for (; c < p->out_c; ++c) {
-        const int32_t ic = mode == DW_SAME ? c : (mode == DW_BROADCAST ? 0 : c / p->depth_multiplier);
+    for (c = 0; c < p->out_c; ++c) {
+        const int32_t ic = c / p->depth_multiplier;
         int32_t acc = win->bias[c];
         for (ky = win->ky0; ky < win->ky1; ++ky) {
             const int8_t *x = input + (win->first + ky * row_step + win->kx0 * tap_step + ic);
@@ -187,12 +112,6 @@ EDGENN_CONV_INLINE void dw_channels(const edgenn_depthwise_conv_2d_params *p, co
     }
 }
 
-/*
- * A 3x3 window that sees no padding, depth multiplier 1, on cores without a vector unit: the nine
- * taps unrolled, four channels at a time, requantized in one multiply (p->rq_k != 0). The parameters
- * live in locals because every int8 store could alias the params struct and force reloads; `full`
- * (a constant at each call) says the activation range is all of int8, which one saturation clamps.
- */
 /* One tap of four channels, then both pointers stepped (dx, dw in bytes). */
 #if EDGENN_CONV_DSP
 #define DW_TAP(x, w, dx, dw, a)                                                                                \
@@ -218,12 +137,18 @@ EDGENN_CONV_INLINE void dw_channels(const edgenn_depthwise_conv_2d_params *p, co
 #else
 #define DW_TAP(x, w, dx, dw, a)            \
     do {                                   \
-        dw_tap4((x), (w), 0, DW_SAME, (a)); \
+        dw_tap4((x), (w), 0, (a)); \
         (x) += (dx);                       \
         (w) += (dw);                       \
     } while (0)
 #endif
 
+/*
+ * A 3x3 window that sees no padding, depth multiplier 1, on cores without a vector unit: the nine
+ * taps unrolled, four channels at a time, requantized in one multiply (p->rq_k != 0). The parameters
+ * live in locals because every int8 store could alias the params struct and force reloads; `full`
+ * (a constant at each call) says the activation range is all of int8, which one saturation clamps.
+ */
 EDGENN_CONV_INLINE void dw_3x3_same(const edgenn_depthwise_conv_2d_params *p, const int8_t *x, const int8_t *weights,
                                     int8_t *out, int full) {
     const int32_t tap = p->dilation_w * p->in_c;
@@ -314,13 +239,145 @@ static EDGENN_NOINLINE void dw_3x3_row_act(const edgenn_depthwise_conv_2d_params
     }
 }
 
+/* DW_TAP with the input offset added to each input (pair: the offset in both int16 halves). */
+#if EDGENN_CONV_DSP
+#define DW_TAP_OFF(x, w, dx, dw, pair, a)                                                                      \
+    do {                                                                                                       \
+        int32_t xv_, wv_, xe_, we_;                                                                            \
+        __asm__("ldr %[xv], [%[xp]]\n\t"                                                                       \
+                "ldr %[wv], [%[wp]]\n\t"                                                                       \
+                "add %[xp], %[xp], %[sx]\n\t"                                                                  \
+                "add %[wp], %[wp], %[sw]\n\t"                                                                  \
+                "sxtb16 %[xe], %[xv]\n\t"                                                                      \
+                "sxtb16 %[we], %[wv]\n\t"                                                                      \
+                "sxtb16 %[xv], %[xv], ror #8\n\t"                                                              \
+                "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
+                "sadd16 %[xe], %[xe], %[off]\n\t"                                                              \
+                "sadd16 %[xv], %[xv], %[off]\n\t"                                                              \
+                "smlabb %[a0], %[xe], %[we], %[a0]\n\t"                                                        \
+                "smlatt %[a2], %[xe], %[we], %[a2]\n\t"                                                        \
+                "smlabb %[a1], %[xv], %[wv], %[a1]\n\t"                                                        \
+                "smlatt %[a3], %[xv], %[wv], %[a3]"                                                            \
+                : [a0] "+r"((a)[0]), [a1] "+r"((a)[1]), [a2] "+r"((a)[2]), [a3] "+r"((a)[3]), [xp] "+r"(x),   \
+                  [wp] "+r"(w), [xv] "=&r"(xv_), [wv] "=&r"(wv_), [xe] "=&r"(xe_), [we] "=&r"(we_)             \
+                : [sx] "r"(dx), [sw] "r"(dw), [off] "r"(pair)                                                  \
+                : "memory");                                                                                   \
+    } while (0)
+#else
+#define DW_TAP_OFF(x, w, dx, dw, off, a) \
+    do {                                 \
+        dw_tap4((x), (w), (off), (a));   \
+        (x) += (dx);                     \
+        (w) += (dw);                     \
+    } while (0)
+#endif
+
+/* One row of `k` taps, three at a time: TAP(x, w, dx, dw, off, a) the tap's form. */
+#define DW_ROW(TAP, k, x, w, dx, dw, off, a)    \
+    do {                                        \
+        int32_t k_ = (k);                       \
+        for (; k_ >= 3; k_ -= 3) {              \
+            TAP(x, w, dx, dw, off, a);          \
+            TAP(x, w, dx, dw, off, a);          \
+            TAP(x, w, dx, dw, off, a);          \
+        }                                       \
+        if (k_ > 0) {                           \
+            TAP(x, w, dx, dw, off, a);          \
+            if (k_ > 1) {                       \
+                TAP(x, w, dx, dw, off, a);      \
+            }                                   \
+        }                                       \
+    } while (0)
+#define DW_TAP0(x, w, dx, dw, off, a) DW_TAP(x, w, dx, dw, a)
+
+/*
+ * `count` windows of one output row, depth multiplier 1, on cores without a vector unit: `rows` x
+ * `cols` taps from x (the first window's first tap that lands in the input) and w (its weights),
+ * four channels at a time in registers. Windows that see padding skip its rows and columns whole and
+ * start from the raw bias, adding the input offset to each input; the others start from the folded
+ * bias with offset 0.
+ */
+static EDGENN_NOINLINE void dw_same_windows(const edgenn_depthwise_conv_2d_params *p, const int8_t *x,
+                                            const int8_t *w, int32_t rows, int32_t cols, const int32_t *bias,
+                                            int32_t offset, int8_t *out, int32_t count) {
+    /* Locals, not p->: every int8 store could alias the params struct and force reloads. */
+    const int32_t oc = p->out_c;
+    const int32_t tap = p->dilation_w * oc;
+    const int32_t xrow = p->dilation_h * p->in_w * oc - cols * tap;
+    const int32_t wrow = (p->filter_w - cols) * oc;
+    const int32_t step = p->stride_w * oc;
+    const int32_t *m = p->multiplier;
+    const int8_t *sh = p->shift;
+    const int32_t rk = p->rq_k;
+    const int32_t lo = p->act_min;
+    const int32_t hi = p->act_max;
+#if EDGENN_CONV_DSP
+    const int32_t off = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
+#else
+    const int32_t off = offset;
+#endif
+    for (; count > 0; --count, x += step, out += oc) {
+        int32_t c;
+        for (c = 0; c + 4 <= oc; c += 4) {
+            const int8_t *xr = x + c;
+            const int8_t *wr = w + c;
+            int32_t a[4];
+            int32_t r;
+            a[0] = bias[c];
+            a[1] = bias[c + 1];
+            a[2] = bias[c + 2];
+            a[3] = bias[c + 3];
+            for (r = rows; r > 0; --r, xr += xrow, wr += wrow) {
+                if (offset == 0) {
+                    DW_ROW(DW_TAP0, cols, xr, wr, tap, oc, off, a);
+                } else {
+                    DW_ROW(DW_TAP_OFF, cols, xr, wr, tap, oc, off, a);
+                }
+            }
+            if (rk != 0) {
+                /* All four before any store: stores through `out` would force the constants' reloads. */
+                const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[c], sh[c], rk), lo, hi);
+                const int8_t v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[c + 1], sh[c + 1], rk), lo, hi);
+                const int8_t v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[c + 2], sh[c + 2], rk), lo, hi);
+                const int8_t v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[c + 3], sh[c + 3], rk), lo, hi);
+                out[c] = v0;
+                out[c + 1] = v1;
+                out[c + 2] = v2;
+                out[c + 3] = v3;
+            } else {
+                const int8_t v0 = dw_output(p, a[0], c);
+                const int8_t v1 = dw_output(p, a[1], c + 1);
+                const int8_t v2 = dw_output(p, a[2], c + 2);
+                const int8_t v3 = dw_output(p, a[3], c + 3);
+                out[c] = v0;
+                out[c + 1] = v1;
+                out[c + 2] = v2;
+                out[c + 3] = v3;
+            }
+        }
+        for (; c < oc; ++c) {
+            const int8_t *xr = x + c;
+            const int8_t *wr = w + c;
+            int32_t acc = bias[c];
+            int32_t r;
+            for (r = rows; r > 0; --r, xr += xrow, wr += wrow) {
+                int32_t k;
+                for (k = cols; k > 0; --k, xr += tap, wr += oc) {
+                    acc += ((int32_t)*xr + offset) * (int32_t)*wr;
+                }
+            }
+            out[c] = dw_output(p, acc, c);
+        }
+    }
+}
+
 EDGENN_CONV_INLINE void dw_window_all(const edgenn_depthwise_conv_2d_params *p, const int8_t *input,
                                       const int8_t *weights, const dw_window *win, int32_t offset, int mode,
                                       int8_t *out) {
     if (EDGENN_CONV_SCALAR || mode == DW_GENERAL) {
-        dw_channels(p, input, weights, win, offset, mode, out);
+        dw_channels(p, input, weights, win, offset, out);
     } else {
-        dw_blocks(p, input, weights, win, offset, mode, out);
+        dw_blocks(p, input, weights, win, offset, out);
     }
 }
 
@@ -332,6 +389,8 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
     const int fast3x3 = EDGENN_CONV_SCALAR && mode == DW_SAME && p->filter_h == 3 && p->filter_w == 3 &&
                         p->rq_k != 0;
     const int full = p->act_min == -128 && p->act_max == 127;
+    const int32_t row_step = p->dilation_h * p->in_w * p->in_c;
+    const int32_t tap_step = p->dilation_w * p->in_c;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
         for (oy = 0; oy < p->out_h; ++oy) {
@@ -342,6 +401,7 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
             edgenn_conv_taps(iy, p->in_h, p->filter_h, p->dilation_h, &win.ky0, &win.ky1);
             for (ox = 0; ox < p->out_w; ++ox, out += p->out_c) {
                 const int32_t ix = ox * p->stride_w - p->pad_left;
+                int32_t offset;
                 win.first = (iy * p->in_w + ix) * p->in_c;
                 if (inner_row && ox >= p->inner_x0 && ox < p->inner_x1) {
                     if (fast3x3) {
@@ -356,18 +416,175 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
                         out += (count - 1) * p->out_c;
                         continue;
                     }
+                    if (EDGENN_CONV_SCALAR && mode == DW_SAME) {
+                        const int32_t count = p->inner_x1 - ox;
+                        dw_same_windows(p, in_b + win.first, weights, p->filter_h, p->filter_w, p->bias, 0, out,
+                                        count);
+                        ox += count - 1;
+                        out += (count - 1) * p->out_c;
+                        continue;
+                    }
                     win.kx0 = 0;
                     win.kx1 = p->filter_w;
                     win.bias = p->bias;
-                    dw_window_all(p, in_b, weights, &win, 0, mode, out);
+                    offset = 0;
                 } else {
                     edgenn_conv_taps(ix, p->in_w, p->filter_w, p->dilation_w, &win.kx0, &win.kx1);
                     win.bias = p->bias_raw;
-                    dw_window_all(p, in_b, weights, &win, p->input_offset, mode, out);
+                    offset = p->input_offset;
+                }
+                if (EDGENN_CONV_SCALAR && mode == DW_SAME) {
+                    dw_same_windows(p, in_b + win.first + win.ky0 * row_step + win.kx0 * tap_step,
+                                    weights + (win.ky0 * p->filter_w + win.kx0) * p->out_c, win.ky1 - win.ky0,
+                                    win.kx1 - win.kx0, win.bias, offset, out, 1);
+                } else {
+                    dw_window_all(p, in_b, weights, &win, offset, mode, out);
                 }
             }
         }
     }
+}
+
+/* Four taps of one line buffer row (x) into four channels' sums, w their paired weights. */
+#if EDGENN_CONV_DSP
+#define DW_QUAD(x, w, a0, a1, a2, a3)                                \
+    do {                                                             \
+        const uint32_t xv_ = edgenn_load4(x);                        \
+        const int32_t xe_ = edgenn_even16(xv_);                      \
+        const int32_t xo_ = edgenn_odd16(xv_);                       \
+        (a0) = __smlad(xo_, (w)[1], __smlad(xe_, (w)[0], (a0)));     \
+        (a1) = __smlad(xo_, (w)[3], __smlad(xe_, (w)[2], (a1)));     \
+        (a2) = __smlad(xo_, (w)[5], __smlad(xe_, (w)[4], (a2)));     \
+        (a3) = __smlad(xo_, (w)[7], __smlad(xe_, (w)[6], (a3)));     \
+    } while (0)
+#else
+#define DW_QUAD(x, w, a0, a1, a2, a3)                                \
+    do {                                                             \
+        (a0) += dw_quad1((x), (w)[0], (w)[1]);                       \
+        (a1) += dw_quad1((x), (w)[2], (w)[3]);                       \
+        (a2) += dw_quad1((x), (w)[4], (w)[5]);                       \
+        (a3) += dw_quad1((x), (w)[6], (w)[7]);                       \
+    } while (0)
+
+EDGENN_CONV_INLINE int32_t dw_quad1(const int8_t *x, int32_t we, int32_t wo) {
+    return x[0] * (int32_t)(int16_t)we + x[2] * (we >> 16) + x[1] * (int32_t)(int16_t)wo + x[3] * (wo >> 16);
+}
+#endif
+
+/*
+ * One input channel feeding every output channel (in_c == 1, p->wpack set). Each output row first
+ * copies the filter_h input rows its windows read into a line buffer, the padding filled with the
+ * input zero point: a padded tap then adds (zero_point + input_offset) * w = 0, as TFLM's skipped
+ * taps do, so every window is one shape and starts from the folded bias. Along a row the taps are
+ * consecutive bytes: one word load yields four, SXTB16 pairs them as taps (0, 2) and (1, 3), and
+ * SMLAD multiplies each pair with the matching pair of int16 weights export laid out in wpack.
+ */
+static void dw_line(const edgenn_depthwise_conv_2d_params *p, const int8_t *input, int8_t *output) {
+    int8_t lb[EDGENN_DW_LINE_BYTES];
+    /* Locals, not p->: every int8 store could alias the params struct and force reloads. */
+    const int32_t pitch = EDGENN_DW_LINE_PITCH(p);
+    const int32_t quads = (p->filter_w + 3) >> 2;
+    const int32_t fh = p->filter_h;
+    const int32_t taps = 8 * quads * fh; /* wpack words per group of four channels */
+    const int32_t oc = p->out_c;
+    const int32_t out_w = p->out_w;
+    const int32_t sw = p->stride_w;
+    const int32_t *bias = p->bias;
+    const int32_t *wpack = p->wpack;
+    const int32_t *m = p->multiplier;
+    const int8_t *sh = p->shift;
+    const int32_t rk = p->rq_k;
+    const int32_t lo = p->act_min;
+    const int32_t hi = p->act_max;
+    const int8_t zp = (int8_t)-p->input_offset;
+    int32_t b;
+    int32_t oy;
+    int32_t ox;
+    int32_t r;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + b * p->in_h * p->in_w;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            int8_t *out = output + (b * p->out_h + oy) * out_w * oc;
+            for (r = 0; r < fh; ++r) {
+                const int32_t iy = oy * p->stride_h - p->pad_top + r * p->dilation_h;
+                int8_t *dst = lb + r * pitch;
+                int32_t left = p->pad_left < pitch ? p->pad_left : pitch;
+                int32_t n = 0;
+                if (iy >= 0 && iy < p->in_h) {
+                    n = p->in_w < pitch - left ? p->in_w : pitch - left;
+                    memcpy(dst + left, in_b + iy * p->in_w, (size_t)n);
+                } else {
+                    left = 0;
+                }
+                memset(dst, zp, (size_t)left);
+                memset(dst + left + n, zp, (size_t)(pitch - left - n));
+            }
+            for (ox = 0; ox < out_w; ++ox, out += oc) {
+                const int32_t *w = wpack;
+                int32_t c;
+                for (c = 0; c < oc; c += 4) {
+                    const int8_t *x = lb + ox * sw;
+                    const int32_t *end = w + taps;
+                    int32_t a0 = bias[c];
+                    int32_t a1 = bias[c + 1];
+                    int32_t a2 = bias[c + 2];
+                    int32_t a3 = bias[c + 3];
+                    if (quads == 2) {
+                        /* One or two tap groups a row (filters up to 8 wide): a single loop, rows a pitch apart. */
+                        do {
+                            DW_QUAD(x, w, a0, a1, a2, a3);
+                            DW_QUAD(x + 4, w + 8, a0, a1, a2, a3);
+                            x += pitch;
+                            w += 16;
+                        } while (w != end);
+                    } else if (quads == 1) {
+                        do {
+                            DW_QUAD(x, w, a0, a1, a2, a3);
+                            x += pitch;
+                            w += 8;
+                        } while (w != end);
+                    } else {
+                        do {
+                            const int32_t *row_end = w + 8 * quads;
+                            const int8_t *xr = x;
+                            do {
+                                DW_QUAD(xr, w, a0, a1, a2, a3);
+                                xr += 4;
+                                w += 8;
+                            } while (w != row_end);
+                            x += pitch;
+                        } while (w != end);
+                    }
+                    if (rk != 0) {
+                        /* All four before any store: stores through `out` would force the constants' reloads. */
+                        const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a0, m[c], sh[c], rk), lo, hi);
+                        const int8_t v1 = edgenn_clamp_int8(edgenn_conv_rq(a1, m[c + 1], sh[c + 1], rk), lo, hi);
+                        const int8_t v2 = edgenn_clamp_int8(edgenn_conv_rq(a2, m[c + 2], sh[c + 2], rk), lo, hi);
+                        const int8_t v3 = edgenn_clamp_int8(edgenn_conv_rq(a3, m[c + 3], sh[c + 3], rk), lo, hi);
+                        out[c] = v0;
+                        out[c + 1] = v1;
+                        out[c + 2] = v2;
+                        out[c + 3] = v3;
+                    } else {
+                        out[c] = dw_output(p, a0, c);
+                        out[c + 1] = dw_output(p, a1, c + 1);
+                        out[c + 2] = dw_output(p, a2, c + 2);
+                        out[c + 3] = dw_output(p, a3, c + 3);
+                    }
+                }
+            }
+        }
+    }
+}
+
+static EDGENN_NOINLINE void dw_same(const edgenn_depthwise_conv_2d_params *p, const int8_t *input,
+                                    const int8_t *weights, int8_t *output) {
+    dw_run(p, input, weights, output, DW_SAME);
+}
+
+static EDGENN_NOINLINE void dw_general(const edgenn_depthwise_conv_2d_params *p, const int8_t *input,
+                                       const int8_t *weights, int8_t *output) {
+    dw_run(p, input, weights, output, DW_GENERAL);
 }
 
 /*
@@ -377,11 +594,16 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
  */
 void edgenn_depthwise_conv_2d(const edgenn_depthwise_conv_2d_params *p, const int8_t *input, const int8_t *weights,
                               int8_t *output) {
-    if (p->depth_multiplier == 1) {
-        dw_run(p, input, weights, output, DW_SAME);
-    } else if (p->in_c == 1) {
-        dw_run(p, input, weights, output, DW_BROADCAST);
+#if EDGENN_MVE
+    if (edgenn_depthwise_conv_2d_mve(p, input, weights, output)) {
+        return;
+    }
+#endif
+    if (p->wpack != NULL) {
+        dw_line(p, input, output);
+    } else if (p->depth_multiplier == 1) {
+        dw_same(p, input, weights, output);
     } else {
-        dw_run(p, input, weights, output, DW_GENERAL);
+        dw_general(p, input, weights, output);
     }
 }

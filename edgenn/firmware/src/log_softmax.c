@@ -1,4 +1,5 @@
 /* LOG_SOFTMAX, int8: twin of edgenn/reference/log_softmax.py (TFLM's gemmlowp fixed-point path). */
+#include "cold.h"
 #include "log_softmax.h"
 
 #include "gemmlowp.h"

@@ -1,5 +1,6 @@
 /* MAX_POOL_2D, int8: twin of edgenn/reference/max_pool_2d.py. */
 #include "max_pool_2d.h"
+#include "max_pool_2d_mve.h"
 
 #include "conv_common.h"
 
@@ -28,6 +29,11 @@ EDGENN_CONV_INLINE void max_block(const edgenn_max_pool_2d_params *p, const int8
 }
 
 void edgenn_max_pool_2d(const edgenn_max_pool_2d_params *p, const int8_t *input, int8_t *output) {
+#if EDGENN_MVE
+    if (edgenn_max_pool_2d_mve(p, input, output)) {
+        return;
+    }
+#endif
     int32_t b;
     int32_t oy;
     int32_t ox;

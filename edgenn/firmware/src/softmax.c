@@ -1,4 +1,5 @@
 /* SOFTMAX, int8 to int8 or int16: twin of edgenn/reference/softmax.py (TFLM's gemmlowp fixed-point path). */
+#include "cold.h"
 #include "softmax.h"
 
 #include "gemmlowp.h"

@@ -42,7 +42,20 @@ typedef struct {
      * TFLM's two steps, with TFLM's shift.
      */
     int32_t rq_k;
+    /*
+     * One input channel (in_c == 1), out_c a multiple of 4 and dilation_w == 1, where filter_h line
+     * buffer rows of EDGENN_DW_LINE_PITCH bytes fit EDGENN_DW_LINE_BYTES: the weights again as int16
+     * pairs (low half first) for the line-buffer path, else NULL. Per group g of four output channels,
+     * filter row r, group q of four taps (kx = 4q + t, zero past filter_w) and channel j of the group,
+     * two words: taps (0, 2) and taps (1, 3).
+     */
+    const int32_t *wpack;
 } edgenn_depthwise_conv_2d_params;
+
+/* The line-buffer path's stack bytes and its row pitch (input columns a row of windows reads, plus the
+ * slack of the last tap group). */
+#define EDGENN_DW_LINE_BYTES 512
+#define EDGENN_DW_LINE_PITCH(p) (((p)->out_w - 1) * (p)->stride_w + 4 * (((p)->filter_w + 3) / 4))
 
 /* input [batches, in_h, in_w, in_c], weights [1, filter_h, filter_w, out_c], output [batches, out_h, out_w,
  * out_c]. */
