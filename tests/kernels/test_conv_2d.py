@@ -240,7 +240,7 @@ def test_one_multiply_requantization_matches_tflm(tmp_path):
 def test_requantization_paths_on_cortex_m4(tmp_path, monkeypatch, dsp, one_multiply):
     # Both requantizations in the kernels: the one-multiply form, and TFLM's two steps, which layers
     # get when export cannot bound their accumulators (forced here).
-    import edgenn.reference.conv_2d as conv_module
+    import edgenn.reference.fully_connected as conv_module  # where requant_fields finds requant_constants
     from tests.conftest import require_tool
 
     require_tool("arm-none-eabi-gcc")

@@ -104,7 +104,7 @@ def test_depthwise_paths(tmp_path, per_channel):
 def test_requantization_paths(tmp_path, monkeypatch, one_multiply):
     # Both requantizations: the one-multiply form, and TFLM's two steps, which layers get when export
     # cannot bound their accumulators (forced here).
-    import edgenn.reference.conv_2d as conv_module
+    import edgenn.reference.fully_connected as conv_module  # where requant_fields finds requant_constants
 
     if not one_multiply:
         monkeypatch.setattr(conv_module, "requant_constants", lambda *args: None)
