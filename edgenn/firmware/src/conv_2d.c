@@ -290,6 +290,29 @@ static EDGENN_NOINLINE void conv_out_cold(const edgenn_conv_2d_params *p, int32_
  * takes whole words; the last n % 4 values come from the words ending each row, their first bytes
  * masked off the input side.
  */
+/* One word of the 2 x 2 loop: 16 products from 4 loads, 8 unpacks and 8 SMLADs. */
+#define CONV_DSP_WORD \
+"ldr %[u0], [%[a], %[n]]\n\t" \
+"ldr %[u1], [%[a]], #4\n\t" \
+"sxtb16 %[u2], %[u1]\n\t" \
+"sxtb16 %[u1], %[u1], ror #8\n\t" \
+"sxtb16 %[u3], %[u0]\n\t" \
+"sxtb16 %[u0], %[u0], ror #8\n\t" \
+"ldr %[u4], [%[w], %[n]]\n\t" \
+"sxtb16 %[u5], %[u4]\n\t" \
+"sxtb16 %[u4], %[u4], ror #8\n\t" \
+"smlad %[s01], %[u2], %[u5], %[s01]\n\t" \
+"smlad %[s01], %[u1], %[u4], %[s01]\n\t" \
+"smlad %[s11], %[u3], %[u5], %[s11]\n\t" \
+"smlad %[s11], %[u0], %[u4], %[s11]\n\t" \
+"ldr %[u4], [%[w]], #4\n\t" \
+"sxtb16 %[u5], %[u4]\n\t" \
+"sxtb16 %[u4], %[u4], ror #8\n\t" \
+"smlad %[s00], %[u2], %[u5], %[s00]\n\t" \
+"smlad %[s00], %[u1], %[u4], %[s00]\n\t" \
+"smlad %[s10], %[u3], %[u5], %[s10]\n\t" \
+"smlad %[s10], %[u0], %[u4], %[s10]\n\t"
+
 static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
                         const int8_t *weights, int8_t *out0, int8_t *out1) {
     const int32_t n = p->filter_h * p->filter_w * p->group_c;
@@ -327,47 +350,9 @@ static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t
                 "tst %[u0], #4\n\t"
                 "bne 2f\n"
                 "1:\n\t"
-                "ldr %[u0], [%[a], %[n]]\n\t"
-                "ldr %[u1], [%[a]], #4\n\t"
-                "sxtb16 %[u2], %[u1]\n\t"
-                "sxtb16 %[u1], %[u1], ror #8\n\t"
-                "sxtb16 %[u3], %[u0]\n\t"
-                "sxtb16 %[u0], %[u0], ror #8\n\t"
-                "ldr %[u4], [%[w], %[n]]\n\t"
-                "sxtb16 %[u5], %[u4]\n\t"
-                "sxtb16 %[u4], %[u4], ror #8\n\t"
-                "smlad %[s01], %[u2], %[u5], %[s01]\n\t"
-                "smlad %[s01], %[u1], %[u4], %[s01]\n\t"
-                "smlad %[s11], %[u3], %[u5], %[s11]\n\t"
-                "smlad %[s11], %[u0], %[u4], %[s11]\n\t"
-                "ldr %[u4], [%[w]], #4\n\t"
-                "sxtb16 %[u5], %[u4]\n\t"
-                "sxtb16 %[u4], %[u4], ror #8\n\t"
-                "smlad %[s00], %[u2], %[u5], %[s00]\n\t"
-                "smlad %[s00], %[u1], %[u4], %[s00]\n\t"
-                "smlad %[s10], %[u3], %[u5], %[s10]\n\t"
-                "smlad %[s10], %[u0], %[u4], %[s10]\n\t"
+                CONV_DSP_WORD
                 "2:\n\t"
-                "ldr %[u0], [%[a], %[n]]\n\t"
-                "ldr %[u1], [%[a]], #4\n\t"
-                "sxtb16 %[u2], %[u1]\n\t"
-                "sxtb16 %[u1], %[u1], ror #8\n\t"
-                "sxtb16 %[u3], %[u0]\n\t"
-                "sxtb16 %[u0], %[u0], ror #8\n\t"
-                "ldr %[u4], [%[w], %[n]]\n\t"
-                "sxtb16 %[u5], %[u4]\n\t"
-                "sxtb16 %[u4], %[u4], ror #8\n\t"
-                "smlad %[s01], %[u2], %[u5], %[s01]\n\t"
-                "smlad %[s01], %[u1], %[u4], %[s01]\n\t"
-                "smlad %[s11], %[u3], %[u5], %[s11]\n\t"
-                "smlad %[s11], %[u0], %[u4], %[s11]\n\t"
-                "ldr %[u4], [%[w]], #4\n\t"
-                "sxtb16 %[u5], %[u4]\n\t"
-                "sxtb16 %[u4], %[u4], ror #8\n\t"
-                "smlad %[s00], %[u2], %[u5], %[s00]\n\t"
-                "smlad %[s00], %[u1], %[u4], %[s00]\n\t"
-                "smlad %[s10], %[u3], %[u5], %[s10]\n\t"
-                "smlad %[s10], %[u0], %[u4], %[s10]\n\t"
+                CONV_DSP_WORD
                 "cmp %[a], %[stop]\n\t"
                 "bne 1b"
                 : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [a] "+r"(a), [w] "+r"(w),
