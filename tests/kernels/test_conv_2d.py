@@ -99,16 +99,20 @@ C_GEOMETRIES = [
     ((9, 7, 24), 17, 1, 1, 1, "valid", 1),  # pointwise over 63 pixels, odd channel count
     ((9, 7, 40), 16, 1, 2, 1, "same", 1),  # strided pointwise
     ((6, 7, 20), 9, 3, 1, 1, "same", 1),
+    ((12, 10, 1), 7, (10, 4), 2, 1, "same", 1),  # DS-CNN's first conv: runs of 4 values, mostly padded
+    ((6, 5, 70), 3, 3, 1, 1, "same", 1),  # windows of 630 values: deeper than the stack patch
 ]
 
 
+# dsp=False builds with -DEDGENN_NO_DSP: the plain loops other hosts take instead of SSE2's.
+@pytest.mark.parametrize("dsp", [True, False])
 @pytest.mark.parametrize("shape, filters, kernel, strides, dilation, padding, groups", C_GEOMETRIES)
-def test_geometry_in_c(tmp_path, shape, filters, kernel, strides, dilation, padding, groups):
+def test_geometry_in_c(tmp_path, shape, filters, kernel, strides, dilation, padding, groups, dsp):
     from tests.conftest import require_tool
 
     require_tool("gcc")
     model = conv_model(shape, filters, kernel, strides, dilation, padding, "relu", groups=groups, seed=1)
-    check_c_bit_exact(int8_tflite(model), tmp_path)
+    check_c_bit_exact(int8_tflite(model), tmp_path, dsp=dsp)
 
 
 @pytest.mark.parametrize("per_channel", [True, False])

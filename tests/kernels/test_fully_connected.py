@@ -82,9 +82,10 @@ FC_CASES = {
 }
 
 
-@pytest.mark.parametrize("target", C_TARGETS)
+# ("host", False): -DEDGENN_NO_DSP, the plain loops other hosts take instead of SSE2's.
+@pytest.mark.parametrize("target, dsp", [(t, True) for t in C_TARGETS] + [("host", False)])
 @pytest.mark.parametrize("case", list(FC_CASES))
-def test_c_paths_hand_built(tmp_path, case, target):
+def test_c_paths_hand_built(tmp_path, case, target, dsp):
     from tests.conftest import require_tool
 
     require_tool("gcc")
@@ -102,7 +103,7 @@ def test_c_paths_hand_built(tmp_path, case, target):
         weight_max=weight_max,
         seed=len(case),
     )
-    want = check_c_bit_exact(data, tmp_path, count=12, target=target)
+    want = check_c_bit_exact(data, tmp_path, count=12, target=target, dsp=dsp)
     assert (".rq_k = 0," in generated_c(tmp_path)) != one_multiply
     assert len(np.unique(want)) > 2, "the outputs should not all saturate"
 

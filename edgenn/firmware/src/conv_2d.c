@@ -4,6 +4,8 @@
 
 #include "conv_common.h"
 
+#include <string.h>
+
 /* Where run r of a window starts; a single run starts at the window's first value. */
 EDGENN_CONV_INLINE int32_t conv_run_at(const edgenn_conv_2d_params *p, int32_t r) {
     return p->runs == 1 ? 0 : p->run_offset[r];
@@ -13,7 +15,7 @@ EDGENN_CONV_INLINE int8_t conv_out(const edgenn_conv_2d_params *p, int32_t acc, 
     return edgenn_conv_out(acc, c, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
 }
 
-/* The DSP cores take conv_dsp below, and conv_border where it does not apply. */
+/* The DSP cores take conv_pairs below, and conv_border where it does not apply. */
 #if !EDGENN_CONV_DSP
 /*
  * The same sums out of line, for long runs: inside the kernel's loops a 13-register core spills
@@ -184,14 +186,17 @@ static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int
     }
 }
 
-#if EDGENN_CONV_DSP
 /*
- * The DSP cores' path. Every pair of output pixels reads its two windows as two rows of `depth`
- * values, `depth` apart: in place for pointwise convolutions (the next pixel's input follows), else
- * copied in weight order into a stack buffer (im2col), with taps outside the input set to
- * -input_offset, whose product with any weight is then 0 after the offset, so the folded bias serves
- * every window. Each pair of output channels then runs one loop whose four sums stay in registers.
+ * The DSP cores' and SSE2 hosts' path. Every pair of output pixels reads its two windows as two rows
+ * of `depth` values, `depth` apart: in place for pointwise convolutions (the next pixel's input
+ * follows), else copied in weight order into a stack buffer (im2col), with taps outside the input set
+ * to -input_offset, whose product with any weight is then 0 after the offset, so the folded bias
+ * serves every window. Each pair of output channels then runs one loop whose four sums stay in
+ * registers, over the whole window, however short its runs in the input.
  */
+#define EDGENN_CONV_PAIRS (EDGENN_CONV_DSP || EDGENN_CONV_SSE2)
+
+#if EDGENN_CONV_PAIRS
 #ifndef EDGENN_CONV_PATCH
 #define EDGENN_CONV_PATCH 576 /* the deepest window the stack buffer holds; deeper ones take conv_border */
 #endif
@@ -205,6 +210,7 @@ static void conv_fill(int8_t *dst, int32_t n, int8_t v) {
 
 /* Word copies: the DSP cores load and store unaligned words. */
 EDGENN_CONV_INLINE void conv_copy(int8_t *dst, const int8_t *src, int32_t n) {
+#if EDGENN_CONV_DSP
     for (; n >= 4; n -= 4) {
         const uint32_t v = edgenn_load4(src);
         memcpy(dst, &v, sizeof v);
@@ -214,6 +220,9 @@ EDGENN_CONV_INLINE void conv_copy(int8_t *dst, const int8_t *src, int32_t n) {
     for (; n > 0; --n) {
         *dst++ = *src++;
     }
+#else
+    memcpy(dst, src, (size_t)n);
+#endif
 }
 
 /*
@@ -264,6 +273,45 @@ static void conv_patch(const edgenn_conv_2d_params *p, const int8_t *in, int32_t
     }
 }
 
+#endif
+
+#if EDGENN_CONV_SSE2
+/* Output channels [c, end) of two pixels whose windows are x[0, n) and x[n, 2n). */
+static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
+                        const int8_t *weights, int8_t *out0, int8_t *out1) {
+    const int32_t n = p->filter_h * p->filter_w * p->group_c;
+    for (; c + 1 < end; c += 2) {
+        const int8_t *w = weights + c * n;
+        int32_t acc[4];
+        acc[0] = p->bias[c];
+        acc[1] = p->bias[c + 1];
+        acc[2] = acc[0];
+        acc[3] = acc[1];
+        edgenn_sse_dot(x, x + n, w, w + n, n, 0, 2, 2, acc);
+        {
+            /* All four before any store: an int8 store may alias the constants and force reloads. */
+            const int8_t v00 = conv_out(p, acc[0], c);
+            const int8_t v01 = conv_out(p, acc[1], c + 1);
+            const int8_t v10 = conv_out(p, acc[2], c);
+            const int8_t v11 = conv_out(p, acc[3], c + 1);
+            out0[c] = v00;
+            out0[c + 1] = v01;
+            out1[c] = v10;
+            out1[c + 1] = v11;
+        }
+    }
+    if (c < end) {
+        int32_t acc[4];
+        acc[0] = p->bias[c];
+        acc[2] = acc[0];
+        edgenn_sse_dot(x, x + n, weights + c * n, NULL, n, 0, 2, 1, acc);
+        out0[c] = conv_out(p, acc[0], c);
+        out1[c] = conv_out(p, acc[2], c);
+    }
+}
+#endif
+
+#if EDGENN_CONV_DSP
 /* (x >> 1) saturated to int8: the last halving of edgenn_conv_rq2. */
 EDGENN_CONV_INLINE int32_t conv_sat8(int32_t x) {
     int32_t r;
@@ -409,6 +457,9 @@ static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t
     }
 }
 
+#endif
+
+#if EDGENN_CONV_PAIRS
 /* Where output pixel i's window starts: batch input, first tap (iy, ix); whether it sees no padding. */
 static int conv_where(const edgenn_conv_2d_params *p, int32_t i, int32_t *b, int32_t *iy, int32_t *ix) {
     const int32_t ox = i % p->out_w;
@@ -419,8 +470,8 @@ static int conv_where(const edgenn_conv_2d_params *p, int32_t i, int32_t *b, int
     return oy >= p->inner_y0 && oy < p->inner_y1 && ox >= p->inner_x0 && ox < p->inner_x1;
 }
 
-/* The layer on the DSP path; 0 where it does not apply (windows of under 4 values, or too deep to copy). */
-static int conv_dsp(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights, int8_t *output) {
+/* The layer on the pairs path; 0 where it does not apply (windows of under 4 values, or too deep to copy). */
+static int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights, int8_t *output) {
     const int32_t n = p->filter_h * p->filter_w * p->group_c;
     const int32_t pixels = p->batches * p->out_h * p->out_w;
     const int32_t image = p->in_h * p->in_w * p->in_c;
@@ -477,8 +528,8 @@ void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const i
         return;
     }
 #endif
-#if EDGENN_CONV_DSP
-    if (conv_dsp(p, input, weights, output)) {
+#if EDGENN_CONV_PAIRS
+    if (conv_pairs(p, input, weights, output)) {
         return;
     }
 #endif

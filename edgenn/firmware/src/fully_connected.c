@@ -117,6 +117,16 @@ void edgenn_fully_connected(const edgenn_fully_connected_params *p, const int8_t
         for (; c + 4 <= p->output_depth; c += 4) {
             fc_rows4(p, x, weights + c * n, out, c);
         }
+#elif EDGENN_CONV_SSE2
+        /* Two rows per pass over the input: each input vector is loaded and widened once for both. */
+        for (; c + 2 <= p->output_depth; c += 2) {
+            const int8_t *w = weights + c * n;
+            int32_t acc[2];
+            acc[0] = p->bias[c];
+            acc[1] = p->bias[c + 1];
+            edgenn_sse_dot(x, x, w, w + n, n, 0, 1, 2, acc);
+            fc_finish(p, acc, c, 2, out);
+        }
 #endif
         for (; c < p->output_depth; ++c) {
             const int32_t acc = p->bias[c] + edgenn_dot_s8(x, weights + c * n, n);

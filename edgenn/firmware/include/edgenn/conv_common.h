@@ -105,6 +105,143 @@ EDGENN_CONV_INLINE int32_t edgenn_odd16(uint32_t v) {
 #endif
 
 /*
+ * x86-64 hosts (the emulation and test builds): SSE2, which every x86-64 core has, multiplies eight
+ * int16 pairs and adds neighbouring products into four int32 lanes in one PMADDWD. gcc -O2 does not
+ * vectorize the plain loops below (its cheapest cost model refuses them), so they would run one
+ * product per instruction; these run sixteen products per two PMADDWD. Other hosts keep the plain
+ * loops; -DEDGENN_NO_DSP does too.
+ */
+#if !EDGENN_CONV_DSP && !EDGENN_CONV_SCALAR && defined(__SSE2__) && defined(__GNUC__) && !defined(EDGENN_NO_DSP)
+#define EDGENN_CONV_SSE2 1
+#include <emmintrin.h>
+
+/* The low and high eight bytes of v as sign-extended int16 lanes. */
+EDGENN_CONV_INLINE __m128i edgenn_sse_lo16(__m128i v) { return _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8); }
+EDGENN_CONV_INLINE __m128i edgenn_sse_hi16(__m128i v) { return _mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8); }
+
+EDGENN_CONV_INLINE __m128i edgenn_sse_load16(const int8_t *p) { return _mm_loadu_si128((const __m128i *)(const void *)p); }
+
+/* Eight bytes, sign-extended to int16 lanes. */
+EDGENN_CONV_INLINE __m128i edgenn_sse_load8(const int8_t *p) {
+    return edgenn_sse_lo16(_mm_loadl_epi64((const __m128i *)(const void *)p));
+}
+
+EDGENN_CONV_INLINE int32_t edgenn_sse_sum(__m128i v) {
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0x4e));
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0xb1));
+    return _mm_cvtsi128_si32(v);
+}
+
+/*
+ * acc[2 i + j] += sum((a_i[k] + offset) * b_j[k]) for inputs a_0..a_{na-1} and weight rows
+ * b_0..b_{nb-1} (na, nb in {1, 2}, constants at every call, so the unused sums fold away). Each
+ * loaded value feeds na or nb products. |a + offset| <= 255 and |b| <= 128: the int16 lanes and the
+ * pairwise int32 sums are exact.
+ */
+EDGENN_CONV_INLINE void edgenn_sse_dot(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1,
+                                       int32_t n, int32_t offset, int na, int nb, int32_t *acc) {
+    const __m128i off = _mm_set1_epi16((int16_t)offset);
+    __m128i s00 = _mm_setzero_si128();
+    __m128i s01 = s00;
+    __m128i s10 = s00;
+    __m128i s11 = s00;
+    int32_t t00;
+    int32_t t01 = 0;
+    int32_t t10 = 0;
+    int32_t t11 = 0;
+    int32_t i;
+    for (i = 0; i + 16 <= n; i += 16) {
+        const __m128i x0 = edgenn_sse_load16(a0 + i);
+        const __m128i w0 = edgenn_sse_load16(b0 + i);
+        const __m128i x0l = _mm_add_epi16(edgenn_sse_lo16(x0), off);
+        const __m128i x0h = _mm_add_epi16(edgenn_sse_hi16(x0), off);
+        const __m128i w0l = edgenn_sse_lo16(w0);
+        const __m128i w0h = edgenn_sse_hi16(w0);
+        s00 = _mm_add_epi32(s00, _mm_add_epi32(_mm_madd_epi16(x0l, w0l), _mm_madd_epi16(x0h, w0h)));
+        if (nb > 1) {
+            const __m128i w1 = edgenn_sse_load16(b1 + i);
+            const __m128i w1l = edgenn_sse_lo16(w1);
+            const __m128i w1h = edgenn_sse_hi16(w1);
+            s01 = _mm_add_epi32(s01, _mm_add_epi32(_mm_madd_epi16(x0l, w1l), _mm_madd_epi16(x0h, w1h)));
+            if (na > 1) {
+                const __m128i x1 = edgenn_sse_load16(a1 + i);
+                const __m128i x1l = _mm_add_epi16(edgenn_sse_lo16(x1), off);
+                const __m128i x1h = _mm_add_epi16(edgenn_sse_hi16(x1), off);
+                s10 = _mm_add_epi32(s10, _mm_add_epi32(_mm_madd_epi16(x1l, w0l), _mm_madd_epi16(x1h, w0h)));
+                s11 = _mm_add_epi32(s11, _mm_add_epi32(_mm_madd_epi16(x1l, w1l), _mm_madd_epi16(x1h, w1h)));
+            }
+        } else if (na > 1) {
+            const __m128i x1 = edgenn_sse_load16(a1 + i);
+            const __m128i x1l = _mm_add_epi16(edgenn_sse_lo16(x1), off);
+            const __m128i x1h = _mm_add_epi16(edgenn_sse_hi16(x1), off);
+            s10 = _mm_add_epi32(s10, _mm_add_epi32(_mm_madd_epi16(x1l, w0l), _mm_madd_epi16(x1h, w0h)));
+        }
+    }
+    if (i + 8 <= n) {
+        const __m128i x0 = _mm_add_epi16(edgenn_sse_load8(a0 + i), off);
+        const __m128i w0 = edgenn_sse_load8(b0 + i);
+        s00 = _mm_add_epi32(s00, _mm_madd_epi16(x0, w0));
+        if (nb > 1) {
+            s01 = _mm_add_epi32(s01, _mm_madd_epi16(x0, edgenn_sse_load8(b1 + i)));
+        }
+        if (na > 1) {
+            const __m128i x1 = _mm_add_epi16(edgenn_sse_load8(a1 + i), off);
+            s10 = _mm_add_epi32(s10, _mm_madd_epi16(x1, w0));
+            if (nb > 1) {
+                s11 = _mm_add_epi32(s11, _mm_madd_epi16(x1, edgenn_sse_load8(b1 + i)));
+            }
+        }
+        i += 8;
+    }
+    if (na > 1 && nb > 1) {
+        /* The four lane sums at once: interleave, add, and add the halves. */
+        const __m128i u = _mm_add_epi32(_mm_unpacklo_epi32(s00, s01), _mm_unpackhi_epi32(s00, s01));
+        const __m128i v = _mm_add_epi32(_mm_unpacklo_epi32(s10, s11), _mm_unpackhi_epi32(s10, s11));
+        int32_t t[4];
+        _mm_storeu_si128((__m128i *)(void *)t, _mm_add_epi32(_mm_unpacklo_epi64(u, v), _mm_unpackhi_epi64(u, v)));
+        t00 = t[0];
+        t01 = t[1];
+        t10 = t[2];
+        t11 = t[3];
+    } else {
+        t00 = edgenn_sse_sum(s00);
+        if (nb > 1) {
+            t01 = edgenn_sse_sum(s01);
+        }
+        if (na > 1) {
+            t10 = edgenn_sse_sum(s10);
+        }
+    }
+    for (; i < n; ++i) {
+        const int32_t x0 = (int32_t)a0[i] + offset;
+        t00 += x0 * (int32_t)b0[i];
+        if (nb > 1) {
+            t01 += x0 * (int32_t)b1[i];
+        }
+        if (na > 1) {
+            const int32_t x1 = (int32_t)a1[i] + offset;
+            t10 += x1 * (int32_t)b0[i];
+            if (nb > 1) {
+                t11 += x1 * (int32_t)b1[i];
+            }
+        }
+    }
+    acc[0] += t00;
+    if (nb > 1) {
+        acc[1] += t01;
+    }
+    if (na > 1) {
+        acc[2] += t10;
+        if (nb > 1) {
+            acc[3] += t11;
+        }
+    }
+}
+#else
+#define EDGENN_CONV_SSE2 0
+#endif
+
+/*
  * (acc * 2^32 + a * b + 2^31) >> 32, what SMMLAR computes: the high word of a rounded product plus
  * an addend. The portable form is exact while the sum fits int64, which every caller guarantees.
  */
@@ -191,6 +328,10 @@ EDGENN_CONV_INLINE int32_t edgenn_dot_s8(const int8_t *a, const int8_t *b, int32
 #elif EDGENN_CONV_SCALAR
     int32_t acc = 0;
     int32_t i = 0;
+#elif EDGENN_CONV_SSE2
+    int32_t acc = 0;
+    int32_t i = n;
+    edgenn_sse_dot(a, a, b, b, n, 0, 1, 1, &acc);
 #else
     const int32_t n16 = n & ~15;
     int32_t acc = 0;
@@ -236,6 +377,10 @@ EDGENN_CONV_INLINE int32_t edgenn_dot_s8_offset(const int8_t *a, const int8_t *b
         acc += ((int32_t)a[i] + offset) * (int32_t)b[i];
     }
     return acc;
+#elif EDGENN_CONV_SSE2
+    int32_t acc = 0;
+    edgenn_sse_dot(a, a, b, b, n, offset, 1, 1, &acc);
+    return acc;
 #else
     /* |a + offset| <= 255 and |b| <= 128: the products fit int16 as well. */
     const int16_t off = (int16_t)offset;
@@ -271,6 +416,12 @@ EDGENN_CONV_INLINE void edgenn_dot_s8_offset_1x2(const int8_t *a, const int8_t *
     }
 #elif EDGENN_CONV_SCALAR
     i = 0;
+#elif EDGENN_CONV_SSE2
+    int32_t two[4] = {0, 0, 0, 0};
+    edgenn_sse_dot(a, a, b0, b1, n, offset, 1, 2, two);
+    s0 = two[0];
+    s1 = two[1];
+    i = n;
 #else
     const int16_t off = (int16_t)offset;
     const int32_t n16 = n & ~15;
@@ -331,6 +482,16 @@ EDGENN_CONV_INLINE void edgenn_dot_s8_2x2(const int8_t *a0, const int8_t *a1, co
     i = n & ~3;
 #elif EDGENN_CONV_SCALAR
     i = 0;
+#elif EDGENN_CONV_SSE2
+    {
+        int32_t four[4] = {0, 0, 0, 0};
+        edgenn_sse_dot(a0, a1, b0, b1, n, 0, 2, 2, four);
+        s00 = four[0];
+        s01 = four[1];
+        s10 = four[2];
+        s11 = four[3];
+        i = n;
+    }
 #else
     const int32_t n16 = n & ~15;
     for (i = 0; i < n16; ++i) {
