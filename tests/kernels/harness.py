@@ -8,6 +8,8 @@ calibration-like inputs and requires identical bytes.
 
 from __future__ import annotations
 
+import platform
+
 import numpy as np
 
 from edgenn.graph.tflite import parse_tflite
@@ -102,7 +104,9 @@ def check_bit_exact(data: bytes, inputs: np.ndarray | None = None, count: int = 
     return want
 
 
-def c_outputs(data: bytes, inputs: np.ndarray, workdir, target: str = "host", dsp: bool = True) -> np.ndarray:
+def c_outputs(
+    data: bytes, inputs: np.ndarray, workdir, target: str = "host", dsp: bool = True, cflags: str = ""
+) -> np.ndarray:
     """Generate C for the model, compile it warning-free for `target`, run it on `inputs`."""
     from pathlib import Path
 
@@ -116,20 +120,33 @@ def c_outputs(data: bytes, inputs: np.ndarray, workdir, target: str = "host", ds
     folder = codegen(model, workdir / "c", name="net")
     problems = c_structs.mismatches((folder / "net.c").read_text())
     assert not problems, problems
-    toolchain.build(folder, target, dsp=dsp)
+    toolchain.build(folder, target, dsp=dsp, extra_cflags=cflags)
     out, _ = toolchain.run(folder, inputs, target)
     return out
 
 
+# Host builds of the three host kernel variants: the widest vector unit there is (-march=native: AVX2
+# on most x86-64), SSE2 alone, and the plain loops (-DEDGENN_NO_DSP) that hosts without either take.
+HOST_VARIANTS = {"native": (True, ""), "plain": (False, "")}
+if platform.machine() in ("x86_64", "AMD64"):
+    HOST_VARIANTS["sse2"] = (True, "-mno-avx2")
+
+
 def check_c_bit_exact(
-    data: bytes, workdir, inputs: np.ndarray | None = None, count: int = 24, target: str = "host", dsp: bool = True
+    data: bytes,
+    workdir,
+    inputs: np.ndarray | None = None,
+    count: int = 24,
+    target: str = "host",
+    dsp: bool = True,
+    cflags: str = "",
 ) -> np.ndarray:
     """Assert 0 differing bytes between TFLM and the generated, compiled C; returns the outputs."""
     graph = parse_tflite(data)
     if inputs is None:
         inputs = probe_inputs(graph.input_tensor().shape, count)
     want = tflm_outputs(data, inputs)
-    got = c_outputs(data, inputs, workdir, target, dsp).reshape(want.shape)
+    got = c_outputs(data, inputs, workdir, target, dsp, cflags).reshape(want.shape)
     assert got.dtype == want.dtype, (got.dtype, want.dtype)
     diff = np.argwhere(got != want)
     assert len(diff) == 0, (

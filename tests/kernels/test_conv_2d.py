@@ -2,7 +2,14 @@ import pytest
 
 from edgenn.errors import UnsupportedError
 from edgenn.graph.tflite import parse_tflite
-from tests.kernels.harness import check_bit_exact, check_c_bit_exact, float_tflite, int8_tflite, prepare_int8
+from tests.kernels.harness import (
+    HOST_VARIANTS,
+    check_bit_exact,
+    check_c_bit_exact,
+    float_tflite,
+    int8_tflite,
+    prepare_int8,
+)
 
 keras = pytest.importorskip("keras")
 
@@ -104,15 +111,15 @@ C_GEOMETRIES = [
 ]
 
 
-# dsp=False builds with -DEDGENN_NO_DSP: the plain loops other hosts take instead of SSE2's.
-@pytest.mark.parametrize("dsp", [True, False])
+@pytest.mark.parametrize("variant", list(HOST_VARIANTS))
 @pytest.mark.parametrize("shape, filters, kernel, strides, dilation, padding, groups", C_GEOMETRIES)
-def test_geometry_in_c(tmp_path, shape, filters, kernel, strides, dilation, padding, groups, dsp):
+def test_geometry_in_c(tmp_path, shape, filters, kernel, strides, dilation, padding, groups, variant):
     from tests.conftest import require_tool
 
     require_tool("gcc")
     model = conv_model(shape, filters, kernel, strides, dilation, padding, "relu", groups=groups, seed=1)
-    check_c_bit_exact(int8_tflite(model), tmp_path, dsp=dsp)
+    dsp, cflags = HOST_VARIANTS[variant]
+    check_c_bit_exact(int8_tflite(model), tmp_path, dsp=dsp, cflags=cflags)
 
 
 @pytest.mark.parametrize("per_channel", [True, False])

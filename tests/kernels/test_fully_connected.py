@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tests.kernels.harness import check_bit_exact, check_c_bit_exact, int8_tflite
+from tests.kernels.harness import HOST_VARIANTS, check_bit_exact, check_c_bit_exact, int8_tflite
 
 keras = pytest.importorskip("keras")
 
@@ -82,10 +82,13 @@ FC_CASES = {
 }
 
 
-# ("host", False): -DEDGENN_NO_DSP, the plain loops other hosts take instead of SSE2's.
-@pytest.mark.parametrize("target, dsp", [(t, True) for t in C_TARGETS] + [("host", False)])
+# The device targets, and the host's other kernel variants (HOST_VARIANTS).
+TARGET_VARIANTS = [(t, "native") for t in C_TARGETS] + [("host", v) for v in HOST_VARIANTS if v != "native"]
+
+
+@pytest.mark.parametrize("target, variant", TARGET_VARIANTS)
 @pytest.mark.parametrize("case", list(FC_CASES))
-def test_c_paths_hand_built(tmp_path, case, target, dsp):
+def test_c_paths_hand_built(tmp_path, case, target, variant):
     from tests.conftest import require_tool
 
     require_tool("gcc")
@@ -103,7 +106,8 @@ def test_c_paths_hand_built(tmp_path, case, target, dsp):
         weight_max=weight_max,
         seed=len(case),
     )
-    want = check_c_bit_exact(data, tmp_path, count=12, target=target, dsp=dsp)
+    dsp, cflags = HOST_VARIANTS[variant] if target == "host" else (True, "")
+    want = check_c_bit_exact(data, tmp_path, count=12, target=target, dsp=dsp, cflags=cflags)
     assert (".rq_k = 0," in generated_c(tmp_path)) != one_multiply
     assert len(np.unique(want)) > 2, "the outputs should not all saturate"
 

@@ -280,6 +280,11 @@ static void conv_patch(const edgenn_conv_2d_params *p, const int8_t *in, int32_t
 static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
                         const int8_t *weights, int8_t *out0, int8_t *out1) {
     const int32_t n = p->filter_h * p->filter_w * p->group_c;
+#if EDGENN_CONV_AVX2
+    const int32_t k = p->rq_k;
+    const __m128i lo = _mm_set1_epi32(p->act_min);
+    const __m128i hi = _mm_set1_epi32(p->act_max);
+#endif
     for (; c + 1 < end; c += 2) {
         const int8_t *w = weights + c * n;
         int32_t acc[4];
@@ -288,6 +293,21 @@ static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t
         acc[2] = acc[0];
         acc[3] = acc[1];
         edgenn_sse_dot(x, x + n, w, w + n, n, 0, 2, 2, acc);
+#if EDGENN_CONV_AVX2
+        if (k != 0) {
+            /* Lanes (pixel 0, c), (0, c + 1), (1, c), (1, c + 1): the pair's constants twice. */
+            const __m128i m = _mm_setr_epi32(p->multiplier[c], p->multiplier[c + 1], p->multiplier[c],
+                                             p->multiplier[c + 1]);
+            const __m128i sh = _mm_setr_epi32(p->shift[c], p->shift[c + 1], p->shift[c], p->shift[c + 1]);
+            const uint32_t v = edgenn_avx_bytes4(
+                edgenn_avx_rq4(_mm_loadu_si128((const __m128i *)(const void *)acc), m, sh, k, lo, hi));
+            const uint16_t v0 = (uint16_t)v;
+            const uint16_t v1 = (uint16_t)(v >> 16);
+            memcpy(out0 + c, &v0, sizeof v0);
+            memcpy(out1 + c, &v1, sizeof v1);
+            continue;
+        }
+#endif
         {
             /* All four before any store: an int8 store may alias the constants and force reloads. */
             const int8_t v00 = conv_out(p, acc[0], c);

@@ -28,6 +28,66 @@ EDGENN_CONV_INLINE int8_t dw_output(const edgenn_depthwise_conv_2d_params *p, in
     return edgenn_conv_out(acc, c, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
 }
 
+#if EDGENN_CONV_AVX2
+/* Eight int32 sums requantized (the one-multiply form) and clamped, stored as eight int8. */
+EDGENN_CONV_INLINE void dw_store8(const edgenn_depthwise_conv_2d_params *p, __m256i acc, int32_t c, int8_t *out) {
+    const __m128i lo = _mm_set1_epi32(p->act_min);
+    const __m128i hi = _mm_set1_epi32(p->act_max);
+    int64_t s8;
+    __m128i s;
+    __m128i v;
+    memcpy(&s8, p->shift + c, sizeof s8);
+    s = _mm_cvtsi64_si128(s8);
+    v = _mm_packs_epi32(edgenn_avx_rq4(_mm256_castsi256_si128(acc),
+                                       _mm_loadu_si128((const __m128i *)(const void *)(p->multiplier + c)),
+                                       _mm_cvtepi8_epi32(s), p->rq_k, lo, hi),
+                        edgenn_avx_rq4(_mm256_extracti128_si256(acc, 1),
+                                       _mm_loadu_si128((const __m128i *)(const void *)(p->multiplier + c + 4)),
+                                       _mm_cvtepi8_epi32(_mm_srli_si128(s, 4)), p->rq_k, lo, hi));
+    _mm_storel_epi64((__m128i *)(void *)(out + c), _mm_packs_epi16(v, v));
+}
+
+/*
+ * Output channels [c, c + width) for width 8 or 16 (a constant at each call) with AVX2: per tap, one
+ * VPMULLW takes every channel's product (|x + offset| <= 255 and |w| <= 128: exact in int16), widened
+ * into eight-lane sums; the requantization runs four lanes at a time.
+ */
+EDGENN_CONV_INLINE void dw_block_avx2(const edgenn_depthwise_conv_2d_params *p, const int8_t *input,
+                                      const int8_t *weights, const dw_window *win, int32_t offset, int32_t c,
+                                      int32_t width, int8_t *out) {
+    const int32_t row_step = p->dilation_h * p->in_w * p->in_c;
+    const int32_t tap_step = p->dilation_w * p->in_c;
+    const __m256i off = _mm256_set1_epi16((int16_t)offset);
+    __m256i a0 = _mm256_loadu_si256((const __m256i *)(const void *)(win->bias + c));
+    __m256i a1 = width == 16 ? _mm256_loadu_si256((const __m256i *)(const void *)(win->bias + c + 8)) : a0;
+    int32_t ky;
+    int32_t kx;
+    for (ky = win->ky0; ky < win->ky1; ++ky) {
+        for (kx = win->kx0; kx < win->kx1; ++kx) {
+            const int8_t *x = input + (win->first + ky * row_step + kx * tap_step + c);
+            const int8_t *w = weights + (ky * p->filter_w + kx) * p->out_c + c;
+            if (width == 16) {
+                const __m256i pr = _mm256_mullo_epi16(
+                    _mm256_add_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)x)), off),
+                    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)w)));
+                a0 = _mm256_add_epi32(a0, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(pr)));
+                a1 = _mm256_add_epi32(a1, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(pr, 1)));
+            } else {
+                const __m128i pr = _mm_mullo_epi16(
+                    _mm_add_epi16(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(const void *)x)),
+                                  _mm256_castsi256_si128(off)),
+                    _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(const void *)w)));
+                a0 = _mm256_add_epi32(a0, _mm256_cvtepi16_epi32(pr));
+            }
+        }
+    }
+    dw_store8(p, a0, c, out);
+    if (width == 16) {
+        dw_store8(p, a1, c + 8, out);
+    }
+}
+#endif
+
 /*
  * Output channels [c, c + width), accumulated a block at a time with the channels innermost: the
  * form compilers vectorize. Products are narrowed (|x + offset| <= 255, |w| <= 128 fits int16),
@@ -42,6 +102,12 @@ EDGENN_CONV_INLINE void dw_block(const edgenn_depthwise_conv_2d_params *p, const
     int32_t ky;
     int32_t kx;
     int32_t j;
+#if EDGENN_CONV_AVX2
+    if ((width == 16 || width == 8) && p->rq_k != 0) {
+        dw_block_avx2(p, input, weights, win, offset, c, width, out);
+        return;
+    }
+#endif
     for (j = 0; j < width; ++j) {
         acc[j] = win->bias[c + j];
     }
@@ -55,8 +121,19 @@ EDGENN_CONV_INLINE void dw_block(const edgenn_depthwise_conv_2d_params *p, const
             }
         }
     }
-    for (j = 0; j < width; ++j) {
-        out[c + j] = dw_output(p, acc[j], c + j);
+    {
+        /* The constants in locals and the results stored at once: an int8 store may alias them. */
+        const int32_t rk = p->rq_k;
+        const int32_t *m = p->multiplier;
+        const int8_t *s = p->shift;
+        const int32_t oo = p->output_offset;
+        const int32_t lo = p->act_min;
+        const int32_t hi = p->act_max;
+        int8_t v[EDGENN_CONV_BLOCK];
+        for (j = 0; j < width; ++j) {
+            v[j] = edgenn_conv_out(acc[j], c + j, rk, m, s, oo, lo, hi);
+        }
+        memcpy(out + c, v, (size_t)width);
     }
 }
 
@@ -471,6 +548,41 @@ EDGENN_CONV_INLINE int32_t dw_quad1(const int8_t *x, int32_t we, int32_t wo) {
 }
 #endif
 
+#if EDGENN_CONV_AVX2
+/* Taps x[0..3] as int16 in wpack's order (0, 2, 1, 3), in each of the four 64-bit lanes. */
+EDGENN_CONV_INLINE __m256i dw_line_taps(const int8_t *x) {
+    int32_t v;
+    memcpy(&v, x, sizeof v);
+    return _mm256_broadcastq_epi64(
+        _mm_shufflelo_epi16(_mm_cvtepi8_epi16(_mm_cvtsi32_si128(v)), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+/*
+ * Channels [c, c + 4) of the line-buffer window at x, from the group's wpack words [w, end): one
+ * VPMADDWD multiplies four taps by all four channels' weight pairs, each channel's two sums in
+ * neighbouring lanes, added at the end.
+ */
+EDGENN_CONV_INLINE __m128i dw_line_window(const int8_t *x, const int32_t *w, const int32_t *end, int32_t quads,
+                                          int32_t pitch, const int32_t *bias) {
+    __m256i acc = _mm256_setzero_si256();
+    __m256i h;
+    do {
+        const int32_t *row_end = w + 8 * quads;
+        const int8_t *xr = x;
+        do {
+            const __m256i wv = _mm256_loadu_si256((const __m256i *)(const void *)w);
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(dw_line_taps(xr), wv));
+            xr += 4;
+            w += 8;
+        } while (w != row_end);
+        x += pitch;
+    } while (w != end);
+    h = _mm256_hadd_epi32(acc, acc); /* (c0, c1, c0, c1 | c2, c3, c2, c3) */
+    return _mm_add_epi32(_mm_unpacklo_epi64(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1)),
+                         _mm_loadu_si128((const __m128i *)(const void *)bias));
+}
+#endif
+
 /*
  * One input channel feeding every output channel (in_c == 1, p->wpack set). Each output row first
  * copies the filter_h input rows its windows read into a line buffer, the padding filled with the
@@ -529,6 +641,20 @@ static void dw_line(const edgenn_depthwise_conv_2d_params *p, const int8_t *inpu
                     int32_t a1 = bias[c + 1];
                     int32_t a2 = bias[c + 2];
                     int32_t a3 = bias[c + 3];
+#if EDGENN_CONV_AVX2
+                    if (rk != 0) {
+                        int32_t s4;
+                        uint32_t v;
+                        memcpy(&s4, sh + c, sizeof s4);
+                        v = edgenn_avx_bytes4(edgenn_avx_rq4(
+                            dw_line_window(x, w, end, quads, pitch, bias + c),
+                            _mm_loadu_si128((const __m128i *)(const void *)(m + c)),
+                            _mm_cvtepi8_epi32(_mm_cvtsi32_si128(s4)), rk, _mm_set1_epi32(lo), _mm_set1_epi32(hi)));
+                        memcpy(out + c, &v, sizeof v);
+                        w = end;
+                        continue;
+                    }
+#endif
                     if (quads == 2) {
                         /* One or two tap groups a row (filters up to 8 wide): a single loop, rows a pitch apart. */
                         do {

@@ -4,6 +4,8 @@
 
 #include "conv_common.h"
 
+#include <string.h>
+
 /*
  * Output channels c to c + count - 1 of one input row from their finished sums: the layer's constants
  * are read once for the run and the choice of requantization is made once.
@@ -118,6 +120,27 @@ void edgenn_fully_connected(const edgenn_fully_connected_params *p, const int8_t
             fc_rows4(p, x, weights + c * n, out, c);
         }
 #elif EDGENN_CONV_SSE2
+#if EDGENN_CONV_AVX2
+        /* Four rows, two per pass over the input, requantized together. */
+        if (p->rq_k != 0) {
+            for (; c + 4 <= p->output_depth; c += 4) {
+                const int8_t *w = weights + c * n;
+                int32_t acc[4];
+                int32_t s4;
+                uint32_t v;
+                memcpy(acc, p->bias + c, sizeof acc);
+                edgenn_sse_dot(x, x, w, w + n, n, 0, 1, 2, acc);
+                edgenn_sse_dot(x, x, w + 2 * n, w + 3 * n, n, 0, 1, 2, acc + 2);
+                memcpy(&s4, p->shift + c, sizeof s4);
+                v = edgenn_avx_bytes4(edgenn_avx_rq4(
+                    _mm_loadu_si128((const __m128i *)(const void *)acc),
+                    _mm_loadu_si128((const __m128i *)(const void *)(p->multiplier + c)),
+                    _mm_cvtepi8_epi32(_mm_cvtsi32_si128(s4)), p->rq_k, _mm_set1_epi32(p->act_min),
+                    _mm_set1_epi32(p->act_max)));
+                memcpy(out + c, &v, sizeof v);
+            }
+        }
+#endif
         /* Two rows per pass over the input: each input vector is loaded and widened once for both. */
         for (; c + 2 <= p->output_depth; c += 2) {
             const int8_t *w = weights + c * n;

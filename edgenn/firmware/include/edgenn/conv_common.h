@@ -114,6 +114,17 @@ EDGENN_CONV_INLINE int32_t edgenn_odd16(uint32_t v) {
 #if !EDGENN_CONV_DSP && !EDGENN_CONV_SCALAR && defined(__SSE2__) && defined(__GNUC__) && !defined(EDGENN_NO_DSP)
 #define EDGENN_CONV_SSE2 1
 #include <emmintrin.h>
+/*
+ * With AVX2 (the host build's -march=native on a core that has it) one VPMOVSXBW widens sixteen
+ * values and one VPMADDWD takes sixteen products: the loop below runs twice the width in a third of
+ * the instructions.
+ */
+#if defined(__AVX2__)
+#define EDGENN_CONV_AVX2 1
+#include <immintrin.h>
+#else
+#define EDGENN_CONV_AVX2 0
+#endif
 
 /* The low and high eight bytes of v as sign-extended int16 lanes. */
 EDGENN_CONV_INLINE __m128i edgenn_sse_lo16(__m128i v) { return _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8); }
@@ -123,7 +134,11 @@ EDGENN_CONV_INLINE __m128i edgenn_sse_load16(const int8_t *p) { return _mm_loadu
 
 /* Eight bytes, sign-extended to int16 lanes. */
 EDGENN_CONV_INLINE __m128i edgenn_sse_load8(const int8_t *p) {
+#if EDGENN_CONV_AVX2
+    return _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(const void *)p));
+#else
     return edgenn_sse_lo16(_mm_loadl_epi64((const __m128i *)(const void *)p));
+#endif
 }
 
 EDGENN_CONV_INLINE int32_t edgenn_sse_sum(__m128i v) {
@@ -149,8 +164,38 @@ EDGENN_CONV_INLINE void edgenn_sse_dot(const int8_t *a0, const int8_t *a1, const
     int32_t t01 = 0;
     int32_t t10 = 0;
     int32_t t11 = 0;
-    int32_t i;
-    for (i = 0; i + 16 <= n; i += 16) {
+    int32_t i = 0;
+#if EDGENN_CONV_AVX2
+    if (n >= 16) {
+        const __m256i off16 = _mm256_set1_epi16((int16_t)offset);
+        __m256i v00 = _mm256_setzero_si256();
+        __m256i v01 = v00;
+        __m256i v10 = v00;
+        __m256i v11 = v00;
+        for (; i + 16 <= n; i += 16) {
+            const __m256i x0 = _mm256_add_epi16(_mm256_cvtepi8_epi16(edgenn_sse_load16(a0 + i)), off16);
+            const __m256i w0 = _mm256_cvtepi8_epi16(edgenn_sse_load16(b0 + i));
+            v00 = _mm256_add_epi32(v00, _mm256_madd_epi16(x0, w0));
+            if (nb > 1) {
+                const __m256i w1 = _mm256_cvtepi8_epi16(edgenn_sse_load16(b1 + i));
+                v01 = _mm256_add_epi32(v01, _mm256_madd_epi16(x0, w1));
+                if (na > 1) {
+                    const __m256i x1 = _mm256_add_epi16(_mm256_cvtepi8_epi16(edgenn_sse_load16(a1 + i)), off16);
+                    v10 = _mm256_add_epi32(v10, _mm256_madd_epi16(x1, w0));
+                    v11 = _mm256_add_epi32(v11, _mm256_madd_epi16(x1, w1));
+                }
+            } else if (na > 1) {
+                const __m256i x1 = _mm256_add_epi16(_mm256_cvtepi8_epi16(edgenn_sse_load16(a1 + i)), off16);
+                v10 = _mm256_add_epi32(v10, _mm256_madd_epi16(x1, w0));
+            }
+        }
+        s00 = _mm_add_epi32(_mm256_castsi256_si128(v00), _mm256_extracti128_si256(v00, 1));
+        s01 = _mm_add_epi32(_mm256_castsi256_si128(v01), _mm256_extracti128_si256(v01, 1));
+        s10 = _mm_add_epi32(_mm256_castsi256_si128(v10), _mm256_extracti128_si256(v10, 1));
+        s11 = _mm_add_epi32(_mm256_castsi256_si128(v11), _mm256_extracti128_si256(v11, 1));
+    }
+#endif
+    for (; i + 16 <= n; i += 16) {
         const __m128i x0 = edgenn_sse_load16(a0 + i);
         const __m128i w0 = edgenn_sse_load16(b0 + i);
         const __m128i x0l = _mm_add_epi16(edgenn_sse_lo16(x0), off);
@@ -237,8 +282,32 @@ EDGENN_CONV_INLINE void edgenn_sse_dot(const int8_t *a0, const int8_t *a1, const
         }
     }
 }
+
+#if EDGENN_CONV_AVX2
+/*
+ * edgenn_conv_rq on four lanes, clamped to [lo, hi]: VPMULDQ forms the signed 64-bit products of
+ * the even lanes (the odd ones shifted down first), the high words of the rounded products are
+ * blended back into lane order, and VPSRAVD shifts each lane by its own channel's amount.
+ */
+EDGENN_CONV_INLINE __m128i edgenn_avx_rq4(__m128i acc, __m128i m, __m128i s, int32_t k, __m128i lo, __m128i hi) {
+    const __m128i x = _mm_slli_epi32(acc, 1);
+    const __m128i half = _mm_set1_epi64x((int64_t)1 << 31);
+    const __m128i even = _mm_add_epi64(_mm_mul_epi32(x, m), half);
+    const __m128i odd = _mm_add_epi64(_mm_mul_epi32(_mm_srli_epi64(x, 32), _mm_srli_epi64(m, 32)), half);
+    const __m128i high = _mm_blend_epi32(_mm_srli_epi64(even, 32), odd, 0xa);
+    const __m128i r = _mm_add_epi32(_mm_srav_epi32(_mm_add_epi32(high, _mm_srai_epi32(acc, 31)), s), _mm_set1_epi32(k));
+    return _mm_min_epi32(_mm_max_epi32(_mm_srai_epi32(r, 1), lo), hi);
+}
+
+/* The low byte of each of four int32 lanes (each within int8), in lane order. */
+EDGENN_CONV_INLINE uint32_t edgenn_avx_bytes4(__m128i v) {
+    const __m128i w = _mm_packs_epi32(v, v);
+    return (uint32_t)_mm_cvtsi128_si32(_mm_packs_epi16(w, w));
+}
+#endif
 #else
 #define EDGENN_CONV_SSE2 0
+#define EDGENN_CONV_AVX2 0
 #endif
 
 /*
