@@ -237,14 +237,55 @@ EDGENN_CONV_INLINE void dw_3x3_same(const edgenn_depthwise_conv_2d_params *p, co
 #define DW_3X3_ROW(O0, O1, O2) \
     DW_3X3_TAP("[%[xp]]", O0) DW_3X3_TAP("[%[xp], %[tap]]", O1) DW_3X3_TAP("[%[xp], %[tap], lsl #1]", O2)
 
+/* The table dw_3x3_row builds per group of four channels: wb's weights, then these (int32 each). */
+#define DW_3X3_BIAS 18 /* the folded biases */
+#define DW_3X3_MUL 22  /* multipliers */
+#define DW_3X3_SHIFT 26
+#define DW_3X3_K 30 /* rq_k */
+#define DW_3X3_TABLE 31
+
+#define DW_3X3_ACCS                                                                                            \
+    "ldrd %[a0], %[a1], [%[wb], #72]\n\t"                                                                      \
+    "ldrd %[a2], %[a3], [%[wb], #80]\n\t" DW_3X3_ROW("0", "8", "16") "add %[xp], %[xp], %[row]\n\t" DW_3X3_ROW( \
+        "24", "32", "40") "add %[xp], %[xp], %[row]\n\t" DW_3X3_ROW("48", "56", "64")
+
+/* The window's four sums, from the folded biases. */
 EDGENN_CONV_INLINE void dw_3x3_sums(const int8_t *x, const int32_t *wb, int32_t tap, int32_t row, int32_t *a) {
     int32_t xv, xe, we, wo;
-    __asm__(DW_3X3_ROW("0", "8", "16") "add %[xp], %[xp], %[row]\n\t"
-            DW_3X3_ROW("24", "32", "40") "add %[xp], %[xp], %[row]\n\t"
-            DW_3X3_ROW("48", "56", "64")
-            : [a0] "+r"(a[0]), [a1] "+r"(a[1]), [a2] "+r"(a[2]), [a3] "+r"(a[3]), [xp] "+r"(x), [xv] "=&r"(xv),
+    __asm__(DW_3X3_ACCS
+            : [a0] "=&r"(a[0]), [a1] "=&r"(a[1]), [a2] "=&r"(a[2]), [a3] "=&r"(a[3]), [xp] "+r"(x), [xv] "=&r"(xv),
               [xe] "=&r"(xe), [we] "=&r"(we), [wo] "=&r"(wo)
             : [wb] "r"(wb), [tap] "r"(tap), [row] "r"(row)
+            : "memory");
+}
+
+/*
+ * Channel J's output, edgenn_conv_rq_sat8 from the table's constants (k in %[xp], free once the
+ * taps are done), left in its accumulator's low byte.
+ */
+#define DW_3X3_RQ(J, M, S)                                                                                     \
+    "ldr %[we], [%[wb], #" M "]\n\t"                                                                           \
+    "ldr %[wo], [%[wb], #" S "]\n\t"                                                                           \
+    "lsl %[xe], %[a" J "], #1\n\t"                                                                             \
+    "asr %[a" J "], %[a" J "], #31\n\t"                                                                        \
+    "smmlar %[xe], %[xe], %[we], %[a" J "]\n\t"                                                                \
+    "asr %[xe], %[xe], %[wo]\n\t"                                                                              \
+    "add %[xe], %[xe], %[xp]\n\t"                                                                              \
+    "ssat %[a" J "], #8, %[xe], asr #1\n\t"
+
+/* One window of four channels to its four outputs at `out`, the activation range all of int8. */
+EDGENN_CONV_INLINE void dw_3x3_pixel_full(const int8_t *x, const int32_t *wb, int32_t tap, int32_t row,
+                                          int8_t *out) {
+    int32_t a0, a1, a2, a3, xv, xe, we, wo;
+    /* volatile: the store is its only effect. */
+    __asm__ __volatile__(DW_3X3_ACCS "ldr %[xp], [%[wb], #120]\n\t" DW_3X3_RQ("0", "88", "104") DW_3X3_RQ("1", "92", "108")
+                DW_3X3_RQ("2", "96", "112") DW_3X3_RQ("3", "100", "116") "bfi %[a0], %[a1], #8, #8\n\t"
+                "bfi %[a0], %[a2], #16, #8\n\t"
+                "bfi %[a0], %[a3], #24, #8\n\t"
+                "str %[a0], [%[out]]"
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xp] "+r"(x), [xv] "=&r"(xv),
+              [xe] "=&r"(xe), [we] "=&r"(we), [wo] "=&r"(wo)
+            : [wb] "r"(wb), [tap] "r"(tap), [row] "r"(row), [out] "r"(out)
             : "memory");
 }
 
@@ -268,7 +309,7 @@ EDGENN_CONV_INLINE void dw_3x3_row(const edgenn_depthwise_conv_2d_params *p, con
     const int32_t rk = p->rq_k;
     const int32_t lo = p->act_min;
     const int32_t hi = p->act_max;
-    int32_t wb[18];
+    int32_t wb[DW_3X3_TABLE];
     int32_t c;
     int32_t i;
     for (c = 0; c + 4 <= oc; c += 4) {
@@ -281,33 +322,31 @@ EDGENN_CONV_INLINE void dw_3x3_row(const edgenn_depthwise_conv_2d_params *p, con
             wb[k] = edgenn_even16(v);
             wb[k + 1] = edgenn_odd16(v);
         }
+        for (k = 0; k < 4; ++k) {
+            wb[DW_3X3_BIAS + k] = bias[c + k];
+            wb[DW_3X3_MUL + k] = m[c + k];
+            wb[DW_3X3_SHIFT + k] = s[c + k];
+        }
+        wb[DW_3X3_K] = rk;
+        if (full) {
+            for (i = count; i > 0; --i, xp += step, o += oc) {
+                dw_3x3_pixel_full(xp, wb, tap, row, o);
+            }
+            continue;
+        }
         for (i = count; i > 0; --i, xp += step, o += oc) {
             int32_t a[4];
-            a[0] = bias[c];
-            a[1] = bias[c + 1];
-            a[2] = bias[c + 2];
-            a[3] = bias[c + 3];
+            int8_t v0, v1, v2, v3;
             dw_3x3_sums(xp, wb, tap, row, a);
-            if (full) {
-                /* All four before any store: stores through `o` would force the constants' reloads. */
-                const int8_t v0 = edgenn_conv_rq_sat8(a[0], m[c], s[c], rk);
-                const int8_t v1 = edgenn_conv_rq_sat8(a[1], m[c + 1], s[c + 1], rk);
-                const int8_t v2 = edgenn_conv_rq_sat8(a[2], m[c + 2], s[c + 2], rk);
-                const int8_t v3 = edgenn_conv_rq_sat8(a[3], m[c + 3], s[c + 3], rk);
-                o[0] = v0;
-                o[1] = v1;
-                o[2] = v2;
-                o[3] = v3;
-            } else {
-                const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[c], s[c], rk), lo, hi);
-                const int8_t v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[c + 1], s[c + 1], rk), lo, hi);
-                const int8_t v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[c + 2], s[c + 2], rk), lo, hi);
-                const int8_t v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[c + 3], s[c + 3], rk), lo, hi);
-                o[0] = v0;
-                o[1] = v1;
-                o[2] = v2;
-                o[3] = v3;
-            }
+            /* All four before any store: stores through `o` would force the constants' reloads. */
+            v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[c], s[c], rk), lo, hi);
+            v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[c + 1], s[c + 1], rk), lo, hi);
+            v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[c + 2], s[c + 2], rk), lo, hi);
+            v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[c + 3], s[c + 3], rk), lo, hi);
+            o[0] = v0;
+            o[1] = v1;
+            o[2] = v2;
+            o[3] = v3;
         }
     }
     for (; c < oc; ++c) {
