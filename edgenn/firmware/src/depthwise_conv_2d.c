@@ -240,9 +240,9 @@ EDGENN_CONV_INLINE void dw_3x3_same(const edgenn_depthwise_conv_2d_params *p, co
 /* The table dw_3x3_row builds per group of four channels: wb's weights, then these (int32 each). */
 #define DW_3X3_BIAS 18 /* the folded biases */
 #define DW_3X3_MUL 22  /* multipliers */
-#define DW_3X3_SHIFT 26
-#define DW_3X3_K 30 /* rq_k */
-#define DW_3X3_TABLE 31
+#define DW_3X3_SHIFT 26 /* the four int8 shifts in one word */
+#define DW_3X3_K 27  /* rq_k */
+#define DW_3X3_TABLE 28
 
 #define DW_3X3_ACCS                                                                                            \
     "ldrd %[a0], %[a1], [%[wb], #72]\n\t"                                                                      \
@@ -265,7 +265,7 @@ EDGENN_CONV_INLINE void dw_3x3_sums(const int8_t *x, const int32_t *wb, int32_t 
  */
 #define DW_3X3_RQ(J, M, S)                                                                                     \
     "ldr %[we], [%[wb], #" M "]\n\t"                                                                           \
-    "ldr %[wo], [%[wb], #" S "]\n\t"                                                                           \
+    "ldrsb %[wo], [%[wb], #" S "]\n\t"                                                                           \
     "lsl %[xe], %[a" J "], #1\n\t"                                                                             \
     "asr %[a" J "], %[a" J "], #31\n\t"                                                                        \
     "smmlar %[xe], %[xe], %[we], %[a" J "]\n\t"                                                                \
@@ -278,8 +278,8 @@ EDGENN_CONV_INLINE void dw_3x3_pixel_full(const int8_t *x, const int32_t *wb, in
                                           int8_t *out) {
     int32_t a0, a1, a2, a3, xv, xe, we, wo;
     /* volatile: the store is its only effect. */
-    __asm__ __volatile__(DW_3X3_ACCS "ldr %[xp], [%[wb], #120]\n\t" DW_3X3_RQ("0", "88", "104") DW_3X3_RQ("1", "92", "108")
-                DW_3X3_RQ("2", "96", "112") DW_3X3_RQ("3", "100", "116") "bfi %[a0], %[a1], #8, #8\n\t"
+    __asm__ __volatile__(DW_3X3_ACCS "ldr %[xp], [%[wb], #108]\n\t" DW_3X3_RQ("0", "88", "104") DW_3X3_RQ("1", "92", "105")
+                DW_3X3_RQ("2", "96", "106") DW_3X3_RQ("3", "100", "107") "bfi %[a0], %[a1], #8, #8\n\t"
                 "bfi %[a0], %[a2], #16, #8\n\t"
                 "bfi %[a0], %[a3], #24, #8\n\t"
                 "str %[a0], [%[out]]"
@@ -287,6 +287,27 @@ EDGENN_CONV_INLINE void dw_3x3_pixel_full(const int8_t *x, const int32_t *wb, in
               [xe] "=&r"(xe), [we] "=&r"(we), [wo] "=&r"(wo)
             : [wb] "r"(wb), [tap] "r"(tap), [row] "r"(row), [out] "r"(out)
             : "memory");
+}
+
+/*
+ * dw_3x3_row's table for channels [c, c + 4), rebuilt for every row: unrolled, the constants copied
+ * whole (narrow rows pay it often), one copy for both forms of the clamp.
+ */
+static EDGENN_NOINLINE void dw_3x3_table(const edgenn_depthwise_conv_2d_params *p, const int8_t *weights, int32_t c,
+                                         int32_t *wb) {
+    const int32_t oc = p->out_c;
+    const int8_t *w = weights + c;
+    int32_t k;
+#pragma GCC unroll 9
+    for (k = 0; k < 18; k += 2, w += oc) {
+        const uint32_t v = edgenn_load4(w);
+        wb[k] = edgenn_even16(v);
+        wb[k + 1] = edgenn_odd16(v);
+    }
+    memcpy(&wb[DW_3X3_BIAS], p->bias + c, 4 * sizeof(int32_t));
+    memcpy(&wb[DW_3X3_MUL], p->multiplier + c, 4 * sizeof(int32_t));
+    memcpy(&wb[DW_3X3_SHIFT], p->shift + c, 4);
+    wb[DW_3X3_K] = p->rq_k;
 }
 
 /*
@@ -313,21 +334,9 @@ EDGENN_CONV_INLINE void dw_3x3_row(const edgenn_depthwise_conv_2d_params *p, con
     int32_t c;
     int32_t i;
     for (c = 0; c + 4 <= oc; c += 4) {
-        const int8_t *w = weights + c;
         const int8_t *xp = x + c;
         int8_t *o = out + c;
-        int32_t k;
-        for (k = 0; k < 18; k += 2, w += oc) {
-            const uint32_t v = edgenn_load4(w);
-            wb[k] = edgenn_even16(v);
-            wb[k + 1] = edgenn_odd16(v);
-        }
-        for (k = 0; k < 4; ++k) {
-            wb[DW_3X3_BIAS + k] = bias[c + k];
-            wb[DW_3X3_MUL + k] = m[c + k];
-            wb[DW_3X3_SHIFT + k] = s[c + k];
-        }
-        wb[DW_3X3_K] = rk;
+        dw_3x3_table(p, weights, c, wb);
         if (full) {
             for (i = count; i > 0; --i, xp += step, o += oc) {
                 dw_3x3_pixel_full(xp, wb, tap, row, o);
