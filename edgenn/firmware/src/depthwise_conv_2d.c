@@ -237,11 +237,14 @@ EDGENN_CONV_INLINE void dw_3x3_same(const edgenn_depthwise_conv_2d_params *p, co
 #define DW_3X3_ROW(O0, O1, O2) \
     DW_3X3_TAP("[%[xp]]", O0) DW_3X3_TAP("[%[xp], %[tap]]", O1) DW_3X3_TAP("[%[xp], %[tap], lsl #1]", O2)
 
-/* The table dw_3x3_row builds per group of four channels: wb's weights, then these (int32 each). */
-#define DW_3X3_BIAS 18 /* the folded biases */
-#define DW_3X3_MUL 22  /* multipliers */
-#define DW_3X3_SHIFT 26 /* the four int8 shifts in one word */
-#define DW_3X3_K 27  /* rq_k */
+/*
+ * The table dw_3x3_table builds per group of four channels: wb's weights, then these words (the asm
+ * blocks below address them at 4 * index bytes).
+ */
+#define DW_3X3_BIAS 18  /* four folded biases */
+#define DW_3X3_MUL 22   /* four multipliers */
+#define DW_3X3_SHIFT 26 /* four int8 shifts in one word */
+#define DW_3X3_K 27     /* rq_k */
 #define DW_3X3_TABLE 28
 
 #define DW_3X3_ACCS                                                                                            \
@@ -265,7 +268,7 @@ EDGENN_CONV_INLINE void dw_3x3_sums(const int8_t *x, const int32_t *wb, int32_t 
  */
 #define DW_3X3_RQ(J, M, S)                                                                                     \
     "ldr %[we], [%[wb], #" M "]\n\t"                                                                           \
-    "ldrsb %[wo], [%[wb], #" S "]\n\t"                                                                           \
+    "ldrsb %[wo], [%[wb], #" S "]\n\t"                                                                         \
     "lsl %[xe], %[a" J "], #1\n\t"                                                                             \
     "asr %[a" J "], %[a" J "], #31\n\t"                                                                        \
     "smmlar %[xe], %[xe], %[we], %[a" J "]\n\t"                                                                \
@@ -278,15 +281,16 @@ EDGENN_CONV_INLINE void dw_3x3_pixel_full(const int8_t *x, const int32_t *wb, in
                                           int8_t *out) {
     int32_t a0, a1, a2, a3, xv, xe, we, wo;
     /* volatile: the store is its only effect. */
-    __asm__ __volatile__(DW_3X3_ACCS "ldr %[xp], [%[wb], #108]\n\t" DW_3X3_RQ("0", "88", "104") DW_3X3_RQ("1", "92", "105")
-                DW_3X3_RQ("2", "96", "106") DW_3X3_RQ("3", "100", "107") "bfi %[a0], %[a1], #8, #8\n\t"
-                "bfi %[a0], %[a2], #16, #8\n\t"
-                "bfi %[a0], %[a3], #24, #8\n\t"
-                "str %[a0], [%[out]]"
-            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xp] "+r"(x), [xv] "=&r"(xv),
-              [xe] "=&r"(xe), [we] "=&r"(we), [wo] "=&r"(wo)
-            : [wb] "r"(wb), [tap] "r"(tap), [row] "r"(row), [out] "r"(out)
-            : "memory");
+    __asm__ __volatile__(DW_3X3_ACCS "ldr %[xp], [%[wb], #108]\n\t"
+                         DW_3X3_RQ("0", "88", "104") DW_3X3_RQ("1", "92", "105") DW_3X3_RQ("2", "96", "106")
+                         DW_3X3_RQ("3", "100", "107") "bfi %[a0], %[a1], #8, #8\n\t"
+                         "bfi %[a0], %[a2], #16, #8\n\t"
+                         "bfi %[a0], %[a3], #24, #8\n\t"
+                         "str %[a0], [%[out]]"
+                         : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xp] "+r"(x),
+                           [xv] "=&r"(xv), [xe] "=&r"(xe), [we] "=&r"(we), [wo] "=&r"(wo)
+                         : [wb] "r"(wb), [tap] "r"(tap), [row] "r"(row), [out] "r"(out)
+                         : "memory");
 }
 
 /*
