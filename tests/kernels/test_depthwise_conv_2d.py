@@ -283,4 +283,63 @@ def test_padded_windows_on_microcontrollers(
     require_tool("arm-none-eabi-gcc")
     require_tool("qemu-system-arm")
     model = dw_model(shape, kernel, strides, dilation, padding, activation=activation, seed=8)
-    check_c_bit_exact(int8_tflite(model, low=limits[0], high=limits[1]), tmp_path, count=4, target=target)
+    # count=8: four random inputs past the uniform and alternating probes, whose channels differ.
+    check_c_bit_exact(int8_tflite(model, low=limits[0], high=limits[1]), tmp_path, count=8, target=target)
+
+
+# The DSP build's 3x3 rows (depth multiplier 1, one-multiply requantization): a group of four channels
+# through every unpadded window of a row from a stack table of extended weights and constants, one asm
+# block per window where the activation range is all of int8, C requantization with a narrower one (a
+# ReLU whose output shares a concatenation's wider range, so its clamp is above -128), the channels past
+# the last group of four one by one; padded windows around them. Stride 1 and 2, dilation, SAME and
+# VALID, tails of one to three channels, both int8 extremes of the input zero point; the Cortex-M0+ runs
+# the same models through its plain loops.
+ROW3X3_CASES = [
+    # shape, strides, dilation, padding, activation, (low, high)
+    ((10, 12, 8), 1, 1, "same", None, (-1.0, 1.0)),
+    ((9, 11, 6), 1, 1, "same", None, (0.0, 3.0)),  # input zero point -128
+    ((11, 10, 12), 2, 1, "same", None, (-3.0, 0.0)),  # input zero point 127
+    ((10, 9, 7), 2, 1, "same", "relu", (-4.0, 4.0)),
+    ((12, 11, 5), 1, 2, "same", None, (-1.0, 1.0)),
+    ((8, 9, 20), 1, 1, "valid", "relu", (-4.0, 4.0)),
+]
+
+
+def row3x3_model(shape, strides, dilation, padding, activation):
+    keras.utils.set_random_seed(11)
+    x = keras.Input(batch_shape=(1, *shape))
+    y = keras.layers.DepthwiseConv2D(
+        3, strides=strides, dilation_rate=dilation, padding=padding, activation=activation
+    )(x)
+    if activation is not None:
+        # int8 CONCATENATION keeps one scale: the ReLU's output takes the input's negative range too.
+        y = keras.layers.Concatenate()(
+            [y, keras.layers.Cropping2D(((0, shape[0] - y.shape[1]), (0, shape[1] - y.shape[2])))(x)]
+        )
+    return keras.Model(x, y)
+
+
+def _dw_fields(workdir):
+    """The depthwise layer's integer fields in the generated C."""
+    import re
+    from pathlib import Path
+
+    text = (Path(workdir) / "c" / "net.c").read_text()
+    block = text[text.index("edgenn_depthwise_conv_2d_params") :]
+    return {k: int(v) for k, v in re.findall(r"\.(\w+) = (-?\d+),", block[: block.index("}")])}
+
+
+@pytest.mark.parametrize("shape, strides, dilation, padding, activation, limits", ROW3X3_CASES)
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m0plus"])
+def test_3x3_rows_on_microcontrollers(tmp_path, shape, strides, dilation, padding, activation, limits, target):
+    from tests.conftest import require_tool
+
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    model = row3x3_model(shape, strides, dilation, padding, activation)
+    # Past probe_inputs' four uniform and alternating ones, four random inputs: channels that differ.
+    check_c_bit_exact(int8_tflite(model, low=limits[0], high=limits[1]), tmp_path, count=8, target=target)
+    f = _dw_fields(tmp_path)
+    assert f["rq_k"] != 0 and f["depth_multiplier"] == 1  # the 3x3 rows' conditions
+    full = (f["act_min"], f["act_max"]) == (-128, 127)
+    assert full == (activation is None), (f["act_min"], f["act_max"])  # both requantization forms are reached

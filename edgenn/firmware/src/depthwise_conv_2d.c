@@ -294,26 +294,198 @@ EDGENN_CONV_INLINE void dw_3x3_same(const edgenn_depthwise_conv_2d_params *p, co
     }
 }
 
+#if EDGENN_CONV_DSP
 /*
- * `count` windows of one output row through dw_3x3_same, out of line: alone, the unrolled taps keep
- * their pointers and accumulators in registers.
+ * The nine taps of one 3x3 window into four channels' sums: x the window's first tap (channel c),
+ * tap and row the byte steps between columns and rows, wb the group's weights as SXTB16 pairs,
+ * taps (ky, kx) in row-major order, two words each: channels (0, 2) then (1, 3). Per tap one load
+ * of four inputs, one LDRD of their weights, two extends and four multiply-adds; the third column
+ * is [x, tap, lsl #1], so only the rows step the pointer.
+ */
+#define DW_3X3_TAP(X, OFF)                                                                                     \
+    "ldr %[xv], " X "\n\t"                                                                                     \
+    "ldrd %[we], %[wo], [%[wb], #" OFF "]\n\t"                                                                 \
+    "sxtb16 %[xe], %[xv]\n\t"                                                                                  \
+    "sxtb16 %[xv], %[xv], ror #8\n\t"                                                                          \
+    "smlabb %[a0], %[xe], %[we], %[a0]\n\t"                                                                    \
+    "smlatt %[a2], %[xe], %[we], %[a2]\n\t"                                                                    \
+    "smlabb %[a1], %[xv], %[wo], %[a1]\n\t"                                                                    \
+    "smlatt %[a3], %[xv], %[wo], %[a3]\n\t"
+#define DW_3X3_ROW(O0, O1, O2) \
+    DW_3X3_TAP("[%[xp]]", O0) DW_3X3_TAP("[%[xp], %[tap]]", O1) DW_3X3_TAP("[%[xp], %[tap], lsl #1]", O2)
+
+/*
+ * The table dw_3x3_table builds per group of four channels: wb's weights, then these words (the asm
+ * blocks below address them at 4 * index bytes).
+ */
+#define DW_3X3_BIAS 18  /* four folded biases */
+#define DW_3X3_MUL 22   /* four multipliers */
+#define DW_3X3_SHIFT 26 /* four int8 shifts in one word */
+#define DW_3X3_K 27     /* rq_k */
+#define DW_3X3_TABLE 28
+
+#define DW_3X3_ACCS                                                                                            \
+    "ldrd %[a0], %[a1], [%[wb], #72]\n\t"                                                                      \
+    "ldrd %[a2], %[a3], [%[wb], #80]\n\t" DW_3X3_ROW("0", "8", "16") "add %[xp], %[xp], %[row]\n\t" DW_3X3_ROW( \
+        "24", "32", "40") "add %[xp], %[xp], %[row]\n\t" DW_3X3_ROW("48", "56", "64")
+
+/* The window's four sums, from the folded biases. */
+EDGENN_CONV_INLINE void dw_3x3_sums(const int8_t *x, const int32_t *wb, int32_t tap, int32_t row, int32_t *a) {
+    int32_t xv, xe, we, wo;
+    __asm__(DW_3X3_ACCS
+            : [a0] "=&r"(a[0]), [a1] "=&r"(a[1]), [a2] "=&r"(a[2]), [a3] "=&r"(a[3]), [xp] "+r"(x), [xv] "=&r"(xv),
+              [xe] "=&r"(xe), [we] "=&r"(we), [wo] "=&r"(wo)
+            : [wb] "r"(wb), [tap] "r"(tap), [row] "r"(row)
+            : "memory");
+}
+
+/*
+ * Channel J's output, edgenn_conv_rq_sat8 from the table's constants (k in %[xp], free once the
+ * taps are done), left in its accumulator's low byte.
+ */
+#define DW_3X3_RQ(J, M, S)                                                                                     \
+    "ldr %[we], [%[wb], #" M "]\n\t"                                                                           \
+    "ldrsb %[wo], [%[wb], #" S "]\n\t"                                                                         \
+    "lsl %[xe], %[a" J "], #1\n\t"                                                                             \
+    "asr %[a" J "], %[a" J "], #31\n\t"                                                                        \
+    "smmlar %[xe], %[xe], %[we], %[a" J "]\n\t"                                                                \
+    "asr %[xe], %[xe], %[wo]\n\t"                                                                              \
+    "add %[xe], %[xe], %[xp]\n\t"                                                                              \
+    "ssat %[a" J "], #8, %[xe], asr #1\n\t"
+
+/* One window of four channels to its four outputs at `out`, the activation range all of int8. */
+EDGENN_CONV_INLINE void dw_3x3_pixel_full(const int8_t *x, const int32_t *wb, int32_t tap, int32_t row,
+                                          int8_t *out) {
+    int32_t a0, a1, a2, a3, xv, xe, we, wo;
+    /* volatile: the store is its only effect. */
+    __asm__ __volatile__(DW_3X3_ACCS "ldr %[xp], [%[wb], #108]\n\t"
+                         DW_3X3_RQ("0", "88", "104") DW_3X3_RQ("1", "92", "105") DW_3X3_RQ("2", "96", "106")
+                         DW_3X3_RQ("3", "100", "107") "bfi %[a0], %[a1], #8, #8\n\t"
+                         "bfi %[a0], %[a2], #16, #8\n\t"
+                         "bfi %[a0], %[a3], #24, #8\n\t"
+                         "str %[a0], [%[out]]"
+                         : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xp] "+r"(x),
+                           [xv] "=&r"(xv), [xe] "=&r"(xe), [we] "=&r"(we), [wo] "=&r"(wo)
+                         : [wb] "r"(wb), [tap] "r"(tap), [row] "r"(row), [out] "r"(out)
+                         : "memory");
+}
+
+/*
+ * dw_3x3_row's table for channels [c, c + 4), rebuilt for every row: unrolled, the constants copied
+ * whole (narrow rows pay it often), one copy for both forms of the clamp.
+ */
+static EDGENN_NOINLINE void dw_3x3_table(const edgenn_depthwise_conv_2d_params *p, const int8_t *weights, int32_t c,
+                                         int32_t *wb) {
+    const int32_t oc = p->out_c;
+    const int8_t *w = weights + c;
+    int32_t k;
+#pragma GCC unroll 9
+    for (k = 0; k < 18; k += 2, w += oc) {
+        const uint32_t v = edgenn_load4(w);
+        wb[k] = edgenn_even16(v);
+        wb[k + 1] = edgenn_odd16(v);
+    }
+    memcpy(&wb[DW_3X3_BIAS], p->bias + c, 4 * sizeof(int32_t));
+    memcpy(&wb[DW_3X3_MUL], p->multiplier + c, 4 * sizeof(int32_t));
+    memcpy(&wb[DW_3X3_SHIFT], p->shift + c, 4);
+    wb[DW_3X3_K] = p->rq_k;
+}
+
+/*
+ * `count` 3x3 windows of one output row that see no padding, depth multiplier 1, requantized in
+ * one multiply (p->rq_k != 0), with the DSP extension. A group of four channels at a time through
+ * every window of the row (the kernel may write a row's outputs in any order: streaming_gap in
+ * reference/depthwise_conv_2d.py is per row): the group's weights are extended once into a stack
+ * table that the windows share, and its constants stay put. `full` (a constant at each call) says
+ * the activation range is all of int8, which one saturation clamps.
+ */
+EDGENN_CONV_INLINE void dw_3x3_row(const edgenn_depthwise_conv_2d_params *p, const int8_t *x, const int8_t *weights,
+                                   int8_t *out, int32_t count, int full) {
+    const int32_t tap = p->dilation_w * p->in_c;
+    const int32_t row = p->dilation_h * p->in_w * p->in_c;
+    const int32_t step = p->stride_w * p->in_c;
+    const int32_t oc = p->out_c;
+    const int32_t *bias = p->bias;
+    const int32_t *m = p->multiplier;
+    const int8_t *s = p->shift;
+    const int32_t rk = p->rq_k;
+    const int32_t lo = p->act_min;
+    const int32_t hi = p->act_max;
+    int32_t wb[DW_3X3_TABLE];
+    int32_t c;
+    int32_t i;
+    for (c = 0; c + 4 <= oc; c += 4) {
+        const int8_t *xp = x + c;
+        int8_t *o = out + c;
+        dw_3x3_table(p, weights, c, wb);
+        if (full) {
+            for (i = count; i > 0; --i, xp += step, o += oc) {
+                dw_3x3_pixel_full(xp, wb, tap, row, o);
+            }
+            continue;
+        }
+        for (i = count; i > 0; --i, xp += step, o += oc) {
+            int32_t a[4];
+            int8_t v0, v1, v2, v3;
+            dw_3x3_sums(xp, wb, tap, row, a);
+            /* All four before any store: stores through `o` would force the constants' reloads. */
+            v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[c], s[c], rk), lo, hi);
+            v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[c + 1], s[c + 1], rk), lo, hi);
+            v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[c + 2], s[c + 2], rk), lo, hi);
+            v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[c + 3], s[c + 3], rk), lo, hi);
+            o[0] = v0;
+            o[1] = v1;
+            o[2] = v2;
+            o[3] = v3;
+        }
+    }
+    for (; c < oc; ++c) {
+        const int8_t *xr = x + c;
+        int8_t *o = out + c;
+        for (i = count; i > 0; --i, xr += step, o += oc) {
+            const int8_t *xq = xr;
+            const int8_t *w = weights + c;
+            int32_t acc = bias[c];
+            int32_t k;
+            for (k = 0; k < 3; ++k) {
+                acc += (int32_t)xq[0] * w[0] + (int32_t)xq[tap] * w[oc] + (int32_t)xq[2 * tap] * w[2 * oc];
+                xq += row;
+                w += 3 * oc;
+            }
+            *o = edgenn_clamp_int8(edgenn_conv_rq(acc, m[c], s[c], rk), lo, hi);
+        }
+    }
+}
+#endif
+
+/*
+ * `count` windows of one output row through dw_3x3_row (DSP) or dw_3x3_same, out of line: alone,
+ * the unrolled taps keep their pointers and accumulators in registers.
  */
 static EDGENN_NOINLINE void dw_3x3_row_full(const edgenn_depthwise_conv_2d_params *p, const int8_t *x,
                                             const int8_t *weights, int8_t *out, int32_t count) {
+#if EDGENN_CONV_DSP
+    dw_3x3_row(p, x, weights, out, count, 1);
+#else
     const int32_t step = p->stride_w * p->in_c;
     int32_t i;
     for (i = 0; i < count; ++i, x += step, out += p->out_c) {
         dw_3x3_same(p, x, weights, out, 1);
     }
+#endif
 }
 
 static EDGENN_NOINLINE void dw_3x3_row_act(const edgenn_depthwise_conv_2d_params *p, const int8_t *x,
                                            const int8_t *weights, int8_t *out, int32_t count) {
+#if EDGENN_CONV_DSP
+    dw_3x3_row(p, x, weights, out, count, 0);
+#else
     const int32_t step = p->stride_w * p->in_c;
     int32_t i;
     for (i = 0; i < count; ++i, x += step, out += p->out_c) {
         dw_3x3_same(p, x, weights, out, 0);
     }
+#endif
 }
 
 /* DW_TAP with the input offset added to each input (pair: the offset in both int16 halves). */
