@@ -6,9 +6,14 @@
 
 #include <string.h>
 
+EDGENN_CONFIG_MARK(depthwise_conv_2d); /* the kernel paths config.h compiles, for the model's link check */
+
 /* How output channels map to input channels. */
 #define DW_SAME 0 /* depth multiplier 1: channel c reads channel c */
 #define DW_GENERAL 1
+
+/* Channel c's requantization constants (one per layer where config.h says every layer's are per tensor). */
+#define DW_Q(c) EDGENN_QCH(c)
 
 /*
  * One window: taps [ky0, ky1) x [kx0, kx1), `first` indexing its first tap (maybe in the padding)
@@ -184,19 +189,19 @@ EDGENN_CONV_INLINE void dw_3x3_same(const edgenn_depthwise_conv_2d_params *p, co
         DW_TAP(xr, w, tap, oc, a);
         if (full) {
             /* All four before any store: stores through `out` would force the constants' reloads. */
-            const int8_t v0 = edgenn_conv_rq_sat8(a[0], m[c], s[c], rk);
-            const int8_t v1 = edgenn_conv_rq_sat8(a[1], m[c + 1], s[c + 1], rk);
-            const int8_t v2 = edgenn_conv_rq_sat8(a[2], m[c + 2], s[c + 2], rk);
-            const int8_t v3 = edgenn_conv_rq_sat8(a[3], m[c + 3], s[c + 3], rk);
+            const int8_t v0 = edgenn_conv_rq_sat8(a[0], m[DW_Q(c)], s[DW_Q(c)], rk);
+            const int8_t v1 = edgenn_conv_rq_sat8(a[1], m[DW_Q(c + 1)], s[DW_Q(c + 1)], rk);
+            const int8_t v2 = edgenn_conv_rq_sat8(a[2], m[DW_Q(c + 2)], s[DW_Q(c + 2)], rk);
+            const int8_t v3 = edgenn_conv_rq_sat8(a[3], m[DW_Q(c + 3)], s[DW_Q(c + 3)], rk);
             out[c] = v0;
             out[c + 1] = v1;
             out[c + 2] = v2;
             out[c + 3] = v3;
         } else {
-            const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[c], s[c], rk), lo, hi);
-            const int8_t v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[c + 1], s[c + 1], rk), lo, hi);
-            const int8_t v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[c + 2], s[c + 2], rk), lo, hi);
-            const int8_t v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[c + 3], s[c + 3], rk), lo, hi);
+            const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[DW_Q(c)], s[DW_Q(c)], rk), lo, hi);
+            const int8_t v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[DW_Q(c + 1)], s[DW_Q(c + 1)], rk), lo, hi);
+            const int8_t v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[DW_Q(c + 2)], s[DW_Q(c + 2)], rk), lo, hi);
+            const int8_t v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[DW_Q(c + 3)], s[DW_Q(c + 3)], rk), lo, hi);
             out[c] = v0;
             out[c + 1] = v1;
             out[c + 2] = v2;
@@ -213,7 +218,7 @@ EDGENN_CONV_INLINE void dw_3x3_same(const edgenn_depthwise_conv_2d_params *p, co
             xr += row + 2 * tap;
             w += 3 * oc;
         }
-        out[c] = edgenn_clamp_int8(edgenn_conv_rq(acc, m[c], s[c], rk), lo, hi);
+        out[c] = edgenn_clamp_int8(edgenn_conv_rq(acc, m[DW_Q(c)], s[DW_Q(c)], rk), lo, hi);
     }
 }
 
@@ -334,12 +339,12 @@ static EDGENN_NOINLINE void dw_same_windows(const edgenn_depthwise_conv_2d_param
                     DW_ROW(DW_TAP_OFF, cols, xr, wr, tap, oc, off, a);
                 }
             }
-            if (rk != 0) {
+            if (EDGENN_RQ_ONE(rk)) {
                 /* All four before any store: stores through `out` would force the constants' reloads. */
-                const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[c], sh[c], rk), lo, hi);
-                const int8_t v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[c + 1], sh[c + 1], rk), lo, hi);
-                const int8_t v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[c + 2], sh[c + 2], rk), lo, hi);
-                const int8_t v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[c + 3], sh[c + 3], rk), lo, hi);
+                const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[DW_Q(c)], sh[DW_Q(c)], rk), lo, hi);
+                const int8_t v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[DW_Q(c + 1)], sh[DW_Q(c + 1)], rk), lo, hi);
+                const int8_t v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[DW_Q(c + 2)], sh[DW_Q(c + 2)], rk), lo, hi);
+                const int8_t v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[DW_Q(c + 3)], sh[DW_Q(c + 3)], rk), lo, hi);
                 out[c] = v0;
                 out[c + 1] = v1;
                 out[c + 2] = v2;
@@ -386,9 +391,10 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
     int32_t b;
     int32_t oy;
     int32_t ox;
-    const int fast3x3 = EDGENN_CONV_SCALAR && mode == DW_SAME && p->filter_h == 3 && p->filter_w == 3 &&
-                        p->rq_k != 0;
     const int full = p->act_min == -128 && p->act_max == 127;
+    /* Only where the model's config compiles the variant its activation range takes. */
+    const int fast3x3 = EDGENN_CONV_SCALAR && mode == DW_SAME && p->filter_h == 3 && p->filter_w == 3 &&
+                        EDGENN_RQ_ONE(p->rq_k) && (full ? EDGENN_USE_DW_3X3_FULL : EDGENN_USE_DW_3X3_ACT);
     const int32_t row_step = p->dilation_h * p->in_w * p->in_c;
     const int32_t tap_step = p->dilation_w * p->in_c;
     for (b = 0; b < p->batches; ++b) {
@@ -407,7 +413,7 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
                     if (fast3x3) {
                         /* The row's remaining unpadded windows in one call. */
                         const int32_t count = p->inner_x1 - ox;
-                        if (full) {
+                        if (EDGENN_USE_DW_3X3_FULL && (full || !EDGENN_USE_DW_3X3_ACT)) {
                             dw_3x3_row_full(p, in_b + win.first, weights, out, count);
                         } else {
                             dw_3x3_row_act(p, in_b + win.first, weights, out, count);
@@ -555,12 +561,15 @@ static void dw_line(const edgenn_depthwise_conv_2d_params *p, const int8_t *inpu
                             x += pitch;
                         } while (w != end);
                     }
-                    if (rk != 0) {
+                    if (EDGENN_RQ_ONE(rk)) {
                         /* All four before any store: stores through `out` would force the constants' reloads. */
-                        const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a0, m[c], sh[c], rk), lo, hi);
-                        const int8_t v1 = edgenn_clamp_int8(edgenn_conv_rq(a1, m[c + 1], sh[c + 1], rk), lo, hi);
-                        const int8_t v2 = edgenn_clamp_int8(edgenn_conv_rq(a2, m[c + 2], sh[c + 2], rk), lo, hi);
-                        const int8_t v3 = edgenn_clamp_int8(edgenn_conv_rq(a3, m[c + 3], sh[c + 3], rk), lo, hi);
+                        const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a0, m[DW_Q(c)], sh[DW_Q(c)], rk), lo, hi);
+                        const int8_t v1 =
+                            edgenn_clamp_int8(edgenn_conv_rq(a1, m[DW_Q(c + 1)], sh[DW_Q(c + 1)], rk), lo, hi);
+                        const int8_t v2 =
+                            edgenn_clamp_int8(edgenn_conv_rq(a2, m[DW_Q(c + 2)], sh[DW_Q(c + 2)], rk), lo, hi);
+                        const int8_t v3 =
+                            edgenn_clamp_int8(edgenn_conv_rq(a3, m[DW_Q(c + 3)], sh[DW_Q(c + 3)], rk), lo, hi);
                         out[c] = v0;
                         out[c + 1] = v1;
                         out[c + 2] = v2;
@@ -599,9 +608,11 @@ void edgenn_depthwise_conv_2d(const edgenn_depthwise_conv_2d_params *p, const in
         return;
     }
 #endif
-    if (p->wpack != NULL) {
+    /* Only the paths config.h compiles: export turns on each one a layer's params select (features()
+     * in edgenn/reference/depthwise_conv_2d.py). */
+    if (EDGENN_USE_DW_LINE && (p->wpack != NULL || !(EDGENN_USE_DW_SAME || EDGENN_USE_DW_GENERAL))) {
         dw_line(p, input, output);
-    } else if (p->depth_multiplier == 1) {
+    } else if (EDGENN_USE_DW_SAME && (p->depth_multiplier == 1 || !EDGENN_USE_DW_GENERAL)) {
         dw_same(p, input, weights, output);
     } else {
         dw_general(p, input, weights, output);

@@ -4,26 +4,28 @@
 
 #include "conv_common.h"
 
+EDGENN_CONFIG_MARK(fully_connected); /* the kernel paths config.h compiles, for the model's link check */
+
 /*
  * Output channels c to c + count - 1 of one input row from their finished sums: the layer's constants
  * are read once for the run and the choice of requantization is made once.
  */
 static void fc_finish(const edgenn_fully_connected_params *p, const int32_t *acc, int32_t c, int32_t count,
                       int8_t *out) {
-    const int32_t *m = p->multiplier + c;
-    const int8_t *s = p->shift + c;
+    const int32_t *m = p->multiplier + EDGENN_QCH(c);
+    const int8_t *s = p->shift + EDGENN_QCH(c);
     const int32_t k = p->rq_k;
     const int32_t lo = p->act_min;
     const int32_t hi = p->act_max;
     int32_t i;
     out += c;
-    if (k != 0) {
+    if (EDGENN_RQ_ONE(k)) {
         for (i = 0; i < count; ++i) {
-            out[i] = edgenn_clamp_int8(edgenn_conv_rq(acc[i], m[i], s[i], k), lo, hi);
+            out[i] = edgenn_clamp_int8(edgenn_conv_rq(acc[i], m[EDGENN_QCH(i)], s[EDGENN_QCH(i)], k), lo, hi);
         }
     } else {
         for (i = 0; i < count; ++i) {
-            out[i] = edgenn_conv_output(acc[i], m[i], s[i], p->output_offset, lo, hi);
+            out[i] = edgenn_conv_output(acc[i], m[EDGENN_QCH(i)], s[EDGENN_QCH(i)], p->output_offset, lo, hi);
         }
     }
 }

@@ -154,6 +154,9 @@ EDGENN_CONV_INLINE int8_t edgenn_conv_rq_sat8(int32_t acc, int32_t m, int32_t s,
 #endif
 }
 
+/* Whether a layer with this rq_k takes the one-multiply form: always where no layer of the model has rq_k == 0. */
+#define EDGENN_RQ_ONE(rq_k) (!EDGENN_USE_RQ_TWO_STEP || (rq_k) != 0)
+
 /*
  * Output channel c's value: the one-multiply form where export chose it (rq_k = 2 * output_offset
  * + 1, odd, hence never 0; shift[c] then holds r - 1), TFLM's two steps otherwise (rq_k = 0,
@@ -162,10 +165,11 @@ EDGENN_CONV_INLINE int8_t edgenn_conv_rq_sat8(int32_t acc, int32_t m, int32_t s,
 EDGENN_CONV_INLINE int8_t edgenn_conv_out(int32_t acc, int32_t c, int32_t rq_k, const int32_t *multiplier,
                                           const int8_t *shift, int32_t output_offset, int32_t act_min,
                                           int32_t act_max) {
-    if (rq_k != 0) {
-        return edgenn_clamp_int8(edgenn_conv_rq(acc, multiplier[c], shift[c], rq_k), act_min, act_max);
+    if (EDGENN_RQ_ONE(rq_k)) {
+        return edgenn_clamp_int8(edgenn_conv_rq(acc, multiplier[EDGENN_QCH(c)], shift[EDGENN_QCH(c)], rq_k), act_min,
+                                 act_max);
     }
-    return edgenn_conv_output(acc, multiplier[c], shift[c], output_offset, act_min, act_max);
+    return edgenn_conv_output(acc, multiplier[EDGENN_QCH(c)], shift[EDGENN_QCH(c)], output_offset, act_min, act_max);
 }
 
 /*
