@@ -137,14 +137,22 @@ def export(target, output, name):
     help="Build-system packages to write beside the C (repeatable): CMakeLists.txt and cmake/<core>.cmake, "
     "a Zephyr module (zephyr/), an Arduino library (arduino/<lib>.zip), a PlatformIO library.json.",
 )
-def codegen(target, output, name, bundles):
+@click.option(
+    "--kernel-paths",
+    type=click.Choice(["model", "all"]),
+    default="model",
+    show_default=True,
+    help="Kernel code to compile: only the paths the model's layers take, or all of them (for a firmware "
+    "whose models share one copy of the kernels: generate every model with 'all').",
+)
+def codegen(target, output, name, bundles, kernel_paths):
     """Generate standalone int8 C for TARGET (a build dir or a .tflite): model.c/.h plus its kernels.
 
     Default output: DIR/c for a build directory, else beside the model."""
     from edgenn import pipeline, toolchain
     from edgenn.export.bundles import kinds_of
 
-    folder = pipeline.codegen(target, output, name, _command_line(), kinds_of(bundles))
+    folder = pipeline.codegen(target, output, name, _command_line(), kinds_of(bundles), kernel_paths)
     m = toolchain.manifest(folder)
     click.echo(f"{folder}  ops {', '.join(m['ops'])}; arena {m['arena_bytes']:,} B, constants {m['const_bytes']:,} B")
 

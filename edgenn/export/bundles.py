@@ -7,9 +7,12 @@ name and prefix, which its schema holds to C identifiers, and the edgenn version
 this one (the kernel list is this version's).
 
 Several models can go into one firmware. The kernel library is the same for every model of one
-edgenn version: the CMake and Zephyr packages define it once (the first folder added defines
-`edgenn_kernels`, the others reuse it and stop with an error if they come from another version);
-Arduino and PlatformIO build each library as its own archive, so the linker takes each kernel once.
+edgenn version generated with `--kernel-paths all` (by default each folder's edgenn/config.h
+compiles only its model's kernel paths, and a model linked with kernels compiled under another
+config.h fails the link): the CMake and Zephyr packages define it once (the first folder added
+defines `edgenn_kernels`, the others reuse it and stop with an error if they come from another
+version); Arduino and PlatformIO build each library as its own archive, so the linker takes each
+kernel once.
 
     edgenn codegen model.tflite -o out/kws --name kws --bundle all
 """

@@ -2,8 +2,10 @@
 
 The folder holds the model's own files, named after it so that several models live in one
 firmware, and edgenn/: the whole kernel library, the same files for every model of one edgenn
-version, so any one copy serves them all (a static library keeps only the kernels called). The
-manifest (edgenn.json) lists the files; the build-system packages are renderings of that list.
+version but edgenn/config.h, which turns on only the kernel paths the model's layers take (with
+`kernel_paths="all"` every one, and then any one copy serves every model so generated; a static
+library keeps only the kernels called). The manifest (edgenn.json) lists the files; the
+build-system packages are renderings of that list.
 
 The generated entry point `int <name>_invoke(const int8_t *input, int8_t *output)` runs a
 straight-line sequence of kernel calls over one static arena. Weights, biases and per-channel
@@ -28,10 +30,14 @@ from edgenn.fileio import write_dir
 from edgenn.graph.tflite import Graph, Op, parse_tflite
 from edgenn.reference import interpreter
 from edgenn.reference import module_name as reference_module_name
-from edgenn.reference.base import CONSTANT_KINDS
+from edgenn.reference.base import CONSTANT_KINDS, FEATURES
 from edgenn.schemas import produced
 
 LIB_DIR = "edgenn"  # kernels and headers go in OUT/edgenn/
+CONFIG = "config.h"  # LIB_DIR/CONFIG: the kernel paths the model's layers take (base.FEATURES)
+# The kernels that read CONFIG: each defines edgenn_<module>_config_<bits> (EDGENN_CONFIG_MARK in edgenn.h).
+CONFIGURED = ("conv_2d", "depthwise_conv_2d", "fully_connected", "transpose_conv")
+KERNEL_PATHS = ("model", "all")  # generate()'s choices: the model's own paths, or every one
 MANIFEST = "edgenn.json"  # what tools need to build and run the folder
 
 
@@ -48,7 +54,12 @@ class Unit:
     names: set[str] = field(default_factory=set)
     # (C type, shape, bytes, alignment) → the array already declared with them: an unrolled recurrent layer's steps
     # share their weights, tables and multipliers, so each is stored once.
-    declared: dict[tuple[str, tuple[int, ...], bytes, bool], str] = field(default_factory=dict)
+    declared: dict[tuple[str, tuple[int, ...], bytes, bool, bool], str] = field(default_factory=dict)
+    features: dict[str, None] = field(default_factory=dict)  # base.FEATURES the layers take, in first-use order
+    # Arrays of one value repeated per output channel, declared once every layer has reported whether
+    # some layer needs per-channel constants: (index in arrays, index in const_items, ctype, name,
+    # values, comment, (op index, what, kind)).
+    uniform: list[tuple[int, int, str, str, np.ndarray, str, tuple[int, str, str]]] = field(default_factory=list)
 
 
 class OpEmitter:
@@ -74,32 +85,50 @@ class OpEmitter:
             return None
         return self.graph.tensors[self.op.inputs[i]].data
 
-    def array(self, ctype: str, values, what: str, kind: str, tensor: bool = False) -> str:
+    def use(self, *features: str) -> None:
+        """Report kernel paths (base.FEATURES) this op's params select: the folder's config.h compiles them."""
+        for f in features:
+            if f not in FEATURES:
+                raise ValueError(f"{self.op.name}: unknown kernel feature {f!r}, not one of {sorted(FEATURES)}")
+            self.unit.features[f] = None
+
+    def array(self, ctype: str, values, what: str, kind: str, tensor: bool = False, per_channel: bool = False) -> str:
         """Declare a const array in flash; returns its symbol. `kind` (one of CONSTANT_KINDS) is what
         analyze counts it as. Weights (`tensor`) are 16-byte aligned, other constants only to the 4
-        bytes that word loads need, which saves padding."""
+        bytes that word loads need, which saves padding. A `per_channel` array is one the kernels index
+        through EDGENN_QCH(c): values that differ report PER_CHANNEL; equal ones shrink to one value
+        where no layer of the model needs per-channel constants (_settle_uniform)."""
         if kind not in CONSTANT_KINDS:
             raise ValueError(f"{self.op.name}: constant '{what}' has kind {kind!r}, not one of {CONSTANT_KINDS}")
         values = np.asarray(values)
-        key = (ctype, values.shape, np.ascontiguousarray(values).tobytes(), tensor)
+        uniform = per_channel and values.size > 0 and bool((values == values.reshape(-1)[0]).all())
+        if per_channel and not uniform:
+            self.use("PER_CHANNEL")
+        # A shrinkable array is shared only with its like: another kernel may index the other by channel.
+        key = (ctype, values.shape, np.ascontiguousarray(values).tobytes(), tensor, uniform)
         if key in self.unit.declared:  # the same constant again: no bytes of its own
             self.unit.const_items.append((self.op.index, what, kind, 0))
             return self.unit.declared[key]
         name = self._unique(f"{self.tag}_{what}")
         self.unit.declared[key] = name
-        shape = "x".join(str(d) for d in values.shape) or "1"
-        self.unit.arrays.append(
-            c_const_array(
-                ctype,
-                name,
-                values,
-                align=16 if tensor else 4,
-                comment=f"{self.op.name} op {self.op.index}: {what} [{shape}]",
+        comment = f"{self.op.name} op {self.op.index}: {what}"
+        if uniform:
+            self.unit.uniform.append(
+                (
+                    len(self.unit.arrays),
+                    len(self.unit.const_items),
+                    ctype,
+                    name,
+                    values,
+                    comment,
+                    (self.op.index, what, kind),
+                )
             )
-        )
-        nbytes = values.size * {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int64_t": 8}.get(ctype, 4)
-        self.unit.const_bytes += nbytes
-        self.unit.const_items.append((self.op.index, what, kind, nbytes))
+            self.unit.arrays.append("")
+            self.unit.const_items.append((self.op.index, what, kind, 0))
+            return name
+        self.unit.arrays.append(declare_array(self.unit, ctype, name, values, comment, tensor))
+        self.unit.const_items.append((self.op.index, what, kind, array_bytes(ctype, values)))
         return name
 
     def tensor(self, index: int, ctype: str | None = None) -> str:
@@ -124,6 +153,66 @@ class OpEmitter:
         return f"&{name}"
 
 
+def array_bytes(ctype: str, values: np.ndarray) -> int:
+    return values.size * {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int64_t": 8}.get(ctype, 4)
+
+
+def declare_array(unit: Unit, ctype: str, name: str, values: np.ndarray, comment: str, tensor: bool = False) -> str:
+    """The C declaration of a const array, its bytes counted in `unit`."""
+    unit.const_bytes += array_bytes(ctype, values)
+    shape = "x".join(str(d) for d in values.shape) or "1"
+    return c_const_array(ctype, name, values, align=16 if tensor else 4, comment=f"{comment} [{shape}]")
+
+
+def _settle_uniform(unit: Unit, whole: bool) -> None:
+    """Declare the per-channel arrays that hold one value repeated: whole where the kernels index every
+    such array by channel (`whole`), else that one value."""
+    for at, item, ctype, name, values, comment, (op_index, what, kind) in unit.uniform:
+        kept = values if whole else values.reshape(-1)[:1]
+        unit.arrays[at] = declare_array(unit, ctype, name, kept, comment)
+        unit.const_items[item] = (op_index, what, kind, array_bytes(ctype, kept))
+    unit.uniform.clear()
+
+
+def config_bits(config) -> str:
+    """What EDGENN_CONFIG_BITS spells: one digit per base.FEATURES name, 1 where `config` turns it on."""
+    return "".join(str(int(name in config)) for name in FEATURES)
+
+
+def config_header(config) -> str:
+    """LIB_DIR/CONFIG turning on the kernel paths `config` (base.FEATURES names). The library's own
+    config.h is this text for every path."""
+    args = [chr(ord("a") + i) for i in range(len(FEATURES))]
+    lines = [
+        "/*",
+        " * The kernel paths to compile: edgenn codegen writes each model's folder a copy that turns on",
+        " * only the paths its layers take, from the same choices that fill the layers' params; the",
+        " * library's own turns on every one. Several models running from one copy of the kernels need",
+        " * one config.h: generate them with --kernel-paths all (a model linked with kernels compiled",
+        " * under another config.h fails the link: EDGENN_CONFIG_MARK in edgenn.h).",
+        " */",
+        "#ifndef EDGENN_CONFIG_H",
+        "#define EDGENN_CONFIG_H",
+        "",
+    ]
+    for name, what in FEATURES.items():
+        lines.append(f"#define EDGENN_USE_{name} {int(name in config)} /* {what} */")
+    lines += [
+        "",
+        "/* The values above as one number, for the kernels' symbols. */",
+        f"#define EDGENN_CONFIG_DIGITS({', '.join(args)}) {'##'.join(args)}",
+        f"#define EDGENN_CONFIG_DIGITS_({', '.join(args)}) EDGENN_CONFIG_DIGITS({', '.join(args)})",
+        "#define EDGENN_CONFIG_BITS \\",
+        f"    EDGENN_CONFIG_DIGITS_({', '.join(f'EDGENN_USE_{name}' for name in FEATURES)})",
+    ]
+    return "\n".join([*lines, "", "#endif /* EDGENN_CONFIG_H */", ""])
+
+
+def config_marks(modules, config) -> list[str]:
+    """The marks (EDGENN_CONFIG_MARK) of the configured kernels among `modules` compiled under `config`."""
+    return [f"edgenn_{m}_config_{config_bits(config)}" for m in CONFIGURED if m in modules]
+
+
 @dataclass(frozen=True)
 class Generated:
     name: str
@@ -144,8 +233,12 @@ def library_files() -> dict[str, str]:
     }
 
 
-def generate(graph: Graph, name: str, command: str) -> Generated:
-    """Render the folder's text files for `graph` (validated op by op first)."""
+def generate(graph: Graph, name: str, command: str, kernel_paths: str = "model") -> Generated:
+    """Render the folder's text files for `graph` (validated op by op first). `kernel_paths` "model"
+    compiles only the kernel paths its layers take, "all" every one (for a firmware whose models share
+    one copy of the kernels)."""
+    if kernel_paths not in KERNEL_PATHS:
+        raise ValueError(f"kernel_paths {kernel_paths!r}: one of {KERNEL_PATHS}")
     by_op = {p.op.index: p for p in interpreter.prepare(graph, need_c=True)}  # every op checked first
     graph, plan = plan_schedule(graph)
     prepared = [by_op[op.index] for op in graph.ops]  # in the planned order
@@ -168,6 +261,8 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
         unit.modules[module_name] = None
         for dep in getattr(p.module, "C_DEPENDS", ()):
             unit.modules[dep] = None
+    config = set(FEATURES) if kernel_paths == "all" else set(unit.features)
+    _settle_uniform(unit, "PER_CHANNEL" in config)
 
     front = comment_block(
         [
@@ -223,6 +318,7 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
         ]
     )
     in_off, out_off = plan.offset(graph.inputs[0]), plan.offset(graph.outputs[0])
+    marks = config_marks(unit.modules, config)
     includes = [f'#include "{LIB_DIR}/{m}.h"' for m in unit.modules if (INCLUDE / f"{m}.h").is_file()]
     source = "\n".join(
         [
@@ -232,6 +328,13 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
             f'#include "{LIB_DIR}/edgenn.h"',
             *includes,
             "",
+            *(
+                [f"/* The marks of the kernels compiled with this folder's {LIB_DIR}/{CONFIG} (EDGENN_CONFIG_MARK). */"]
+                + [f"extern const char {m};" for m in marks]
+                + [""]
+                if marks
+                else []
+            ),
             "/* Activations: one static arena; offsets chosen at export time. */",
             f"static EDGENN_ALIGN(16) uint8_t {ident}_arena[{max(plan.arena_bytes, 16)}];",
             "",
@@ -257,6 +360,12 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
             "#endif",
             "",
             f"int {ident}_run(void) {{",
+            *(
+                ["    /* Read so that the link needs them: kernels compiled under another config.h lack them. */"]
+                + [f"    (void)*(const volatile char *)&{m};" for m in marks]
+                if marks
+                else []
+            ),
             *unit.calls,
             f"    {prefix}_MARK(op_end);",
             "    return EDGENN_OK;",
@@ -297,6 +406,7 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
         "lower_bound_bytes": plan.lower_bound_bytes,
         "const_bytes": unit.const_bytes,
         "ops": list(graph.op_names),
+        "features": [f for f in FEATURES if f in unit.features],
         "command": command,
         "header": f"{ident}.h",
         "sources": [f"{ident}.c"],
@@ -311,6 +421,7 @@ def generate(graph: Graph, name: str, command: str) -> Generated:
         MANIFEST: json.dumps(manifest, indent=2) + "\n",
     }
     files.update(library_files())
+    files[f"{LIB_DIR}/{CONFIG}"] = config_header(config)
     return Generated(
         ident, files, plan.arena_bytes, unit.const_bytes, tuple(unit.modules), plan, tuple(unit.const_items), graph
     )
@@ -322,8 +433,12 @@ def codegen(
     name: str | None = None,
     command: str = "edgenn codegen",
     packages: Callable[[dict[str, str], Path], Mapping[str, str | bytes]] | None = None,
+    kernel_paths: str = "model",
 ) -> Path:
     """Write the C folder for `target` (a build directory or a .tflite). Returns the folder.
+
+    `kernel_paths` (KERNEL_PATHS): "model" compiles only the kernel paths the model's layers take,
+    "all" every one, as a firmware needs whose models share one copy of the kernels.
 
     `packages(files, folder)` renders more files from the folder's (the build-system packages of
     edgenn.export.bundles). The folder is written beside its destination and renamed into place,
@@ -331,7 +446,7 @@ def codegen(
     """
     tflite, default_name = layout.resolve_model(target)
     graph = parse_tflite(tflite.read_bytes(), tflite)
-    gen = generate(graph, name or default_name, command)
+    gen = generate(graph, name or default_name, command, kernel_paths)
     out_dir = (
         Path(out_dir) if out_dir else (Path(target) / layout.C_DIR if Path(target).is_dir() else tflite.with_suffix(""))
     )

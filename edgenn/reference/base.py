@@ -31,6 +31,21 @@ PADDINGS = {v: k for k, v in vars(schema.Padding).items() if not k.startswith("_
 # What a constant that `emit` declares holds (OpEmitter.array's `kind`); analyze splits flash by it.
 CONSTANT_KINDS = ("weights", "biases", "quantization", "tables")
 
+# The kernel paths a layer can take that the C compiles only where some layer of the model takes them:
+# `emit` reports each one its params select (OpEmitter.use), from the same values it writes into them,
+# and codegen writes their union into the folder's edgenn/config.h as EDGENN_USE_<NAME> 0 or 1. The
+# library's own config.h is codegen.config_header with every one on.
+FEATURES = {
+    "CONV_PLAIN": "CONV_2D layer the DSP cores' pair path declines (conv_2d.features): the plain loops",
+    "DW_LINE": "DEPTHWISE_CONV_2D with one input channel on the line buffer (wpack set)",
+    "DW_SAME": "DEPTHWISE_CONV_2D with depth multiplier 1 (no wpack)",
+    "DW_GENERAL": "DEPTHWISE_CONV_2D with depth multiplier above 1 (no wpack)",
+    "DW_3X3_FULL": "depthwise multiplier 1, 3x3, one-multiply requantization, activation range all of int8",
+    "DW_3X3_ACT": "depthwise multiplier 1, 3x3, one-multiply requantization, a narrower activation range",
+    "RQ_TWO_STEP": "a convolution-like layer requantizing in TFLM's two steps (rq_k == 0)",
+    "PER_CHANNEL": "a convolution-like layer whose multipliers or shifts differ between output channels",
+}
+
 
 def no_macs(graph: Graph, op: Op) -> int:
     return 0

@@ -187,32 +187,53 @@ def emit(p: Params, e) -> str:
     box = inner_box(w, in_h, in_w)
     everywhere = (box["inner_y0"], box["inner_y1"], box["inner_x0"], box["inner_x1"]) == (0, out_h, 0, out_w)
     offsets, run_len = window_runs(w, in_w, in_c, group_c)
-    params = e.struct(
-        "edgenn_conv_2d_params",
-        {
-            **shape_fields(w, (batches, in_h, in_w, in_c), out_c),
-            "filter_h": w.filter_h,
-            "filter_w": w.filter_w,
-            "group_c": group_c,
-            "group_out": out_c // p.groups,
-            "groups": p.groups,
-            **stride_fields(w),
-            **box,
-            "runs": len(offsets),
-            "run_len": run_len,
-            "run_offset": "NULL"
-            if len(offsets) == 1
-            else e.array("int32_t", np.array(offsets, np.int64), "run_offset", "tables"),
-            "input_offset": p.input_offset,
-            "output_offset": p.output_offset,
-            "act_min": p.act_min,
-            "act_max": p.act_max,
-            "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded", "biases"),
-            "bias_raw": "NULL" if everywhere else e.array("int32_t", fp.wrap_int32(raw), "bias", "biases"),
-            **requant_fields(p, e, raw, np.abs(weights).reshape(out_c, -1).sum(1)),
-        },
-    )
+    fields = {
+        **shape_fields(w, (batches, in_h, in_w, in_c), out_c),
+        "filter_h": w.filter_h,
+        "filter_w": w.filter_w,
+        "group_c": group_c,
+        "group_out": out_c // p.groups,
+        "groups": p.groups,
+        **stride_fields(w),
+        **box,
+        "runs": len(offsets),
+        "run_len": run_len,
+        "run_offset": "NULL"
+        if len(offsets) == 1
+        else e.array("int32_t", np.array(offsets, np.int64), "run_offset", "tables"),
+        "input_offset": p.input_offset,
+        "output_offset": p.output_offset,
+        "act_min": p.act_min,
+        "act_max": p.act_max,
+        "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded", "biases"),
+        "bias_raw": "NULL" if everywhere else e.array("int32_t", fp.wrap_int32(raw), "bias", "biases"),
+        **requant_fields(p, e, raw, np.abs(weights).reshape(out_c, -1).sum(1)),
+    }
+    e.use(*features(fields))
+    params = e.struct("edgenn_conv_2d_params", fields)
     return f"edgenn_conv_2d({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
+
+
+CONV_PATCH = 576  # EDGENN_CONV_PATCH in conv_2d.c
+
+
+def features(f: dict) -> list[str]:
+    """The kernel paths (base.FEATURES) a layer with these params fields takes, as edgenn_conv_2d reads
+    them: on the DSP cores (and SSE2 hosts), conv_pairs declines windows of under 4 values and windows deeper than its
+    patch buffer that one long row of two or more pixels does not hold in place (CONV_PLAIN)."""
+    n = f["filter_h"] * f["filter_w"] * f["group_c"]
+    pixels = f["batches"] * f["out_h"] * f["out_w"]
+    flat = f["runs"] == 1 and f["groups"] == 1 and f["stride_w"] * f["in_c"] == n
+    in_place = (
+        flat
+        and f["batches"] == 1
+        and f["out_h"] == 1
+        and f["inner_y1"] == 1
+        and f["inner_x0"] == 0
+        and f["inner_x1"] == f["out_w"]
+        and f["pad_left"] == 0
+    )
+    return ["CONV_PLAIN"] if n < 4 or (n > CONV_PATCH and not (in_place and pixels >= 2)) else []
 
 
 def macs(graph, op) -> int:

@@ -89,6 +89,20 @@ def line_weights(w: _spatial.Window, in_c: int, weights: np.ndarray) -> np.ndarr
     return fp.wrap_int32((lo & 0xFFFF) | (hi << 16)).reshape(-1)
 
 
+def features(p: Params, line: bool, rq_k: int) -> list[str]:
+    """The kernel paths (base.FEATURES) the layer takes, as edgenn_depthwise_conv_2d dispatches on its
+    params: the line buffer where wpack is set, else by depth multiplier; multiplier 1 runs 3x3 windows
+    unrolled where the one-multiply requantization applies, with or without an activation clamp."""
+    if line:
+        return ["DW_LINE"]
+    if p.depth_multiplier != 1:
+        return ["DW_GENERAL"]
+    w = p.window
+    if (w.filter_h, w.filter_w) != (3, 3) or rq_k == 0:
+        return ["DW_SAME"]
+    return ["DW_SAME", "DW_3X3_FULL" if (p.act_min, p.act_max) == (-128, 127) else "DW_3X3_ACT"]
+
+
 def emit(p: Params, e) -> str:
     from edgenn.reference.conv_2d import inner_box, requant_fields, shape_fields, stride_fields
 
@@ -102,6 +116,8 @@ def emit(p: Params, e) -> str:
     box = inner_box(w, in_h, in_w)
     wpack = line_weights(w, in_c, weights)
     everywhere = (box["inner_y0"], box["inner_y1"], box["inner_x0"], box["inner_x1"]) == (0, w.out_h, 0, w.out_w)
+    rq = requant_fields(p, e, raw, np.abs(weights).reshape(-1, out_c).sum(0))
+    e.use(*features(p, wpack is not None, rq["rq_k"]))
     params = e.struct(
         "edgenn_depthwise_conv_2d_params",
         {
@@ -117,7 +133,7 @@ def emit(p: Params, e) -> str:
             "act_max": p.act_max,
             "bias": e.array("int32_t", fp.wrap_int32(folded), "bias_folded", "biases"),
             "bias_raw": "NULL" if everywhere else e.array("int32_t", fp.wrap_int32(raw), "bias", "biases"),
-            **requant_fields(p, e, raw, np.abs(weights).reshape(-1, out_c).sum(0)),
+            **rq,
             "wpack": "NULL" if wpack is None else e.array("int32_t", wpack, "weights_paired", "weights"),
         },
     )

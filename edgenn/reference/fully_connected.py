@@ -122,17 +122,20 @@ def requant_constants(p, raw_bias: np.ndarray, weight_abs_sums: np.ndarray) -> n
 
 def requant_fields(p, e, raw_bias: np.ndarray, weight_abs_sums: np.ndarray) -> dict[str, object]:
     """The params' multiplier, shift and rq_k fields: one int32 multiplier and one int8 shift per
-    output channel; the one-multiply form's remaining constant, 2 * output_offset + 1, is the layer's."""
+    output channel (one per layer where every layer's are per tensor: EDGENN_QCH); the one-multiply
+    form's remaining constant, 2 * output_offset + 1, is the layer's. A layer left with rq_k == 0 needs
+    the kernels' two-step path (RQ_TWO_STEP)."""
     q = requant_constants(p, raw_bias, weight_abs_sums)
     if q is None:
+        e.use("RQ_TWO_STEP")
         return {
-            "multiplier": e.array("int32_t", p.multiplier, "multiplier", "quantization"),
-            "shift": e.array("int8_t", p.shift, "shift", "quantization"),
+            "multiplier": e.array("int32_t", p.multiplier, "multiplier", "quantization", per_channel=True),
+            "shift": e.array("int8_t", p.shift, "shift", "quantization", per_channel=True),
             "rq_k": 0,
         }
     return {
-        "multiplier": e.array("int32_t", q[:, 0], "requant_multiplier", "quantization"),
-        "shift": e.array("int8_t", q[:, 1], "requant_shift", "quantization"),
+        "multiplier": e.array("int32_t", q[:, 0], "requant_multiplier", "quantization", per_channel=True),
+        "shift": e.array("int8_t", q[:, 1], "requant_shift", "quantization", per_channel=True),
         "rq_k": 2 * p.output_offset + 1,
     }
 

@@ -219,3 +219,87 @@ def test_kernels_that_run_once_per_inference_are_compiled_for_size(tmp_path, ker
         out = subprocess.run(["arm-none-eabi-size", str(obj)], capture_output=True, text=True, check=True).stdout
         sizes.append(int(out.splitlines()[1].split()[0]))
     assert sizes[0] <= 1.05 * sizes[1], sizes
+
+
+def _kernel_build(folder, target: str = "cortex-m4"):
+    """(kernel text per library object, the build) of a generated folder."""
+    import subprocess
+
+    from edgenn import toolchain
+
+    b = toolchain.build(folder, target)
+    objects = sorted((b.elf.parent / "obj" / "edgenn").glob("*.o"))
+    sizes = subprocess.run(["arm-none-eabi-size", *map(str, objects)], capture_output=True, text=True, check=True)
+    return {o.stem: int(line.split()[0]) for o, line in zip(objects, sizes.stdout.splitlines()[1:], strict=True)}, b
+
+
+@pytest.mark.parametrize(
+    "model, features",
+    [
+        ("micro_speech_quantized", ["DW_LINE", "PER_CHANNEL"]),
+        ("person_detect", ["DW_LINE", "DW_SAME", "DW_3X3_FULL", "PER_CHANNEL"]),
+    ],
+)
+def test_kernel_code_is_only_the_paths_the_layers_take(tflm_examples, tmp_path, model, features):
+    """The folder's config.h compiles only the kernel paths its layers take: generated with every path
+    on (as for models sharing one copy of the kernels) the same model's kernels are larger; with its
+    own, under 8 KB of Cortex-M4 code."""
+    from edgenn.export.codegen import codegen
+
+    require_tool("arm-none-eabi-gcc")
+    folder = codegen(tflm_examples / f"{model}.tflite", tmp_path / "c", name="m")
+    assert json.loads((folder / "edgenn.json").read_text())["features"] == features
+    every = codegen(tflm_examples / f"{model}.tflite", tmp_path / "every", name="m", kernel_paths="all")
+    own, b = _kernel_build(folder)
+    full, _ = _kernel_build(every)
+    assert b.kernel_text == sum(own.values()) <= 8192, own
+    assert own["depthwise_conv_2d"] < 0.6 * full["depthwise_conv_2d"], (own, full)
+    assert sum(own.values()) < sum(full.values()) - 2000, (own, full)
+
+
+def test_per_tensor_model_stores_one_multiplier_per_layer(tflm_examples, tmp_path):
+    """hello_world's layers are per tensor: no per-channel path, one multiplier and shift per layer."""
+    import re
+
+    from edgenn.export.codegen import codegen
+
+    require_tool("arm-none-eabi-gcc")
+    folder = codegen(tflm_examples / "hello_world_int8.tflite", tmp_path / "c", name="m")
+    assert json.loads((folder / "edgenn.json").read_text())["features"] == []
+    arrays = re.findall(r"int32_t (\w*multiplier\w*)\[(\d+)\]", (folder / "m.c").read_text())
+    assert len(arrays) == 3 and all(n == "1" for _, n in arrays), arrays
+    _, b = _kernel_build(folder)
+    assert b.kernel_text <= 8192
+    # With every path on (kernels shared with per-channel models) each channel has its own again.
+    every = codegen(tflm_examples / "hello_world_int8.tflite", tmp_path / "every", name="m", kernel_paths="all")
+    arrays = re.findall(r"int32_t (\w*multiplier\w*)\[(\d+)\]", (every / "m.c").read_text())
+    assert sorted(int(n) for _, n in arrays) == [1, 16, 16], arrays
+
+
+def test_per_tensor_digits_takes_less_flash_than_per_channel(digits_build, tmp_path):
+    """The digits CNN converted with one weight scale per tensor and with one per channel: the first
+    keeps one multiplier and shift per layer and compiles no per-channel indexing, so it is smaller."""
+    from edgenn.tfimport import tensorflow
+
+    tensorflow()
+    import keras
+
+    from edgenn.data.splits import load_build_data
+    from edgenn.export.codegen import codegen
+    from edgenn.optimize.quantize import tflite_variant
+
+    require_tool("arm-none-eabi-gcc")
+    model = keras.models.load_model(digits_build / "model.keras", compile=False)
+    calib = load_build_data(digits_build).x_calib
+    builds = {}
+    for name in ("int8_per_channel", "int8_per_tensor"):
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(tflite_variant(model, name, calib))
+        folder = codegen(path, tmp_path / name, name="digits")
+        assert ("PER_CHANNEL" in json.loads((folder / "edgenn.json").read_text())["features"]) == (
+            name == "int8_per_channel"
+        )
+        builds[name] = _kernel_build(folder)[1]
+    per_channel, per_tensor = builds["int8_per_channel"], builds["int8_per_tensor"]
+    assert per_tensor.flash_bytes < per_channel.flash_bytes, (per_tensor, per_channel)
+    assert per_tensor.kernel_text < per_channel.kernel_text, (per_tensor, per_channel)

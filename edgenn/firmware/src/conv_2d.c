@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+EDGENN_CONFIG_MARK(conv_2d); /* the kernel paths config.h compiles, for the model's link check */
+
 /* Where run r of a window starts; a single run starts at the window's first value. */
 EDGENN_CONV_INLINE int32_t conv_run_at(const edgenn_conv_2d_params *p, int32_t r) {
     return p->runs == 1 ? 0 : p->run_offset[r];
@@ -200,6 +202,9 @@ static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int
 #ifndef EDGENN_CONV_PATCH
 #define EDGENN_CONV_PATCH 576 /* the deepest window the stack buffer holds; deeper ones take conv_border */
 #endif
+#if EDGENN_CONV_PATCH < 576 && !EDGENN_USE_CONV_PLAIN
+#error "a smaller EDGENN_CONV_PATCH declines windows export counted on this path: turn EDGENN_USE_CONV_PLAIN on"
+#endif
 
 static void conv_fill(int8_t *dst, int32_t n, int8_t v) {
     int32_t i;
@@ -294,11 +299,14 @@ static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t
         acc[3] = acc[1];
         edgenn_sse_dot(x, x + n, w, w + n, n, 0, 2, 2, acc);
 #if EDGENN_CONV_AVX2
-        if (k != 0) {
+        if (EDGENN_RQ_ONE(k)) {
             /* Lanes (pixel 0, c), (0, c + 1), (1, c), (1, c + 1): the pair's constants twice. */
-            const __m128i m = _mm_setr_epi32(p->multiplier[c], p->multiplier[c + 1], p->multiplier[c],
-                                             p->multiplier[c + 1]);
-            const __m128i sh = _mm_setr_epi32(p->shift[c], p->shift[c + 1], p->shift[c], p->shift[c + 1]);
+            const int32_t m0 = p->multiplier[EDGENN_QCH(c)];
+            const int32_t m1 = p->multiplier[EDGENN_QCH(c + 1)];
+            const int32_t s0 = p->shift[EDGENN_QCH(c)];
+            const int32_t s1 = p->shift[EDGENN_QCH(c + 1)];
+            const __m128i m = _mm_setr_epi32(m0, m1, m0, m1);
+            const __m128i sh = _mm_setr_epi32(s0, s1, s0, s1);
             const uint32_t v = edgenn_avx_bytes4(
                 edgenn_avx_rq4(_mm_loadu_si128((const __m128i *)(const void *)acc), m, sh, k, lo, hi));
             const uint16_t v0 = (uint16_t)v;
@@ -435,15 +443,15 @@ static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t
             s10 = __smlad(edgenn_odd16(t1), edgenn_odd16(w0), __smlad(edgenn_even16(t1), edgenn_even16(w0), s10));
             s11 = __smlad(edgenn_odd16(t1), edgenn_odd16(w1), __smlad(edgenn_even16(t1), edgenn_even16(w1), s11));
         }
-        if (k != 0) {
+        if (EDGENN_RQ_ONE(k)) {
             /*
              * Four results saturated to int8, packed into one word, clamped to the activation range a
              * byte at a time (SSUB8 sets a flag per byte, SEL picks by them) and stored as two halfwords.
              */
-            const int32_t m0 = mul[c];
-            const int32_t m1 = mul[c + 1];
-            const int32_t r0 = shift[c];
-            const int32_t r1 = shift[c + 1];
+            const int32_t m0 = mul[EDGENN_QCH(c)];
+            const int32_t m1 = mul[EDGENN_QCH(c + 1)];
+            const int32_t r0 = shift[EDGENN_QCH(c)];
+            const int32_t r1 = shift[EDGENN_QCH(c + 1)];
             uint32_t v = (uint32_t)conv_sat8(edgenn_conv_rq2(s00, m0, r0, k));
             uint32_t t;
             __asm__("bfi %[v], %[b], #8, #8\n\t"
@@ -490,18 +498,22 @@ static int conv_where(const edgenn_conv_2d_params *p, int32_t i, int32_t *b, int
     return oy >= p->inner_y0 && oy < p->inner_y1 && ox >= p->inner_x0 && ox < p->inner_x1;
 }
 
-/* The layer on the pairs path; 0 where it does not apply (windows of under 4 values, or too deep to copy). */
+/*
+ * The layer on the pairs path; 0 where it does not apply (windows of under 4 values, or too deep to copy).
+ * conv_2d.features in edgenn/reference/conv_2d.py mirrors this choice.
+ */
 static int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights, int8_t *output) {
     const int32_t n = p->filter_h * p->filter_w * p->group_c;
     const int32_t pixels = p->batches * p->out_h * p->out_w;
     const int32_t image = p->in_h * p->in_w * p->in_c;
     /* Windows in place: one run of n values, the next pixel's n values on. */
     const int flat = p->runs == 1 && p->groups == 1 && p->stride_w * p->in_c == n;
-    const int all = flat && p->batches == 1 && p->out_h == 1 && p->inner_y1 == 1 && p->inner_x0 == 0 &&
+    const int32_t pair = pixels >= 2; /* else the lone pixel pairs with itself */
+    const int all = flat && pair && p->batches == 1 && p->out_h == 1 && p->inner_y1 == 1 && p->inner_x0 == 0 &&
                     p->inner_x1 == p->out_w && p->pad_left == 0;
     int8_t patch[2 * EDGENN_CONV_PATCH];
     int32_t i;
-    if (n < 4 || pixels < 2 || (n > EDGENN_CONV_PATCH && !all)) {
+    if (n < 4 || (n > EDGENN_CONV_PATCH && !all)) {
         return 0;
     }
     if (all) {
@@ -514,8 +526,9 @@ static int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const
         return 1;
     }
     for (i = 0; i < pixels; i += 2) {
-        /* An odd last pixel goes with the one before, which it computes again. */
-        const int32_t i0 = i + 1 < pixels ? i : i - 1;
+        /* An odd last pixel goes with the one before, which it computes again; a lone one with itself. */
+        const int32_t i0 = i + 1 < pixels ? i : i - pair;
+        const int32_t i1 = i0 + pair;
         int32_t b0;
         int32_t b1;
         int32_t iy0;
@@ -523,10 +536,10 @@ static int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const
         int32_t ix0;
         int32_t ix1;
         const int in0 = conv_where(p, i0, &b0, &iy0, &ix0);
-        const int in1 = conv_where(p, i0 + 1, &b1, &iy1, &ix1);
+        const int in1 = conv_where(p, i1, &b1, &iy1, &ix1);
         int8_t *out0 = output + i0 * p->out_c;
-        int8_t *out1 = out0 + p->out_c;
-        if (flat && in0 && in1 && b0 == b1 && iy0 == iy1) {
+        int8_t *out1 = output + i1 * p->out_c;
+        if (flat && pair && in0 && in1 && b0 == b1 && iy0 == iy1) {
             conv_pixels(p, input + b0 * image + (iy0 * p->in_w + ix0) * p->in_c, 0, p->out_c, weights, out0, out1);
         } else {
             int32_t g;
@@ -549,7 +562,8 @@ void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const i
     }
 #endif
 #if EDGENN_CONV_PAIRS
-    if (conv_pairs(p, input, weights, output)) {
+    /* Without CONV_PLAIN (config.h) export found that conv_pairs takes every layer of the model. */
+    if (conv_pairs(p, input, weights, output) || !EDGENN_USE_CONV_PLAIN) {
         return;
     }
 #endif

@@ -6,9 +6,14 @@
 
 #include <string.h>
 
+EDGENN_CONFIG_MARK(depthwise_conv_2d); /* the kernel paths config.h compiles, for the model's link check */
+
 /* How output channels map to input channels. */
 #define DW_SAME 0 /* depth multiplier 1: channel c reads channel c */
 #define DW_GENERAL 1
+
+/* Channel c's requantization constants (one per layer where config.h says every layer's are per tensor). */
+#define DW_Q(c) EDGENN_QCH(c)
 
 /*
  * One window: taps [ky0, ky1) x [kx0, kx1), `first` indexing its first tap (maybe in the padding)
@@ -33,17 +38,11 @@ EDGENN_CONV_INLINE int8_t dw_output(const edgenn_depthwise_conv_2d_params *p, in
 EDGENN_CONV_INLINE void dw_store8(const edgenn_depthwise_conv_2d_params *p, __m256i acc, int32_t c, int8_t *out) {
     const __m128i lo = _mm_set1_epi32(p->act_min);
     const __m128i hi = _mm_set1_epi32(p->act_max);
-    int64_t s8;
-    __m128i s;
-    __m128i v;
-    memcpy(&s8, p->shift + c, sizeof s8);
-    s = _mm_cvtsi64_si128(s8);
-    v = _mm_packs_epi32(edgenn_avx_rq4(_mm256_castsi256_si128(acc),
-                                       _mm_loadu_si128((const __m128i *)(const void *)(p->multiplier + c)),
-                                       _mm_cvtepi8_epi32(s), p->rq_k, lo, hi),
-                        edgenn_avx_rq4(_mm256_extracti128_si256(acc, 1),
-                                       _mm_loadu_si128((const __m128i *)(const void *)(p->multiplier + c + 4)),
-                                       _mm_cvtepi8_epi32(_mm_srli_si128(s, 4)), p->rq_k, lo, hi));
+    const __m128i v = _mm_packs_epi32(edgenn_avx_rq4(_mm256_castsi256_si128(acc), edgenn_avx_mult4(p->multiplier, c),
+                                                     edgenn_avx_shift4(p->shift, c), p->rq_k, lo, hi),
+                                      edgenn_avx_rq4(_mm256_extracti128_si256(acc, 1),
+                                                     edgenn_avx_mult4(p->multiplier, c + 4),
+                                                     edgenn_avx_shift4(p->shift, c + 4), p->rq_k, lo, hi));
     _mm_storel_epi64((__m128i *)(void *)(out + c), _mm_packs_epi16(v, v));
 }
 
@@ -103,7 +102,7 @@ EDGENN_CONV_INLINE void dw_block(const edgenn_depthwise_conv_2d_params *p, const
     int32_t kx;
     int32_t j;
 #if EDGENN_CONV_AVX2
-    if ((width == 16 || width == 8) && p->rq_k != 0) {
+    if ((width == 16 || width == 8) && EDGENN_RQ_ONE(p->rq_k)) {
         dw_block_avx2(p, input, weights, win, offset, c, width, out);
         return;
     }
@@ -261,19 +260,19 @@ EDGENN_CONV_INLINE void dw_3x3_same(const edgenn_depthwise_conv_2d_params *p, co
         DW_TAP(xr, w, tap, oc, a);
         if (full) {
             /* All four before any store: stores through `out` would force the constants' reloads. */
-            const int8_t v0 = edgenn_conv_rq_sat8(a[0], m[c], s[c], rk);
-            const int8_t v1 = edgenn_conv_rq_sat8(a[1], m[c + 1], s[c + 1], rk);
-            const int8_t v2 = edgenn_conv_rq_sat8(a[2], m[c + 2], s[c + 2], rk);
-            const int8_t v3 = edgenn_conv_rq_sat8(a[3], m[c + 3], s[c + 3], rk);
+            const int8_t v0 = edgenn_conv_rq_sat8(a[0], m[DW_Q(c)], s[DW_Q(c)], rk);
+            const int8_t v1 = edgenn_conv_rq_sat8(a[1], m[DW_Q(c + 1)], s[DW_Q(c + 1)], rk);
+            const int8_t v2 = edgenn_conv_rq_sat8(a[2], m[DW_Q(c + 2)], s[DW_Q(c + 2)], rk);
+            const int8_t v3 = edgenn_conv_rq_sat8(a[3], m[DW_Q(c + 3)], s[DW_Q(c + 3)], rk);
             out[c] = v0;
             out[c + 1] = v1;
             out[c + 2] = v2;
             out[c + 3] = v3;
         } else {
-            const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[c], s[c], rk), lo, hi);
-            const int8_t v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[c + 1], s[c + 1], rk), lo, hi);
-            const int8_t v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[c + 2], s[c + 2], rk), lo, hi);
-            const int8_t v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[c + 3], s[c + 3], rk), lo, hi);
+            const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[DW_Q(c)], s[DW_Q(c)], rk), lo, hi);
+            const int8_t v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[DW_Q(c + 1)], s[DW_Q(c + 1)], rk), lo, hi);
+            const int8_t v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[DW_Q(c + 2)], s[DW_Q(c + 2)], rk), lo, hi);
+            const int8_t v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[DW_Q(c + 3)], s[DW_Q(c + 3)], rk), lo, hi);
             out[c] = v0;
             out[c + 1] = v1;
             out[c + 2] = v2;
@@ -290,7 +289,7 @@ EDGENN_CONV_INLINE void dw_3x3_same(const edgenn_depthwise_conv_2d_params *p, co
             xr += row + 2 * tap;
             w += 3 * oc;
         }
-        out[c] = edgenn_clamp_int8(edgenn_conv_rq(acc, m[c], s[c], rk), lo, hi);
+        out[c] = edgenn_clamp_int8(edgenn_conv_rq(acc, m[DW_Q(c)], s[DW_Q(c)], rk), lo, hi);
     }
 }
 
@@ -386,8 +385,14 @@ static EDGENN_NOINLINE void dw_3x3_table(const edgenn_depthwise_conv_2d_params *
         wb[k + 1] = edgenn_odd16(v);
     }
     memcpy(&wb[DW_3X3_BIAS], p->bias + c, 4 * sizeof(int32_t));
-    memcpy(&wb[DW_3X3_MUL], p->multiplier + c, 4 * sizeof(int32_t));
-    memcpy(&wb[DW_3X3_SHIFT], p->shift + c, 4);
+    if (EDGENN_USE_PER_CHANNEL) {
+        memcpy(&wb[DW_3X3_MUL], p->multiplier + c, 4 * sizeof(int32_t));
+        memcpy(&wb[DW_3X3_SHIFT], p->shift + c, 4);
+    } else {
+        /* One multiplier and shift per layer (config.h): the same four times. */
+        wb[DW_3X3_MUL] = wb[DW_3X3_MUL + 1] = wb[DW_3X3_MUL + 2] = wb[DW_3X3_MUL + 3] = p->multiplier[0];
+        wb[DW_3X3_SHIFT] = (int32_t)(((uint32_t)(uint8_t)p->shift[0]) * 0x01010101u);
+    }
     wb[DW_3X3_K] = p->rq_k;
 }
 
@@ -429,10 +434,10 @@ EDGENN_CONV_INLINE void dw_3x3_row(const edgenn_depthwise_conv_2d_params *p, con
             int8_t v0, v1, v2, v3;
             dw_3x3_sums(xp, wb, tap, row, a);
             /* All four before any store: stores through `o` would force the constants' reloads. */
-            v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[c], s[c], rk), lo, hi);
-            v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[c + 1], s[c + 1], rk), lo, hi);
-            v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[c + 2], s[c + 2], rk), lo, hi);
-            v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[c + 3], s[c + 3], rk), lo, hi);
+            v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[EDGENN_QCH(c)], s[EDGENN_QCH(c)], rk), lo, hi);
+            v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[EDGENN_QCH(c + 1)], s[EDGENN_QCH(c + 1)], rk), lo, hi);
+            v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[EDGENN_QCH(c + 2)], s[EDGENN_QCH(c + 2)], rk), lo, hi);
+            v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[EDGENN_QCH(c + 3)], s[EDGENN_QCH(c + 3)], rk), lo, hi);
             o[0] = v0;
             o[1] = v1;
             o[2] = v2;
@@ -452,7 +457,7 @@ EDGENN_CONV_INLINE void dw_3x3_row(const edgenn_depthwise_conv_2d_params *p, con
                 xq += row;
                 w += 3 * oc;
             }
-            *o = edgenn_clamp_int8(edgenn_conv_rq(acc, m[c], s[c], rk), lo, hi);
+            *o = edgenn_clamp_int8(edgenn_conv_rq(acc, m[EDGENN_QCH(c)], s[EDGENN_QCH(c)], rk), lo, hi);
         }
     }
 }
@@ -583,12 +588,12 @@ static EDGENN_NOINLINE void dw_same_windows(const edgenn_depthwise_conv_2d_param
                     DW_ROW(DW_TAP_OFF, cols, xr, wr, tap, oc, off, a);
                 }
             }
-            if (rk != 0) {
+            if (EDGENN_RQ_ONE(rk)) {
                 /* All four before any store: stores through `out` would force the constants' reloads. */
-                const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[c], sh[c], rk), lo, hi);
-                const int8_t v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[c + 1], sh[c + 1], rk), lo, hi);
-                const int8_t v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[c + 2], sh[c + 2], rk), lo, hi);
-                const int8_t v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[c + 3], sh[c + 3], rk), lo, hi);
+                const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a[0], m[DW_Q(c)], sh[DW_Q(c)], rk), lo, hi);
+                const int8_t v1 = edgenn_clamp_int8(edgenn_conv_rq(a[1], m[DW_Q(c + 1)], sh[DW_Q(c + 1)], rk), lo, hi);
+                const int8_t v2 = edgenn_clamp_int8(edgenn_conv_rq(a[2], m[DW_Q(c + 2)], sh[DW_Q(c + 2)], rk), lo, hi);
+                const int8_t v3 = edgenn_clamp_int8(edgenn_conv_rq(a[3], m[DW_Q(c + 3)], sh[DW_Q(c + 3)], rk), lo, hi);
                 out[c] = v0;
                 out[c + 1] = v1;
                 out[c + 2] = v2;
@@ -635,9 +640,10 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
     int32_t b;
     int32_t oy;
     int32_t ox;
-    const int fast3x3 = EDGENN_CONV_SCALAR && mode == DW_SAME && p->filter_h == 3 && p->filter_w == 3 &&
-                        p->rq_k != 0;
     const int full = p->act_min == -128 && p->act_max == 127;
+    /* Only where the model's config compiles the variant its activation range takes. */
+    const int fast3x3 = EDGENN_CONV_SCALAR && mode == DW_SAME && p->filter_h == 3 && p->filter_w == 3 &&
+                        EDGENN_RQ_ONE(p->rq_k) && (full ? EDGENN_USE_DW_3X3_FULL : EDGENN_USE_DW_3X3_ACT);
     const int32_t row_step = p->dilation_h * p->in_w * p->in_c;
     const int32_t tap_step = p->dilation_w * p->in_c;
     for (b = 0; b < p->batches; ++b) {
@@ -656,7 +662,7 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
                     if (fast3x3) {
                         /* The row's remaining unpadded windows in one call. */
                         const int32_t count = p->inner_x1 - ox;
-                        if (full) {
+                        if (EDGENN_USE_DW_3X3_FULL && (full || !EDGENN_USE_DW_3X3_ACT)) {
                             dw_3x3_row_full(p, in_b + win.first, weights, out, count);
                         } else {
                             dw_3x3_row_act(p, in_b + win.first, weights, out, count);
@@ -814,14 +820,10 @@ static void dw_line(const edgenn_depthwise_conv_2d_params *p, const int8_t *inpu
                     int32_t a2 = bias[c + 2];
                     int32_t a3 = bias[c + 3];
 #if EDGENN_CONV_AVX2
-                    if (rk != 0) {
-                        int32_t s4;
-                        uint32_t v;
-                        memcpy(&s4, sh + c, sizeof s4);
-                        v = edgenn_avx_bytes4(edgenn_avx_rq4(
-                            dw_line_window(x, w, end, quads, pitch, bias + c),
-                            _mm_loadu_si128((const __m128i *)(const void *)(m + c)),
-                            _mm_cvtepi8_epi32(_mm_cvtsi32_si128(s4)), rk, _mm_set1_epi32(lo), _mm_set1_epi32(hi)));
+                    if (EDGENN_RQ_ONE(rk)) {
+                        const uint32_t v = edgenn_avx_bytes4(
+                            edgenn_avx_rq4(dw_line_window(x, w, end, quads, pitch, bias + c), edgenn_avx_mult4(m, c),
+                                           edgenn_avx_shift4(sh, c), rk, _mm_set1_epi32(lo), _mm_set1_epi32(hi)));
                         memcpy(out + c, &v, sizeof v);
                         w = end;
                         continue;
@@ -853,12 +855,15 @@ static void dw_line(const edgenn_depthwise_conv_2d_params *p, const int8_t *inpu
                             x += pitch;
                         } while (w != end);
                     }
-                    if (rk != 0) {
+                    if (EDGENN_RQ_ONE(rk)) {
                         /* All four before any store: stores through `out` would force the constants' reloads. */
-                        const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a0, m[c], sh[c], rk), lo, hi);
-                        const int8_t v1 = edgenn_clamp_int8(edgenn_conv_rq(a1, m[c + 1], sh[c + 1], rk), lo, hi);
-                        const int8_t v2 = edgenn_clamp_int8(edgenn_conv_rq(a2, m[c + 2], sh[c + 2], rk), lo, hi);
-                        const int8_t v3 = edgenn_clamp_int8(edgenn_conv_rq(a3, m[c + 3], sh[c + 3], rk), lo, hi);
+                        const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a0, m[DW_Q(c)], sh[DW_Q(c)], rk), lo, hi);
+                        const int8_t v1 =
+                            edgenn_clamp_int8(edgenn_conv_rq(a1, m[DW_Q(c + 1)], sh[DW_Q(c + 1)], rk), lo, hi);
+                        const int8_t v2 =
+                            edgenn_clamp_int8(edgenn_conv_rq(a2, m[DW_Q(c + 2)], sh[DW_Q(c + 2)], rk), lo, hi);
+                        const int8_t v3 =
+                            edgenn_clamp_int8(edgenn_conv_rq(a3, m[DW_Q(c + 3)], sh[DW_Q(c + 3)], rk), lo, hi);
                         out[c] = v0;
                         out[c + 1] = v1;
                         out[c + 2] = v2;
@@ -897,9 +902,11 @@ void edgenn_depthwise_conv_2d(const edgenn_depthwise_conv_2d_params *p, const in
         return;
     }
 #endif
-    if (p->wpack != NULL) {
+    /* Only the paths config.h compiles: export turns on each one a layer's params select (features()
+     * in edgenn/reference/depthwise_conv_2d.py). */
+    if (EDGENN_USE_DW_LINE && (p->wpack != NULL || !(EDGENN_USE_DW_SAME || EDGENN_USE_DW_GENERAL))) {
         dw_line(p, input, output);
-    } else if (p->depth_multiplier == 1) {
+    } else if (EDGENN_USE_DW_SAME && (p->depth_multiplier == 1 || !EDGENN_USE_DW_GENERAL)) {
         dw_same(p, input, weights, output);
     } else {
         dw_general(p, input, weights, output);

@@ -6,26 +6,28 @@
 
 #include <string.h>
 
+EDGENN_CONFIG_MARK(fully_connected); /* the kernel paths config.h compiles, for the model's link check */
+
 /*
  * Output channels c to c + count - 1 of one input row from their finished sums: the layer's constants
  * are read once for the run and the choice of requantization is made once.
  */
 static void fc_finish(const edgenn_fully_connected_params *p, const int32_t *acc, int32_t c, int32_t count,
                       int8_t *out) {
-    const int32_t *m = p->multiplier + c;
-    const int8_t *s = p->shift + c;
+    const int32_t *m = p->multiplier + EDGENN_QCH(c);
+    const int8_t *s = p->shift + EDGENN_QCH(c);
     const int32_t k = p->rq_k;
     const int32_t lo = p->act_min;
     const int32_t hi = p->act_max;
     int32_t i;
     out += c;
-    if (k != 0) {
+    if (EDGENN_RQ_ONE(k)) {
         for (i = 0; i < count; ++i) {
-            out[i] = edgenn_clamp_int8(edgenn_conv_rq(acc[i], m[i], s[i], k), lo, hi);
+            out[i] = edgenn_clamp_int8(edgenn_conv_rq(acc[i], m[EDGENN_QCH(i)], s[EDGENN_QCH(i)], k), lo, hi);
         }
     } else {
         for (i = 0; i < count; ++i) {
-            out[i] = edgenn_conv_output(acc[i], m[i], s[i], p->output_offset, lo, hi);
+            out[i] = edgenn_conv_output(acc[i], m[EDGENN_QCH(i)], s[EDGENN_QCH(i)], p->output_offset, lo, hi);
         }
     }
 }
@@ -122,21 +124,18 @@ void edgenn_fully_connected(const edgenn_fully_connected_params *p, const int8_t
 #elif EDGENN_CONV_SSE2
 #if EDGENN_CONV_AVX2
         /* Four rows, two per pass over the input, requantized together. */
-        if (p->rq_k != 0) {
+        if (EDGENN_RQ_ONE(p->rq_k)) {
             for (; c + 4 <= p->output_depth; c += 4) {
                 const int8_t *w = weights + c * n;
                 int32_t acc[4];
-                int32_t s4;
                 uint32_t v;
                 memcpy(acc, p->bias + c, sizeof acc);
                 edgenn_sse_dot(x, x, w, w + n, n, 0, 1, 2, acc);
                 edgenn_sse_dot(x, x, w + 2 * n, w + 3 * n, n, 0, 1, 2, acc + 2);
-                memcpy(&s4, p->shift + c, sizeof s4);
-                v = edgenn_avx_bytes4(edgenn_avx_rq4(
-                    _mm_loadu_si128((const __m128i *)(const void *)acc),
-                    _mm_loadu_si128((const __m128i *)(const void *)(p->multiplier + c)),
-                    _mm_cvtepi8_epi32(_mm_cvtsi32_si128(s4)), p->rq_k, _mm_set1_epi32(p->act_min),
-                    _mm_set1_epi32(p->act_max)));
+                v = edgenn_avx_bytes4(edgenn_avx_rq4(_mm_loadu_si128((const __m128i *)(const void *)acc),
+                                                     edgenn_avx_mult4(p->multiplier, c),
+                                                     edgenn_avx_shift4(p->shift, c), p->rq_k,
+                                                     _mm_set1_epi32(p->act_min), _mm_set1_epi32(p->act_max)));
                 memcpy(out + c, &v, sizeof v);
             }
         }

@@ -1,4 +1,5 @@
 /* MEAN, int8: twin of edgenn/reference/mean.py. */
+#include "cold.h"
 #include "mean.h"
 
 #include "conv_common.h"

@@ -3,6 +3,8 @@
 
 #include "conv_common.h"
 
+EDGENN_CONFIG_MARK(transpose_conv); /* the kernel paths config.h compiles, for the model's link check */
+
 /*
  * The filter taps along one axis that reach output position `at` (already shifted by the padding):
  * tap k comes from input position (at - k) / stride where that divides exactly and lies in

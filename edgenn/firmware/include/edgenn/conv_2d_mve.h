@@ -160,8 +160,8 @@ static void conv_mve_window(const edgenn_conv_2d_params *p, const int8_t *x, con
         } else {
             conv_mve_dots(x, weights + c * depth, depth, n, acc);
         }
-        edgenn_mve_outputs(acc, p->bias + c, p->multiplier + c, p->shift + c, n, p->rq_k, p->output_offset,
-                           p->act_min, p->act_max, out + c);
+        edgenn_mve_outputs(acc, p->bias + c, p->multiplier + EDGENN_QCH(c), p->shift + EDGENN_QCH(c), n, p->rq_k,
+                           p->output_offset, p->act_min, p->act_max, out + c);
     }
 }
 

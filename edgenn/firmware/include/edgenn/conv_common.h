@@ -114,6 +114,7 @@ EDGENN_CONV_INLINE int32_t edgenn_odd16(uint32_t v) {
 #if !EDGENN_CONV_DSP && !EDGENN_CONV_SCALAR && defined(__SSE2__) && defined(__GNUC__) && !defined(EDGENN_NO_DSP)
 #define EDGENN_CONV_SSE2 1
 #include <emmintrin.h>
+#include <string.h>
 /*
  * With AVX2 (the host build's -march=native on a core that has it) one VPMOVSXBW widens sixteen
  * values and one VPMADDWD takes sixteen products: the loop below runs twice the width in a third of
@@ -299,6 +300,26 @@ EDGENN_CONV_INLINE __m128i edgenn_avx_rq4(__m128i acc, __m128i m, __m128i s, int
     return _mm_min_epi32(_mm_max_epi32(_mm_srai_epi32(r, 1), lo), hi);
 }
 
+/*
+ * Channels [c, c + 4)'s multipliers and shifts as lanes; where every layer is per tensor (config.h)
+ * export stores one of each, broadcast here.
+ */
+EDGENN_CONV_INLINE __m128i edgenn_avx_mult4(const int32_t *m, int32_t c) {
+    if (!EDGENN_USE_PER_CHANNEL) {
+        return _mm_set1_epi32(m[0]);
+    }
+    return _mm_loadu_si128((const __m128i *)(const void *)(m + c));
+}
+
+EDGENN_CONV_INLINE __m128i edgenn_avx_shift4(const int8_t *s, int32_t c) {
+    int32_t v;
+    if (!EDGENN_USE_PER_CHANNEL) {
+        return _mm_set1_epi32(s[0]);
+    }
+    memcpy(&v, s + c, sizeof v);
+    return _mm_cvtepi8_epi32(_mm_cvtsi32_si128(v));
+}
+
 /* The low byte of each of four int32 lanes (each within int8), in lane order. */
 EDGENN_CONV_INLINE uint32_t edgenn_avx_bytes4(__m128i v) {
     const __m128i w = _mm_packs_epi32(v, v);
@@ -360,6 +381,9 @@ EDGENN_CONV_INLINE int8_t edgenn_conv_rq_sat8(int32_t acc, int32_t m, int32_t s,
 #endif
 }
 
+/* Whether a layer with this rq_k takes the one-multiply form: always where no layer of the model has rq_k == 0. */
+#define EDGENN_RQ_ONE(rq_k) (!EDGENN_USE_RQ_TWO_STEP || (rq_k) != 0)
+
 /*
  * Output channel c's value: the one-multiply form where export chose it (rq_k = 2 * output_offset
  * + 1, odd, hence never 0; shift[c] then holds r - 1), TFLM's two steps otherwise (rq_k = 0,
@@ -368,10 +392,11 @@ EDGENN_CONV_INLINE int8_t edgenn_conv_rq_sat8(int32_t acc, int32_t m, int32_t s,
 EDGENN_CONV_INLINE int8_t edgenn_conv_out(int32_t acc, int32_t c, int32_t rq_k, const int32_t *multiplier,
                                           const int8_t *shift, int32_t output_offset, int32_t act_min,
                                           int32_t act_max) {
-    if (rq_k != 0) {
-        return edgenn_clamp_int8(edgenn_conv_rq(acc, multiplier[c], shift[c], rq_k), act_min, act_max);
+    if (EDGENN_RQ_ONE(rq_k)) {
+        return edgenn_clamp_int8(edgenn_conv_rq(acc, multiplier[EDGENN_QCH(c)], shift[EDGENN_QCH(c)], rq_k), act_min,
+                                 act_max);
     }
-    return edgenn_conv_output(acc, multiplier[c], shift[c], output_offset, act_min, act_max);
+    return edgenn_conv_output(acc, multiplier[EDGENN_QCH(c)], shift[EDGENN_QCH(c)], output_offset, act_min, act_max);
 }
 
 /*

@@ -110,8 +110,8 @@ EDGENN_MVE_INLINE void dw_mve_pixel(const edgenn_depthwise_conv_2d_params *p, co
     for (c = 0; c < p->out_c; c += EDGENN_MVE_DW_CHUNK) {
         const int32_t n = p->out_c - c < EDGENN_MVE_DW_CHUNK ? p->out_c - c : EDGENN_MVE_DW_CHUNK;
         dw_mve_sums(p, win, offset, c, n, acc);
-        edgenn_mve_outputs(acc, win->bias + c, p->multiplier + c, p->shift + c, n, p->rq_k, p->output_offset,
-                           p->act_min, p->act_max, out + c);
+        edgenn_mve_outputs(acc, win->bias + c, p->multiplier + EDGENN_QCH(c), p->shift + EDGENN_QCH(c), n, p->rq_k,
+                           p->output_offset, p->act_min, p->act_max, out + c);
     }
 }
 

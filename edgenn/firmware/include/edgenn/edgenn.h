@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "status.h"
 
 #ifndef EDGENN_ALIGN
@@ -33,6 +34,25 @@
 #define EDGENN_INLINE static
 #define EDGENN_NOINLINE
 #endif
+
+/*
+ * The index of output channel c's requantization constants in a convolution-like layer's multiplier
+ * and shift arrays: where every layer's are one per tensor (config.h), export stores one of each per
+ * layer and every channel reads index 0.
+ */
+#define EDGENN_QCH(c) (EDGENN_USE_PER_CHANNEL ? (c) : 0)
+
+/*
+ * Each kernel that reads config.h defines edgenn_<op>_config_<EDGENN_CONFIG_BITS> (config.h's values
+ * as digits), and a generated model.c refers to the ones of its own config.h: a kernel compiled with
+ * another config (another model's, where several share one copy of the kernels) fails the link
+ * instead of running without the paths the model needs.
+ */
+#define EDGENN_CONFIG_MARK(op) EDGENN_CONFIG_MARK_(op, EDGENN_CONFIG_BITS)
+#define EDGENN_CONFIG_MARK_(op, bits) EDGENN_CONFIG_MARK__(op, bits)
+#define EDGENN_CONFIG_MARK__(op, bits)                                                                          \
+    extern const char edgenn_##op##_config_##bits;                                                             \
+    const char edgenn_##op##_config_##bits = 1
 
 #include "fixedpoint.h"
 

@@ -18,8 +18,9 @@
 static __inline__ void edgenn_fc_mve_finish(const edgenn_fully_connected_params *p, int32x4_t acc, int32_t c,
                                             mve_pred16_t lanes, int32x4_t lo, int32x4_t hi, int8_t *out) {
     const int32x4_t a = vaddq_s32(acc, vldrwq_z_s32(p->bias + c, lanes));
-    const int32x4_t m = vldrwq_z_s32(p->multiplier + c, lanes);
-    const int32x4_t s = vldrbq_z_s32(p->shift + c, lanes);
+    /* One value in every lane where config.h has the constants per tensor. */
+    const int32x4_t m = EDGENN_USE_PER_CHANNEL ? vldrwq_z_s32(p->multiplier + c, lanes) : vdupq_n_s32(*p->multiplier);
+    const int32x4_t s = EDGENN_USE_PER_CHANNEL ? vldrbq_z_s32(p->shift + c, lanes) : vdupq_n_s32(*p->shift);
     int32x4_t r;
     if (p->rq_k != 0) {
         r = vaddq_s32(vqrdmulhq_s32(a, m), vshrq_n_s32(a, 31));

@@ -40,6 +40,10 @@ EDGENN_MVE_INLINE int32x4_t edgenn_mve_requant(int32x4_t acc, int32x4_t m, int32
     return vminq_s32(vmaxq_s32(r, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
 }
 
+/* Channels j to j + 3's multipliers and shifts: one value in every lane where config.h has them per tensor. */
+#define EDGENN_MVE_MULTIPLIERS(m, j) (EDGENN_USE_PER_CHANNEL ? vldrwq_s32((m) + (j)) : vdupq_n_s32(*(m)))
+#define EDGENN_MVE_SHIFTS(s, j) (EDGENN_USE_PER_CHANNEL ? vldrbq_s32((s) + (j)) : vdupq_n_s32(*(s)))
+
 /*
  * out[j] for channels j in [0, n): acc[j] + bias[j] requantized with the channels' constants (the
  * layer's rq_k, output_offset and activation range), four channels per step. Marked unused: the
@@ -54,13 +58,15 @@ __attribute__((unused)) static EDGENN_NOINLINE void edgenn_mve_outputs(const int
     if (rq_k != 0) {
         for (; j + 4 <= n; j += 4) {
             const int32x4_t v = vaddq_s32(vldrwq_s32(acc + j), vldrwq_s32(bias + j));
-            vstrbq_s32(out + j, edgenn_mve_requant(v, vldrwq_s32(multiplier + j), vldrbq_s32(shift + j), rq_k,
+            vstrbq_s32(out + j, edgenn_mve_requant(v, EDGENN_MVE_MULTIPLIERS(multiplier, j),
+                                                   EDGENN_MVE_SHIFTS(shift, j), rq_k,
                                                    output_offset, act_min, act_max));
         }
     } else {
         for (; j + 4 <= n; j += 4) {
             const int32x4_t v = vaddq_s32(vldrwq_s32(acc + j), vldrwq_s32(bias + j));
-            vstrbq_s32(out + j, edgenn_mve_requant(v, vldrwq_s32(multiplier + j), vldrbq_s32(shift + j), 0,
+            vstrbq_s32(out + j, edgenn_mve_requant(v, EDGENN_MVE_MULTIPLIERS(multiplier, j),
+                                                   EDGENN_MVE_SHIFTS(shift, j), 0,
                                                    output_offset, act_min, act_max));
         }
     }
@@ -69,7 +75,10 @@ __attribute__((unused)) static EDGENN_NOINLINE void edgenn_mve_outputs(const int
         const mve_pred16_t q = vctp32q((uint32_t)(n - j));
         const int32x4_t v = vaddq_s32(vldrwq_z_s32(acc + j, q), vldrwq_z_s32(bias + j, q));
         vstrbq_p_s32(out + j,
-                     edgenn_mve_requant(v, vldrwq_z_s32(multiplier + j, q), vldrbq_z_s32(shift + j, q), rq_k,
+                     edgenn_mve_requant(v,
+                                        EDGENN_USE_PER_CHANNEL ? vldrwq_z_s32(multiplier + j, q)
+                                                               : vdupq_n_s32(*multiplier),
+                                        EDGENN_USE_PER_CHANNEL ? vldrbq_z_s32(shift + j, q) : vdupq_n_s32(*shift), rq_k,
                                         output_offset, act_min, act_max),
                      q);
     }

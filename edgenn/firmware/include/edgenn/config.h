@@ -1,0 +1,26 @@
+/*
+ * The kernel paths to compile: edgenn codegen writes each model's folder a copy that turns on
+ * only the paths its layers take, from the same choices that fill the layers' params; the
+ * library's own turns on every one. Several models running from one copy of the kernels need
+ * one config.h: generate them with --kernel-paths all (a model linked with kernels compiled
+ * under another config.h fails the link: EDGENN_CONFIG_MARK in edgenn.h).
+ */
+#ifndef EDGENN_CONFIG_H
+#define EDGENN_CONFIG_H
+
+#define EDGENN_USE_CONV_PLAIN 1 /* CONV_2D layer the DSP cores' pair path declines (conv_2d.features): the plain loops */
+#define EDGENN_USE_DW_LINE 1 /* DEPTHWISE_CONV_2D with one input channel on the line buffer (wpack set) */
+#define EDGENN_USE_DW_SAME 1 /* DEPTHWISE_CONV_2D with depth multiplier 1 (no wpack) */
+#define EDGENN_USE_DW_GENERAL 1 /* DEPTHWISE_CONV_2D with depth multiplier above 1 (no wpack) */
+#define EDGENN_USE_DW_3X3_FULL 1 /* depthwise multiplier 1, 3x3, one-multiply requantization, activation range all of int8 */
+#define EDGENN_USE_DW_3X3_ACT 1 /* depthwise multiplier 1, 3x3, one-multiply requantization, a narrower activation range */
+#define EDGENN_USE_RQ_TWO_STEP 1 /* a convolution-like layer requantizing in TFLM's two steps (rq_k == 0) */
+#define EDGENN_USE_PER_CHANNEL 1 /* a convolution-like layer whose multipliers or shifts differ between output channels */
+
+/* The values above as one number, for the kernels' symbols. */
+#define EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h) a##b##c##d##e##f##g##h
+#define EDGENN_CONFIG_DIGITS_(a, b, c, d, e, f, g, h) EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h)
+#define EDGENN_CONFIG_BITS \
+    EDGENN_CONFIG_DIGITS_(EDGENN_USE_CONV_PLAIN, EDGENN_USE_DW_LINE, EDGENN_USE_DW_SAME, EDGENN_USE_DW_GENERAL, EDGENN_USE_DW_3X3_FULL, EDGENN_USE_DW_3X3_ACT, EDGENN_USE_RQ_TWO_STEP, EDGENN_USE_PER_CHANNEL)
+
+#endif /* EDGENN_CONFIG_H */
