@@ -101,3 +101,16 @@ def test_rounding_of_exact_halves_in_c(tmp_path):
     codes = np.stack([rows, -rows, rows * 20, rows - 1]).reshape(4, 1, 2, 8, 1)
     out = check_c_bit_exact(int8_tflite(pool_model((2, 8, 1), 2, 2)), tmp_path, inputs=codes)
     assert out[0].ravel().tolist() == [1, -1, 2, -2]
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m0plus"])
+@pytest.mark.parametrize("shape, pool, strides, padding", [((5, 6, 21), 3, 2, "same"), ((3, 3, 40), 3, 1, "valid")])
+def test_channel_blocks_on_microcontrollers(tmp_path, target, shape, pool, strides, padding):
+    # Microcontrollers run one block loop of up to 16 channels at a time: a 16-channel block and a
+    # tail of 5, or two blocks and a tail of 8; padded windows average fewer taps.
+    from tests.conftest import require_tool
+
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    data = int8_tflite(pool_model(shape, pool, strides, padding, "relu6"), low=-4.0, high=4.0)
+    check_c_bit_exact(data, tmp_path, count=6, target=target)
