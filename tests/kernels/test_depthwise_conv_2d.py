@@ -201,7 +201,7 @@ def test_one_multiply_requantization_is_chosen_only_when_exact():
 # only one): the line-buffer path with paired weights, padding filled with the input zero point. Tap
 # rows of 3, 5 and 8 (one and two groups of four, zero-padded), stride 1 and 2, SAME and VALID, taller
 # dilation, and both int8 extremes of the input zero point; the DSP build pairs taps with SMLAD, the
-# others multiply the same pairs one by one.
+# others read the int8 weights, one input load for four channels.
 LINE_CASES = [
     # shape, kernel, strides, dilation, padding, multiplier, (low, high)
     ((9, 11, 1), 3, 2, 1, "same", 8, (-1.0, 1.0)),  # as person detection starts

@@ -712,18 +712,6 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
         (a2) = __smlad(xo_, (w)[5], __smlad(xe_, (w)[4], (a2)));     \
         (a3) = __smlad(xo_, (w)[7], __smlad(xe_, (w)[6], (a3)));     \
     } while (0)
-#else
-#define DW_QUAD(x, w, a0, a1, a2, a3)                                \
-    do {                                                             \
-        (a0) += dw_quad1((x), (w)[0], (w)[1]);                       \
-        (a1) += dw_quad1((x), (w)[2], (w)[3]);                       \
-        (a2) += dw_quad1((x), (w)[4], (w)[5]);                       \
-        (a3) += dw_quad1((x), (w)[6], (w)[7]);                       \
-    } while (0)
-
-EDGENN_CONV_INLINE int32_t dw_quad1(const int8_t *x, int32_t we, int32_t wo) {
-    return x[0] * (int32_t)(int16_t)we + x[2] * (we >> 16) + x[1] * (int32_t)(int16_t)wo + x[3] * (wo >> 16);
-}
 #endif
 
 #if EDGENN_CONV_AVX2
@@ -767,9 +755,11 @@ EDGENN_CONV_INLINE __m128i dw_line_window(const int8_t *x, const int32_t *w, con
  * input zero point: a padded tap then adds (zero_point + input_offset) * w = 0, as TFLM's skipped
  * taps do, so every window is one shape and starts from the folded bias. Along a row the taps are
  * consecutive bytes: one word load yields four, SXTB16 pairs them as taps (0, 2) and (1, 3), and
- * SMLAD multiplies each pair with the matching pair of int16 weights export laid out in wpack.
+ * SMLAD multiplies each pair with the matching pair of int16 weights export laid out in wpack (AVX2
+ * hosts multiply the same pairs with VPMADDWD); cores without either read the int8 weights.
  */
-static void dw_line(const edgenn_depthwise_conv_2d_params *p, const int8_t *input, int8_t *output) {
+static void dw_line(const edgenn_depthwise_conv_2d_params *p, const int8_t *input, const int8_t *weights,
+                    int8_t *output) {
     int8_t lb[EDGENN_DW_LINE_BYTES];
     /* Locals, not p->: every int8 store could alias the params struct and force reloads. */
     const int32_t pitch = EDGENN_DW_LINE_PITCH(p);
@@ -791,6 +781,9 @@ static void dw_line(const edgenn_depthwise_conv_2d_params *p, const int8_t *inpu
     int32_t oy;
     int32_t ox;
     int32_t r;
+#if EDGENN_CONV_DSP
+    (void)weights; /* the DSP cores read the paired weights (wpack) */
+#endif
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + b * p->in_h * p->in_w;
         for (oy = 0; oy < p->out_h; ++oy) {
@@ -829,6 +822,28 @@ static void dw_line(const edgenn_depthwise_conv_2d_params *p, const int8_t *inpu
                         continue;
                     }
 #endif
+#if !EDGENN_CONV_DSP
+                    {
+                        /*
+                         * Without SMLAD each packed int16 weight costs an extract: the int8 weights
+                         * instead, one input load for the four channels' products.
+                         */
+                        const int8_t *xr = x;
+                        const int8_t *wr = weights + c;
+                        int32_t r2;
+                        int32_t t;
+                        for (r2 = 0; r2 < fh; ++r2, xr += pitch) {
+                            for (t = 0; t < p->filter_w; ++t, wr += oc) {
+                                const int32_t xv = xr[t];
+                                a0 += xv * wr[0];
+                                a1 += xv * wr[1];
+                                a2 += xv * wr[2];
+                                a3 += xv * wr[3];
+                            }
+                        }
+                        w = end;
+                    }
+#else
                     if (quads == 2) {
                         /* One or two tap groups a row (filters up to 8 wide): a single loop, rows a pitch apart. */
                         do {
@@ -855,6 +870,7 @@ static void dw_line(const edgenn_depthwise_conv_2d_params *p, const int8_t *inpu
                             x += pitch;
                         } while (w != end);
                     }
+#endif
                     if (EDGENN_RQ_ONE(rk)) {
                         /* All four before any store: stores through `out` would force the constants' reloads. */
                         const int8_t v0 = edgenn_clamp_int8(edgenn_conv_rq(a0, m[DW_Q(c)], sh[DW_Q(c)], rk), lo, hi);
@@ -905,7 +921,7 @@ void edgenn_depthwise_conv_2d(const edgenn_depthwise_conv_2d_params *p, const in
     /* Only the paths config.h compiles: export turns on each one a layer's params select (features()
      * in edgenn/reference/depthwise_conv_2d.py). */
     if (EDGENN_USE_DW_LINE && (p->wpack != NULL || !(EDGENN_USE_DW_SAME || EDGENN_USE_DW_GENERAL))) {
-        dw_line(p, input, output);
+        dw_line(p, input, weights, output);
     } else if (EDGENN_USE_DW_SAME && (p->depth_multiplier == 1 || !EDGENN_USE_DW_GENERAL)) {
         dw_same(p, input, weights, output);
     } else {
