@@ -1,9 +1,9 @@
 /*
  * Inner loops shared by the convolution and pooling kernels.
  *
- * Loops over fixed-size blocks (16, then 8) let compilers vectorize at -O2, where only loops
- * whose trip count needs no scalar epilogue are vectorized; the helpers are forced inline so
- * that callers passing a constant width get those constant trip counts.
+ * Loops over fixed-size blocks (16, then 8) give compilers constant trip counts to vectorize (the
+ * helpers are forced inline so that callers passing a constant width get them); gcc 12 at -O2
+ * still declines most of these, so x86-64 hosts take the SSE2/AVX2 forms below.
  */
 #ifndef EDGENN_CONV_COMMON_H
 #define EDGENN_CONV_COMMON_H
@@ -400,12 +400,11 @@ EDGENN_CONV_INLINE int8_t edgenn_conv_out(int32_t acc, int32_t c, int32_t rq_k, 
 }
 
 /*
- * The dot products below come in three forms: SMLAD pairs with the DSP extension; one
- * multiply-accumulate per product on other scalar cores; and elsewhere loops that compilers
- * vectorize at -O2, where only loops that need no scalar epilogue are vectorized: the main loop
- * runs to n rounded down to 16, a trip count compilers can prove is a multiple of the vector
- * length, and products are narrowed to int16 (the product of two int8 values fits), which lets
- * 8-wide blocks vectorize in 16-bit lanes.
+ * The dot products below come in four forms: SMLAD pairs with the DSP extension; one
+ * multiply-accumulate per product on other scalar cores; PMADDWD on x86-64 hosts (edgenn_sse_dot);
+ * and on other hosts loops shaped for compilers to vectorize: the main loop runs to n rounded down
+ * to 16, a multiple of the vector length, and products are narrowed to int16 (the product of two
+ * int8 values fits), which lets 8-wide blocks use 16-bit lanes.
  */
 
 /* sum(a[i] * b[i]) */
