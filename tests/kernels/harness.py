@@ -125,6 +125,19 @@ def c_outputs(
     return out
 
 
+def xorshift_c(seed: int) -> str:
+    """C source of a seeded xorshift generator, next() -> uint32_t, for the C checks that sweep random cases."""
+    return f"""
+static uint64_t state = {seed:#x}u;
+static uint32_t next(void) {{
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (uint32_t)(state >> 16);
+}}
+"""
+
+
 # Host builds of the three host kernel variants: the widest vector unit there is (-march=native: AVX2
 # on most x86-64), SSE2 alone, and the plain loops (-DEDGENN_NO_DSP) that hosts without either take.
 HOST_VARIANTS = {"native": (True, ""), "plain": (False, "")}

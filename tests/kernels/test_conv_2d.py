@@ -9,6 +9,7 @@ from tests.kernels.harness import (
     float_tflite,
     int8_tflite,
     prepare_int8,
+    xorshift_c,
 )
 
 keras = pytest.importorskip("keras")
@@ -186,18 +187,13 @@ def test_merged_requantization_matches_tflm_double_rounding(tmp_path):
     assert proc.returncode == 0, f"x, multiplier, shift where the two differ: {proc.stdout}"
 
 
-ONE_MULTIPLY_CHECK = r"""
+ONE_MULTIPLY_CHECK = (
+    r"""
 #include <stdio.h>
 #include "conv_common.h"
-
-static uint64_t state = 0x2545f4914f6cdd1du;
-static uint32_t next(void) {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return (uint32_t)(state >> 16);
-}
-
+"""
+    + xorshift_c(0x2545F4914F6CDD1D)
+    + r"""
 int main(void) {
     long i;
     for (i = 0; i < 4000000; ++i) {
@@ -224,6 +220,7 @@ int main(void) {
     return 0;
 }
 """
+)
 
 
 def test_one_multiply_requantization_matches_tflm(tmp_path):

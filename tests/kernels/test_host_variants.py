@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kernels.harness import HOST_VARIANTS, check_c_bit_exact, int8_tflite
+from tests.kernels.harness import HOST_VARIANTS, check_c_bit_exact, int8_tflite, xorshift_c
 
 keras = pytest.importorskip("keras")
 
@@ -23,22 +23,17 @@ def has_avx2() -> bool:
     return cpuinfo.is_file() and " avx2" in cpuinfo.read_text()
 
 
-VECTOR_REQUANT_CHECK = r"""
+VECTOR_REQUANT_CHECK = (
+    r"""
 #include <stdio.h>
 #include "conv_common.h"
 
 #if !EDGENN_CONV_AVX2
 #error "built without AVX2"
 #endif
-
-static uint64_t state = 0x9e3779b97f4a7c15u;
-static uint32_t next(void) {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return (uint32_t)(state >> 16);
-}
-
+"""
+    + xorshift_c(0x9E3779B97F4A7C15)
+    + r"""
 int main(void) {
     long i;
     for (i = 0; i < 1000000; ++i) {
@@ -73,6 +68,7 @@ int main(void) {
     return 0;
 }
 """
+)
 
 
 def test_four_lane_requantization_matches_the_scalar_one(tmp_path):

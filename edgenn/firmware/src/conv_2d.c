@@ -17,6 +17,22 @@ EDGENN_CONV_INLINE int8_t conv_out(const edgenn_conv_2d_params *p, int32_t acc, 
     return edgenn_conv_out(acc, c, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
 }
 
+/*
+ * Channels c, c + 1 of two pixels from acc = (pixel 0 c, pixel 0 c + 1, pixel 1 c, pixel 1 c + 1),
+ * all four computed before any store: an int8 store may alias the constants and force reloads.
+ */
+EDGENN_CONV_INLINE void conv_out_2x2(const edgenn_conv_2d_params *p, const int32_t *acc, int32_t c, int8_t *out0,
+                                     int8_t *out1) {
+    const int8_t v00 = conv_out(p, acc[0], c);
+    const int8_t v01 = conv_out(p, acc[1], c + 1);
+    const int8_t v10 = conv_out(p, acc[2], c);
+    const int8_t v11 = conv_out(p, acc[3], c + 1);
+    out0[c] = v00;
+    out0[c + 1] = v01;
+    out1[c] = v10;
+    out1[c + 1] = v11;
+}
+
 /* The DSP cores take conv_pairs below, and conv_border where it does not apply. */
 #if !EDGENN_CONV_DSP
 /*
@@ -67,17 +83,7 @@ static void conv_inner_pair(const edgenn_conv_2d_params *p, const int8_t *x0, co
                     conv_dot_pair(a0 + at, a1 + at, w0 + wat, w1 + wat, p->run_len, acc);
                 }
             }
-            {
-                /* All four before any store: an int8 store may alias the constants and force reloads. */
-                const int8_t v00 = conv_out(p, acc[0], c);
-                const int8_t v10 = conv_out(p, acc[2], c);
-                const int8_t v01 = conv_out(p, acc[1], c + 1);
-                const int8_t v11 = conv_out(p, acc[3], c + 1);
-                out0[c] = v00;
-                out0[c + 1] = v01;
-                out1[c] = v10;
-                out1[c + 1] = v11;
-            }
+            conv_out_2x2(p, acc, c, out0, out1);
         }
         if (c < end) {
             const int8_t *w0 = weights + c * depth;
@@ -316,17 +322,7 @@ static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t
             continue;
         }
 #endif
-        {
-            /* All four before any store: an int8 store may alias the constants and force reloads. */
-            const int8_t v00 = conv_out(p, acc[0], c);
-            const int8_t v01 = conv_out(p, acc[1], c + 1);
-            const int8_t v10 = conv_out(p, acc[2], c);
-            const int8_t v11 = conv_out(p, acc[3], c + 1);
-            out0[c] = v00;
-            out0[c + 1] = v01;
-            out1[c] = v10;
-            out1[c + 1] = v11;
-        }
+        conv_out_2x2(p, acc, c, out0, out1);
     }
     if (c < end) {
         int32_t acc[4];
