@@ -5,9 +5,9 @@ Each op's own module says which of these rules apply to it (edgenn.reference.tra
 - An alias op's output (a reshape's, say) is a view of its input: no bytes, no code.
 - An in-place op (elementwise ones, whose kernel reads each element before writing it) writes over
   an input of the same shape and dtype that dies at that op.
-- A streaming op (a depthwise convolution, say) writes its output over input rows it has already
-  read: its input starts a few rows' worth of bytes after its output (a line buffer), instead of
-  beside it.
+- A streaming op (a convolution or a depthwise one) writes its output over input it has already
+  read: its input starts a few pixels' or rows' worth of bytes after its output, instead of beside
+  it (the op's streaming_gap says how many, from the order its kernel writes in).
 - Buffers whose lifetimes (in op order) overlap never share bytes. Offsets come from first-fit
   placement under several orderings; the smallest arena wins.
 - The lower bound is the most bytes live at any one step under the same rules: no placement can
@@ -210,12 +210,14 @@ def _plan(graph: Graph, streaming: frozenset[int]) -> Plan:
 def plan_arena(graph: Graph) -> Plan:
     """The smallest arena found. A streaming op's output makes one buffer of its input and output
     for both lifetimes, which can cost more elsewhere, so each is kept only where it helps."""
-    best = _plan(graph, frozenset())
-    for op in graph.ops:
-        if streaming_gap(graph, op) is not None:
-            trial = _plan(graph, best.streaming | {op.index})
-            if trial.arena_bytes < best.arena_bytes:
-                best = trial
+    able = frozenset(op.index for op in graph.ops if streaming_gap(graph, op) is not None)
+    # Two layers that stream back to back (a depthwise then a pointwise convolution) may lower the peak
+    # only together: start from the better of none and all, then toggle one op at a time.
+    best = min((_plan(graph, frozenset()), _plan(graph, able)), key=lambda p: p.arena_bytes)
+    for index in sorted(able):
+        trial = _plan(graph, best.streaming ^ {index})
+        if trial.arena_bytes < best.arena_bytes:
+            best = trial
     return best
 
 

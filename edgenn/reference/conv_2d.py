@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgenn.graph.tflite import schema
 from edgenn.reference import _spatial
 from edgenn.reference import fixedpoint as fp
-from edgenn.reference.base import OpContext
+from edgenn.reference.base import OpContext, compute_padding
 from edgenn.reference.fully_connected import (  # noqa: F401 (requant_constants, accumulator_bound: used through this module)
     ConvQuant,
     accumulator_bound,
@@ -239,3 +240,35 @@ def features(f: dict) -> list[str]:
 def macs(graph, op) -> int:
     w = graph.tensors[op.inputs[1]]  # [out_c, kh, kw, in_c / groups]
     return int(np.prod(graph.tensors[op.outputs[0]].shape)) * int(np.prod(w.shape[1:]))
+
+
+# Output pixels the C writes together at most (conv_pairs' pairs, conv_inner_pair's), in row-major order;
+# an odd last pixel goes with the one before it, whose window it then reads again.
+PIXEL_GROUP = 2
+
+
+def streaming_gap(graph, op) -> int | None:
+    """Bytes by which input 0 must start after the output so that every path of edgenn_conv_2d, which
+    writes output pixels in row-major order in groups of at most PIXEL_GROUP, each group only after
+    reading its windows, never writes over input a later window reads: output pixel q's bytes end at
+    (q + 1) * out_c, and from pixel q - 1 on no window starts before the smallest first-tap offset of
+    the pixels that follow (`need`). Batch 1, int8 only."""
+    if op.options is None:
+        return None
+    inp, flt, out = (graph.tensors[t] for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    if len(inp.shape) != 4 or len(out.shape) != 4 or inp.shape[0] != 1 or inp.dtype != "int8" or out.dtype != "int8":
+        return None
+    _, in_h, in_w, in_c = inp.shape
+    _, out_h, out_w, out_c = out.shape
+    o = op.options
+    padding = "SAME" if o.padding == schema.Padding.SAME else "VALID"
+    _, pad_top = compute_padding(padding, in_h, flt.shape[1], o.strideH, o.dilationHFactor)
+    _, pad_left = compute_padding(padding, in_w, flt.shape[2], o.strideW, o.dilationWFactor)
+    iy = np.maximum(0, np.arange(out_h) * o.strideH - pad_top)
+    ix = np.maximum(0, np.arange(out_w) * o.strideW - pad_left)
+    start = ((iy[:, None] * in_w + ix[None, :]) * in_c).reshape(-1)  # each pixel's first tap, row-major
+    need = np.minimum.accumulate(start[::-1])[::-1]  # the lowest input offset pixel q or a later one reads
+    pixels = start.size
+    q = np.arange(pixels)
+    written = np.minimum(q + PIXEL_GROUP, pixels) * out_c  # output bytes written by the time group q is
+    return int(max(0, (written - need[np.maximum(q - 1, 0)]).max()))

@@ -550,8 +550,12 @@ static int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const
 }
 #endif
 
-void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights,
-                    int8_t *restrict output) {
+/*
+ * `output` may overlap input that earlier windows have consumed (the arena planner places some outputs
+ * so: streaming_gap in edgenn/reference/conv_2d.py), hence no `restrict`: every path writes output
+ * pixels in row-major order, at most two at a time, each only after reading its own window.
+ */
+void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights, int8_t *output) {
 #if EDGENN_MVE
     if (edgenn_conv_2d_mve(p, input, weights, output)) {
         return;
