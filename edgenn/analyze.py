@@ -24,6 +24,7 @@ from edgenn.evaluate.footprint import TFLM_RUNTIME_BYTES
 from edgenn.evaluate.runners import TFLMRunner
 from edgenn.export.codegen import generate
 from edgenn.export.plan import Plan, plan_schedule
+from edgenn.export.stream import describe
 from edgenn.graph.tflite import Graph, Op, parse_tflite
 from edgenn.isolate import fork_is_safe
 from edgenn.reference import missing_ops, op_macs, traits
@@ -67,9 +68,9 @@ def _layers(graph: Graph, plan: Plan, consts: dict[int, int]) -> list[dict]:
                 "activation_bytes": t.nbytes,
                 "live_bytes": plan.live_bytes(step),
                 "const_bytes": consts.get(op.index, 0),
-                "shares_input_bytes": any(
-                    plan.buffer_of.get(i) == plan.buffer_of.get(op.outputs[0]) for i in op.inputs if i >= 0
-                ),
+                "shares_input_bytes": op.outputs[0] in plan.buffer_of
+                and any(plan.buffer_of.get(i) == plan.buffer_of[op.outputs[0]] for i in op.inputs if i >= 0),
+                "chain": next((n for n, c in enumerate(plan.chains) if op.index in c.ops), None),
             }
         )
     return out
@@ -110,6 +111,8 @@ def analyze(target: Path, build_target: str | None = None) -> dict:
         "ram_bytes": built.ram_bytes,
         "ram": {"arena": plan.arena_bytes, "other": built.ram_bytes - plan.arena_bytes},
         "ram_lower_bound_bytes": plan.lower_bound_bytes,
+        "layerwise_lower_bound_bytes": plan.layerwise_bound_bytes,
+        "chains": [describe(c, graph) for c in plan.chains],
         "tflm_arena_bytes": tflm,
         "macs": sum(layer["macs"] for layer in table),
         "planner": plan.heuristic,
@@ -151,6 +154,8 @@ def _without_c(graph: Graph, name: str, tflite: Path, data: bytes, missing: list
         "ram_bytes": tflm,
         "ram": {"arena": tflm, "other": 0},
         "ram_lower_bound_bytes": plan.lower_bound_bytes,
+        "layerwise_lower_bound_bytes": plan.layerwise_bound_bytes,
+        "chains": [describe(c, graph) for c in plan.chains],
         "tflm_arena_bytes": tflm,
         "macs": sum(layer["macs"] for layer in table),
         "planner": plan.heuristic,

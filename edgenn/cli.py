@@ -145,16 +145,28 @@ def export(target, output, name):
     help="Kernel code to compile: only the paths the model's layers take, or all of them (for a firmware "
     "whose models share one copy of the kernels: generate every model with 'all').",
 )
-def codegen(target, output, name, bundles, kernel_paths):
+@click.option(
+    "--ram-budget",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="BYTES",
+    help="Arena budget: the plan that meets it with the least extra compute (no row-streamed chain where the "
+    "layer-by-layer plan fits). Default: the smallest arena. Exit 2, naming the smallest reachable, if none does.",
+)
+def codegen(target, output, name, bundles, kernel_paths, ram_budget):
     """Generate standalone int8 C for TARGET (a build dir or a .tflite): model.c/.h plus its kernels.
 
     Default output: DIR/c for a build directory, else beside the model."""
     from edgenn import pipeline, toolchain
     from edgenn.export.bundles import kinds_of
 
-    folder = pipeline.codegen(target, output, name, _command_line(), kinds_of(bundles), kernel_paths)
+    folder = pipeline.codegen(target, output, name, _command_line(), kinds_of(bundles), kernel_paths, ram_budget)
     m = toolchain.manifest(folder)
-    click.echo(f"{folder}  ops {', '.join(m['ops'])}; arena {m['arena_bytes']:,} B, constants {m['const_bytes']:,} B")
+    chains = m.get("chains", [])
+    streamed = f", {len(chains)} row-streamed chain{'s' * (len(chains) != 1)}" if chains else ""
+    click.echo(
+        f"{folder}  ops {', '.join(m['ops'])}; arena {m['arena_bytes']:,} B{streamed}, constants {m['const_bytes']:,} B"
+    )
 
 
 @cli.command()

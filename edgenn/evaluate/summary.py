@@ -74,12 +74,30 @@ def print_gates(rows: list[dict]) -> bool:
     return all(c["passed"] for c in rows)
 
 
+def _print_chains(r: dict) -> None:
+    """The row-streamed chains: their layers, each one's window (rows and bytes), what they save and cost."""
+    for n, c in enumerate(r.get("chains", [])):
+        windows = ", ".join(
+            f"op {layer['index']} {layer['op']} reads {layer['rows_read']}"
+            + ("" if layer["window_rows"] is None else f", keeps {layer['window_rows']} ({layer['window_bytes']:,} B)")
+            for layer in c["layers"]
+        )
+        where = "over the input it has read" if c["windows_over_input"] else "beside its input"
+        out.print(
+            f"chain {n}: ops {c['ops'][0]}–{c['ops'][-1]} row by row ({windows}); windows {c['window_bytes']:,} B "
+            f"{where}, in place of {c['intermediate_bytes']:,} B of whole tensors; {c['kernel_calls']:,} kernel "
+            f"calls, {c['moved_bytes']:,} B moved, {c['extra_macs']:,} extra MACs",
+            soft_wrap=True,
+        )
+
+
 def print_analysis(r: dict) -> None:
     """Per-layer flash, RAM and MACs, then the totals against TFLM's arena."""
     table = Table(title=f"{r['model']}: layers (RAM: bytes live at each step, in the planned arena)")
-    for col in ("#", "op", "output", "params", "MACs", "act. B", "live B", "const B", "in place"):
+    for col in ("#", "op", "output", "params", "MACs", "act. B", "live B", "const B", "in place", "chain"):
         table.add_column(col, justify="left" if col in ("op", "output") else "right")
     for layer in r["layers"]:
+        chain = layer.get("chain")
         table.add_row(
             str(layer["index"]),
             layer["op"] + ("" if layer.get("supported", True) else " (no C)"),
@@ -90,8 +108,10 @@ def print_analysis(r: dict) -> None:
             f"{layer['live_bytes']:,}",
             f"{layer['const_bytes']:,}",
             "yes" if layer["shares_input_bytes"] else "",
+            "" if chain is None else str(chain),
         )
     out.print(table)
+    _print_chains(r)
     f = r["flash"]
     if r.get("route") == "tflm":
         missing = r["unsupported_ops"]
@@ -112,7 +132,8 @@ def print_analysis(r: dict) -> None:
     )
     out.print(
         f"RAM {r['ram_bytes']:,} B (arena {r['ram']['arena']:,}, other {r['ram']['other']:,}); lower bound "
-        f"{r['ram_lower_bound_bytes']:,} B; TFLM arena {r['tflm_arena_bytes']:,} B "
+        f"{r['ram_lower_bound_bytes']:,} B (layer by layer: {r['layerwise_lower_bound_bytes']:,} B); TFLM arena "
+        f"{r['tflm_arena_bytes']:,} B "
         f"({r['ram_bytes'] / r['tflm_arena_bytes']:.2f}×); MACs {r['macs']:,}",
         soft_wrap=True,
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +26,10 @@ from edgenn import __version__, layout
 from edgenn.clib import INCLUDE, SRC
 from edgenn.export.cgen import C_TYPES, c_comment, c_const_array, c_identifier, comment_block, io_macros
 from edgenn.export.plan import Plan, plan_schedule
+from edgenn.export.stream import describe
 from edgenn.fileio import write_dir
 from edgenn.graph.tflite import Graph, Op, parse_tflite
-from edgenn.reference import interpreter
+from edgenn.reference import _spatial, interpreter
 from edgenn.reference import module_name as reference_module_name
 from edgenn.reference.base import CONSTANT_KINDS, FEATURES
 from edgenn.schemas import produced
@@ -48,6 +49,7 @@ class Unit:
     arrays: list[str] = field(default_factory=list)
     structs: list[str] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    stages: list[str] = field(default_factory=list)  # row-streamed chains' stage functions and tables
     modules: dict[str, None] = field(default_factory=dict)
     const_bytes: int = 0
     const_items: list[tuple[int, str, str, int]] = field(default_factory=list)  # (op index, what, kind, bytes)
@@ -153,6 +155,101 @@ class OpEmitter:
         return f"&{name}"
 
 
+class StripeEmitter(OpEmitter):
+    """An OpEmitter for one output row of a layer in a row-streamed chain: the graph it sees has that
+    row's band as the input tensor and one row as the output, which the stage function's `input` and
+    `output` point at; constants are the layer's own (declared once, whatever the row)."""
+
+    def tensor(self, index: int, ctype: str | None = None) -> str:
+        if index == self.op.inputs[0]:
+            return "input"
+        if index == self.op.outputs[0]:
+            return "output"
+        return super().tensor(index, ctype)
+
+
+def _stripe_graph(graph: Graph, op: Op, rows: int) -> Graph:
+    """`graph` with op's input `rows` rows high and its output one row high."""
+    tensors = list(graph.tensors)
+    i, o = tensors[op.inputs[0]], tensors[op.outputs[0]]
+    tensors[op.inputs[0]] = replace(i, shape=(1, rows, *i.shape[2:]))
+    tensors[op.outputs[0]] = replace(o, shape=(1, 1, *o.shape[2:]))
+    return replace(graph, tensors=tuple(tensors))
+
+
+def _emit_chain(graph: Graph, plan: Plan, unit: Unit, by_op: dict, n: int, ident: str, prefix: str) -> str:
+    """The stage functions and stage table of chain `n` (stream.py); returns the call that runs it."""
+    chain = plan.chains[n]
+    ops = {op.index: op for op in graph.ops}
+    rows = []
+    for k, stage in enumerate(chain.stages):
+        op, prepared = ops[stage.op], by_op[stage.op]
+        variants: dict[tuple[int, int], int] = {}
+        statements: list[str] = []
+        per_row = []
+        for r in range(stage.out_h):
+            _, band, pad = stage.band(r)
+            if (band, pad) not in variants:
+                variants[band, pad] = len(statements)
+                e = StripeEmitter(_stripe_graph(graph, op, band), plan, unit, op, ident)
+                statements.append(prepared.module.emit(_spatial.stripe(prepared.params, r, pad), e))
+            per_row.append(variants[band, pad])
+        fn = f"{ident}_chain{n}_op{op.index}"
+        unit.names.add(fn)
+        body = [
+            f"static void {fn}(int32_t row, const int8_t *input, int8_t *output) {{",
+            f"    {prefix}_MARK(op{op.index});",
+        ]
+        if len(statements) == 1:
+            body += ["    (void)row;", f"    {statements[0]}"]
+        else:
+            table = f"{fn}_variant"
+            unit.names.add(table)
+            unit.arrays.append(
+                declare_array(
+                    unit, "uint8_t", table, np.array(per_row), f"op {op.index}: its params for each output row"
+                )
+            )
+            unit.const_items.append((op.index, "row params", "tables", len(per_row)))
+            body.append(f"    switch ({table}[row]) {{")
+            for v, statement in enumerate(statements):
+                body += [
+                    f"    case {v}:" if v < len(statements) - 1 else "    default:",
+                    f"        {statement}",
+                    "        break;",
+                ]
+            body.append("    }")
+        body.append("}")
+        unit.stages.append("\n".join(body))
+        at = plan.offset(chain.input) if k == 0 else plan.window_offset(n, k)
+        window = f"(int8_t *)&{ident}_arena[{at}]"
+        rows.append(
+            f"    {{{fn}, {window}, {stage.in_row_bytes}, {stage.out_row_bytes}, {stage.in_h}, {stage.out_h}, "
+            f"{stage.rows}, {stage.stride}, {stage.pad_top}, {stage.capacity}}},"
+        )
+        unit.modules[reference_module_name(prepared.module)] = None
+        for dep in getattr(prepared.module, "C_DEPENDS", ()):
+            unit.modules[dep] = None
+    unit.modules["stream"] = None
+    table = f"{ident}_chain{n}"
+    unit.names.add(table)
+    last = chain.stages[-1].out_h
+    unit.stages.append(
+        "\n".join(
+            [
+                f"/* ops {', '.join(str(i) for i in chain.ops)}: a row-streamed chain (edgenn_stream). Fields: run, "
+                "window (the first stage's: the chain's input), in/out row bytes, in/out rows, rows read, stride, "
+                "padding above, window rows. The last entry is the chain's output. */",
+                f"static const edgenn_stage {table}[{len(rows) + 1}] = {{",
+                *rows,
+                f"    {{NULL, (int8_t *)&{ident}_arena[{plan.offset(chain.output)}], 0, 0, 0, 0, 0, 0, 0, {last}}},",
+                "};",
+            ]
+        )
+    )
+    return f"edgenn_stream({table}, {len(rows)});"
+
+
 def array_bytes(ctype: str, values: np.ndarray) -> int:
     return values.size * {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int64_t": 8}.get(ctype, 4)
 
@@ -233,14 +330,23 @@ def library_files() -> dict[str, str]:
     }
 
 
-def generate(graph: Graph, name: str, command: str, kernel_paths: str = "model") -> Generated:
+def generate(
+    graph: Graph,
+    name: str,
+    command: str,
+    kernel_paths: str = "model",
+    stream: bool = True,
+    ram_budget: int | None = None,
+) -> Generated:
     """Render the folder's text files for `graph` (validated op by op first). `kernel_paths` "model"
     compiles only the kernel paths its layers take, "all" every one (for a firmware whose models share
-    one copy of the kernels)."""
+    one copy of the kernels). `stream` lets the planner run early layers as row-streamed chains where
+    that lowers the arena; `ram_budget` (bytes) asks for the plan that meets it at the least extra
+    compute (plan.plan_schedule)."""
     if kernel_paths not in KERNEL_PATHS:
         raise ValueError(f"kernel_paths {kernel_paths!r}: one of {KERNEL_PATHS}")
     by_op = {p.op.index: p for p in interpreter.prepare(graph, need_c=True)}  # every op checked first
-    graph, plan = plan_schedule(graph)
+    graph, plan = plan_schedule(graph, stream, ram_budget)
     prepared = [by_op[op.index] for op in graph.ops]  # in the planned order
     ident = c_identifier(name)
     prefix = ident.upper()
@@ -249,8 +355,18 @@ def generate(graph: Graph, name: str, command: str, kernel_paths: str = "model")
         {f"{ident}_arena", f"{ident}_invoke", f"{ident}_run", f"{ident}_input", f"{ident}_output", f"{ident}_op_end"}
     )
     unit.names.update(f"{ident}_op{p.op.index}" for p in prepared)  # the profiling labels in _run
+    chain_of = {c.ops[0]: n for n, c in enumerate(plan.chains)}
+    chained = plan.chained
     for p in prepared:
         op = p.op
+        if op.index in chain_of:
+            n = chain_of[op.index]
+            call = _emit_chain(graph, plan, unit, by_op, n, ident, prefix)
+            ops = ", ".join(f"{i} ({by_op[i].op.name})" for i in plan.chains[n].ops)
+            unit.calls.append(f"    {c_comment(f'ops {ops}: row-streamed')}\n    {call}")
+            continue
+        if op.index in chained:
+            continue
         if op.index in plan.views:
             unit.calls.append(f"    {c_comment(f'op {op.index}: {op.name}: a view of the same arena bytes, no code')}")
             continue
@@ -359,6 +475,7 @@ def generate(graph: Graph, name: str, command: str, kernel_paths: str = "model")
             f"#define {prefix}_MARK(label)",
             "#endif",
             "",
+            *[line for stage in unit.stages for line in (stage, "")],
             f"int {ident}_run(void) {{",
             *(
                 ["    /* Read so that the link needs them: kernels compiled under another config.h lack them. */"]
@@ -404,6 +521,8 @@ def generate(graph: Graph, name: str, command: str, kernel_paths: str = "model")
         },
         "arena_bytes": plan.arena_bytes,
         "lower_bound_bytes": plan.lower_bound_bytes,
+        "layerwise_lower_bound_bytes": plan.layerwise_bound_bytes,
+        "chains": [describe(c, graph) for c in plan.chains],
         "const_bytes": unit.const_bytes,
         "ops": list(graph.op_names),
         "features": [f for f in FEATURES if f in unit.features],
@@ -434,6 +553,8 @@ def codegen(
     command: str = "edgenn codegen",
     packages: Callable[[dict[str, str], Path], Mapping[str, str | bytes]] | None = None,
     kernel_paths: str = "model",
+    ram_budget: int | None = None,
+    stream: bool = True,
 ) -> Path:
     """Write the C folder for `target` (a build directory or a .tflite). Returns the folder.
 
@@ -446,7 +567,7 @@ def codegen(
     """
     tflite, default_name = layout.resolve_model(target)
     graph = parse_tflite(tflite.read_bytes(), tflite)
-    gen = generate(graph, name or default_name, command, kernel_paths)
+    gen = generate(graph, name or default_name, command, kernel_paths, stream, ram_budget)
     out_dir = (
         Path(out_dir) if out_dir else (Path(target) / layout.C_DIR if Path(target).is_dir() else tflite.with_suffix(""))
     )

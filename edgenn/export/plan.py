@@ -16,12 +16,18 @@ Each op's own module says which of these rules apply to it (edgenn.reference.tra
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from edgenn.errors import EdgeNNError
+from edgenn.export.stream import OUTPUT, Chain, make_chain, overwrites, place, runs, with_capacity
 from edgenn.graph.tflite import Graph
 from edgenn.reference import traits
 
 ALIGN = 16
+# The planner's estimate of what a chain adds (the profiler measures it): instructions per kernel call
+# for one row, and per byte a window moves.
+CALL_COST = 120
+MOVE_COST = 1
 
 
 @dataclass
@@ -32,9 +38,25 @@ class Buffer:
     last: int  # last step that reads it (len(ops): a model output, read after the last op)
     tensors: list[int] = field(default_factory=list)
     offset: int = 0
+    # (offset in the buffer, bytes, first step, last step) of each tensor in it: a merged buffer's
+    # tensors live at different times, and what is dead in it at a step can hold another buffer's
+    parts: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def overlaps(self, other: Buffer) -> bool:
         return self.first <= other.last and other.first <= self.last
+
+    def live_bytes(self, step: int) -> int:
+        """Bytes of the buffer live at `step`: the union of its live tensors' ranges."""
+        spans = sorted((at, at + n) for at, n, first, last in self.parts if first <= step <= last)
+        total, end = 0, None
+        for lo, hi in spans:
+            if end is None or lo >= end:
+                total += hi - lo
+                end = hi
+            elif hi > end:
+                total += hi - end
+                end = hi
+        return total
 
 
 @dataclass(frozen=True)
@@ -47,12 +69,28 @@ class Plan:
     views: frozenset[int]  # op indices that need no code (their output is a view of the input)
     heuristic: str
     streaming: frozenset[int] = frozenset()  # ops whose output overlaps their consumed input
+    chains: tuple[Chain, ...] = ()  # row-streamed chains (edgenn/export/stream.py)
+    layerwise_bound_bytes: int = 0  # the lower bound when every layer runs on whole tensors
 
     def offset(self, tensor: int) -> int:
         return self.buffers[self.buffer_of[tensor]].offset + self.sub_offset[tensor]
 
+    def window_offset(self, chain: int, stage: int) -> int:
+        """Where stage `stage` (1 on) of chain `chain` keeps its window."""
+        return self.offset(window_id(chain, stage))
+
+    @property
+    def chained(self) -> frozenset[int]:
+        """Ops inside a chain."""
+        return frozenset(i for c in self.chains for i in c.ops)
+
+    @property
+    def extra_cost(self) -> int:
+        """What the chains add to an inference, in instructions, as the planner estimates it."""
+        return sum(c.calls * CALL_COST + c.moved_bytes * MOVE_COST for c in self.chains)
+
     def live_bytes(self, step: int) -> int:
-        return sum(b.size for b in self.buffers.values() if b.first <= step <= b.last)
+        return sum(b.live_bytes(step) for b in self.buffers.values() if b.first <= step <= b.last)
 
 
 def _align(n: int) -> int:
@@ -63,7 +101,26 @@ def _is_activation(graph: Graph, t: int) -> bool:
     return t >= 0 and graph.tensors[t].data is None
 
 
-def _buffers(graph: Graph) -> tuple[dict[int, int], dict[int, int], dict[int, Buffer], set[int]]:
+def window_id(chain: int, stage: int) -> int:
+    """The key of a chain's window in Plan.buffer_of and sub_offset: below every tensor index (and -1)."""
+    return -2 - chain * 1024 - stage
+
+
+def _steps(graph: Graph, chain: Chain) -> tuple[int, int]:
+    at = {op.index: step for step, op in enumerate(graph.ops)}
+    return at[chain.ops[0]], at[chain.ops[-1]]
+
+
+def _buffers(
+    graph: Graph, chains: tuple[Chain, ...] = ()
+) -> tuple[dict[int, int], dict[int, int], dict[int, Buffer], set[int], dict]:
+    """Buffers and lifetimes, and each tensor's (bytes, first step, last step). A chain's input is live
+    until its last op, its output from its first; the tensors inside it get no bytes, its windows one
+    buffer for its steps."""
+    first_of = {c.ops[0]: n for n, c in enumerate(chains)}
+    inside = {i for c in chains for i in c.ops[1:]}
+    life: dict[int, list[int]] = {}  # tensor (or window) → [first step, last step]
+    size: dict[int, int] = {}  # window → bytes
     owner: dict[int, int] = {}
     sub: dict[int, int] = {}  # tensor → offset inside its buffer
     buffers: dict[int, Buffer] = {}
@@ -72,10 +129,12 @@ def _buffers(graph: Graph) -> tuple[dict[int, int], dict[int, int], dict[int, Bu
         sub[t] = 0
         owner[t] = len(buffers)
         buffers[owner[t]] = Buffer(owner[t], graph.tensors[t].nbytes, step, step, [t])
+        life[t] = [step, step]
 
     def use(t: int, step: int) -> None:
         b = buffers[owner[t]]
         b.last = max(b.last, step)
+        life[t][1] = max(life[t][1], step)
 
     for t in graph.inputs:
         new(t, -1)
@@ -92,6 +151,19 @@ def _buffers(graph: Graph) -> tuple[dict[int, int], dict[int, int], dict[int, Bu
         new(t, -1)
     views: set[int] = set()
     for step, op in enumerate(graph.ops):
+        if op.index in inside:
+            continue
+        if op.index in first_of:
+            n = first_of[op.index]
+            c = chains[n]
+            _, end = _steps(graph, c)
+            use(c.input, end)
+            new(c.output, step)
+            ids = [window_id(n, k) for k in range(1, len(c.stages))]
+            buffers[len(buffers)] = Buffer(len(buffers), c.scratch_bytes, step, end, ids)
+            for k, w in enumerate(ids, start=1):
+                owner[w], sub[w], life[w], size[w] = len(buffers) - 1, c.windows[k], [step, end], c.window_size(k)
+            continue
         ins = [t for t in op.inputs if _is_activation(graph, t)]
         for t in ins:
             use(t, step)
@@ -100,6 +172,7 @@ def _buffers(graph: Graph) -> tuple[dict[int, int], dict[int, int], dict[int, Bu
             owner[out] = owner[op.inputs[0]]
             sub[out] = sub[op.inputs[0]]
             buffers[owner[out]].tensors.append(out)
+            life[out] = [step, step]
             views.add(op.index)
             continue
         for t in op.outputs:
@@ -107,7 +180,15 @@ def _buffers(graph: Graph) -> tuple[dict[int, int], dict[int, int], dict[int, Bu
     end = len(graph.ops)
     for t in (*graph.outputs, *dict.fromkeys(state)):
         use(t, end)
-    return owner, sub, buffers, views
+    # A view is read where its source is; keep the source's bytes live as long as the view's.
+    for t, (first, last) in list(life.items()):
+        if t >= 0:
+            for u in buffers[owner[t]].tensors:
+                if u != t and sub[u] == sub[t] and u in life and life[u][0] <= first <= life[u][1]:
+                    life[u][1] = max(life[u][1], last)
+    lives = {t: (sub_size := size.get(t, graph.tensors[t].nbytes if t >= 0 else 0), *life[t]) for t in life}
+    del sub_size
+    return owner, sub, buffers, views, lives
 
 
 def _absorb(
@@ -139,13 +220,34 @@ def streaming_gap(graph: Graph, op) -> int | None:
 
 
 def _merge(
-    graph: Graph, owner: dict[int, int], sub: dict[int, int], buffers: dict[int, Buffer], streaming: frozenset[int]
+    graph: Graph,
+    owner: dict[int, int],
+    sub: dict[int, int],
+    buffers: dict[int, Buffer],
+    streaming: frozenset[int],
+    chains: tuple[Chain, ...] = (),
 ) -> None:
     """Let an op's output share bytes with an input buffer that dies at that op, where it is safe:
     an in-place op writes over an input of the same shape; a streaming op writes its output over
-    input it has already read."""
+    input it has already read, and so does a chain."""
     outputs = {owner[t] for t in graph.outputs}
+    first_of = {c.ops[0]: n for n, c in enumerate(chains)}
+    inside = {i for c in chains for i in c.ops[1:]}
     for step, op in enumerate(graph.ops):
+        if op.index in inside:
+            continue
+        if op.index in first_of:
+            n = first_of[op.index]
+            c = chains[n]
+            _, end = _steps(graph, c)
+            b, out_b = buffers[owner[c.input]], buffers[owner[c.output]]
+            if b.last == end and b.id not in outputs and len(out_b.tensors) == 1 and b.id != out_b.id:
+                if c.windows_over_input:
+                    _merge_chain(buffers, owner, sub, b, out_b, buffers[owner[window_id(n, 1)]], c, n)
+                else:
+                    shift = max(0, c.gap - sub[c.input])  # the output over the input, as a streaming op's
+                    _absorb(buffers, owner, sub, b, out_b, shift, 0, max(out_b.size, shift + b.size))
+            continue
         if len(op.outputs) != 1 or op.outputs[0] not in owner:
             continue
         out_t = op.outputs[0]
@@ -169,15 +271,53 @@ def _merge(
                 break
 
 
+def _merge_chain(
+    buffers: dict[int, Buffer],
+    owner: dict[int, int],
+    sub: dict[int, int],
+    keep: Buffer,
+    out_b: Buffer,
+    scratch: Buffer,
+    chain: Chain,
+    n: int,
+) -> None:
+    """A chain whose input dies with it: its output and its windows go over the input it has read
+    (stream.place), and below it where they must; one buffer holds all three."""
+    at = place(chain)
+    x = chain.input
+    shift = max(0, -min(0, *at.values()) - sub[x])
+    for t in keep.tensors:
+        sub[t] += shift
+    blocks = {OUTPUT: [chain.output], **{k: [window_id(n, k)] for k in range(1, len(chain.stages))}}
+    size = keep.size + shift
+    for block, tensors in blocks.items():
+        for t in tensors:
+            owner[t] = keep.id
+            sub[t] = sub[x] + at[block]
+            size = max(size, sub[t] + (chain.output_bytes if block == OUTPUT else chain.window_size(block)))
+    keep.tensors += out_b.tensors + scratch.tensors
+    keep.size = size
+    keep.first = min(keep.first, out_b.first, scratch.first)
+    keep.last = max(keep.last, out_b.last, scratch.last)
+    del buffers[out_b.id], buffers[scratch.id]
+
+
 def _first_fit(buffers: list[Buffer]) -> int:
+    """Each buffer at the lowest aligned offset where none of its tensors shares bytes with a tensor
+    of a placed buffer that is live at the same step."""
     placed: list[Buffer] = []
     for b in buffers:
-        clashes = sorted((p.offset, p.offset + p.size) for p in placed if p.overlaps(b))
+        banned = []  # offsets [lo, hi) that b may not take
+        for p in placed:
+            if not p.overlaps(b):
+                continue
+            for sa, na, fa, la in b.parts:
+                for sp, np_, fp, lp in p.parts:
+                    if fa <= lp and fp <= la:
+                        banned.append((p.offset + sp - sa - na + 1, p.offset + sp + np_ - sa))
         offset = 0
-        for start, end in clashes:
-            if offset + b.size <= start:
-                break
-            offset = max(offset, _align(end))
+        while any(lo <= offset < hi for lo, hi in banned):
+            offset = _align(max(hi for lo, hi in banned if lo <= offset < hi))
         b.offset = offset
         placed.append(b)
     return _align(max((b.offset + b.size for b in placed), default=0))
@@ -191,9 +331,11 @@ HEURISTICS = {
 }
 
 
-def _plan(graph: Graph, streaming: frozenset[int]) -> Plan:
-    owner, sub, buffers, views = _buffers(graph)
-    _merge(graph, owner, sub, buffers, streaming)
+def _plan(graph: Graph, streaming: frozenset[int], chains: tuple[Chain, ...] = ()) -> Plan:
+    owner, sub, buffers, views, lives = _buffers(graph, chains)
+    _merge(graph, owner, sub, buffers, streaming, chains)
+    for b in buffers.values():
+        b.parts = [(sub[t], *lives[t]) for t in b.tensors if t in lives]
     best: tuple[int, str, dict[int, int]] | None = None
     for name, key in HEURISTICS.items():
         arena = _first_fit(sorted(buffers.values(), key=key))
@@ -203,31 +345,124 @@ def _plan(graph: Graph, streaming: frozenset[int]) -> Plan:
     for b in buffers.values():
         b.offset = offsets[b.id]
     steps = range(-1, len(graph.ops) + 1)
-    bound = max((sum(b.size for b in buffers.values() if b.first <= s <= b.last) for s in steps), default=0)
-    return Plan(owner, sub, buffers, arena, bound, frozenset(views), name, streaming)
+    bound = max((sum(b.live_bytes(s) for b in buffers.values()) for s in steps), default=0)
+    return Plan(owner, sub, buffers, arena, bound, frozenset(views), name, streaming, chains)
 
 
-def plan_arena(graph: Graph) -> Plan:
-    """The smallest arena found. A streaming op's output makes one buffer of its input and output
-    for both lifetimes, which can cost more elsewhere, so each is kept only where it helps."""
-    able = frozenset(op.index for op in graph.ops if streaming_gap(graph, op) is not None)
+def _layerwise(graph: Graph, chains: tuple[Chain, ...] = ()) -> Plan:
+    """The smallest arena found with `chains` fixed. A streaming op's output makes one buffer of its
+    input and output for both lifetimes, which can cost more elsewhere, so each is kept only where it
+    helps."""
+    chained = {i for c in chains for i in c.ops}
+    able = frozenset(op.index for op in graph.ops if op.index not in chained and streaming_gap(graph, op) is not None)
     # Two layers that stream back to back (a depthwise then a pointwise convolution) may lower the peak
     # only together: start from the better of none and all, then toggle one op at a time.
-    best = min((_plan(graph, frozenset()), _plan(graph, able)), key=lambda p: p.arena_bytes)
+    best = min((_plan(graph, frozenset(), chains), _plan(graph, able, chains)), key=lambda p: p.arena_bytes)
     for index in sorted(able):
-        trial = _plan(graph, best.streaming ^ {index})
+        trial = _plan(graph, best.streaming ^ {index}, chains)
         if trial.arena_bytes < best.arena_bytes:
             best = trial
     return best
 
 
+def _rank(plan: Plan) -> tuple[int, int]:
+    return plan.arena_bytes, plan.extra_cost
+
+
+def _chain_candidates(graph: Graph, plan: Plan) -> list[Plan]:
+    """Plans that add one chain to `plan`'s: every run of chainable ops (stream.runs) not yet in a
+    chain, cut at every pair of ends that covers each step where `plan` holds its most live bytes
+    (a chain elsewhere cannot lower the arena)."""
+    steps = range(len(graph.ops))
+    live = [plan.live_bytes(s) for s in steps]
+    peaks = [s for s in steps if live[s] == max(live, default=0)]
+    at = {op.index: step for step, op in enumerate(graph.ops)}
+    taken = plan.chained
+    able = frozenset(op.index for op in graph.ops if op.index not in taken and streaming_gap(graph, op) is not None)
+    out = []
+    for run in runs(graph):
+        run = [op for op in run if op.index not in taken]
+        for i in range(len(run)):
+            for j in range(i + 2, len(run) + 1):
+                ops = run[i:j]
+                if any(at[op.index] != at[ops[0].index] + k for k, op in enumerate(ops)):
+                    continue  # not consecutive once other chains' ops are out
+                if peaks and not (at[ops[0].index] <= peaks[0] and peaks[-1] <= at[ops[-1].index]):
+                    continue
+                chain = make_chain(graph, ops)
+                for over in (False, True):
+                    chain = replace(chain, windows_over_input=over)
+                    chains = (*plan.chains, chain)
+                    # The layers after a chain may now need to stream where they did not before: those
+                    # whose step holds more live bytes than the chain's steps do.
+                    plain = _plan(graph, plan.streaming - set(chain.ops), chains)
+                    a, b = at[ops[0].index], at[ops[-1].index]
+                    peak = max(plain.live_bytes(s) for s in range(a, b + 1))
+                    over_peak = {op.index for s, op in enumerate(graph.ops) if plain.live_bytes(s) > peak}
+                    trials = [plain] + [_plan(graph, x - set(chain.ops), chains) for x in (able, able & over_peak)]
+                    out.append(min(trials, key=_rank))
+    return out
+
+
+def _widen(graph: Graph, plan: Plan) -> Plan:
+    """Give each window of the last chain more rows (fewer moves) where the arena stays the same."""
+    chain = plan.chains[-1]
+    for k, s in enumerate(chain.stages):
+        if k == 0:
+            continue
+        for capacity in (s.in_h, 4 * s.rows, 2 * s.rows):
+            if capacity <= s.capacity:
+                continue
+            wider = with_capacity(graph, chain, k, capacity)
+            trial = _plan(graph, plan.streaming, (*plan.chains[:-1], wider))
+            if trial.arena_bytes <= plan.arena_bytes:
+                plan, chain = trial, wider
+                break
+    return plan
+
+
+class BudgetError(EdgeNNError):
+    """No plan meets the RAM budget."""
+
+
+def plan_arena(graph: Graph, stream: bool = True, ram_budget: int | None = None) -> Plan:
+    """The smallest arena found, with row-streamed chains where they lower it (`stream`); each
+    chain's windows then get the most rows the arena allows. With `ram_budget` (bytes), the plan that
+    meets it at the least extra compute instead: no chain where the layer-by-layer plan fits."""
+    base = _layerwise(graph)
+    layerwise = base.lower_bound_bytes
+    best = base
+    if stream and (ram_budget is None or base.arena_bytes > ram_budget):
+        while True:
+            found = _chain_candidates(graph, best)
+            if ram_budget is not None:
+                fits = [p for p in found if p.arena_bytes <= ram_budget]
+                if fits:
+                    best = min(fits, key=lambda p: (p.extra_cost, p.arena_bytes))
+                    break
+            trial = min(found, key=_rank, default=None)
+            if trial is None or trial.arena_bytes >= best.arena_bytes:
+                break
+            best = trial
+        if best.chains:
+            best = _widen(graph, best)
+            refined = _layerwise(graph, best.chains)
+            if _rank(refined) < _rank(best):
+                best = refined
+    return replace(best, layerwise_bound_bytes=layerwise)
+
+
 def overlapping_pairs(plan: Plan) -> list[tuple[int, int]]:
-    """Buffer pairs that are live at the same step and share bytes: must be empty."""
+    """Buffer pairs with tensors (or windows) live at the same step on the same bytes: must be empty."""
     bs = list(plan.buffers.values())
     bad = []
     for i, a in enumerate(bs):
         for b in bs[i + 1 :]:
-            if a.overlaps(b) and a.offset < b.offset + b.size and b.offset < a.offset + a.size:
+            if a.overlaps(b) and any(
+                fa <= lb and fb <= la and a.offset + sa < b.offset + sb + nb and b.offset + sb < a.offset + sa + na
+                for sa, na, fa, la in a.parts
+                for sb, nb, fb, lb in b.parts
+            ):
                 bad.append((a.id, b.id))
     return bad
 
@@ -243,13 +478,34 @@ def violations(graph: Graph, plan: Plan) -> list[str]:
     for step, op in enumerate(graph.ops):
         for t in op.inputs:
             if _is_activation(graph, t):
-                spans[t][1] = step
+                spans.setdefault(t, [-1, -1])[1] = step  # state no op writes: there from the start
         for t in op.outputs:
             spans.setdefault(t, [step, step])
     for t in graph.outputs:
         spans[t][1] = len(graph.ops)
     allowed: set[tuple[int, int]] = set()
+    # A chain: its input is read until its last op, its output written from its first; the tensors
+    # inside it have no bytes; its windows take theirs for its steps.
+    bad: list[str] = []
+    for n, c in enumerate(plan.chains):
+        a, b = _steps(graph, c)
+        for op_index in c.ops[:-1]:
+            spans.pop(next(op for op in graph.ops if op.index == op_index).outputs[0], None)
+        spans[c.input][1] = max(spans[c.input][1], b)
+        spans[c.output][0] = a
+        # The output and the windows may take input rows the chain has read; stream.overwrites replays
+        # the chain's writes to see that none lands on input still unread, or on another block.
+        windows = {k: plan.window_offset(n, k) for k in range(1, len(c.stages))}
+        clash = overwrites(c, plan.offset(c.input), plan.offset(c.output), windows)
+        bad += clash
+        if not clash:
+            allowed.add((c.input, c.output))
+            allowed.add((c.output, c.input))
+
+    chained = plan.chained
     for op in graph.ops:
+        if op.index in chained:
+            continue
         outs = [t for t in op.outputs if t in spans]
         for o in outs:
             for i in op.inputs:
@@ -261,7 +517,6 @@ def violations(graph: Graph, plan: Plan) -> list[str]:
                     if plan.offset(i) - plan.offset(o) >= streaming_gap(graph, op):
                         allowed |= {(i, o), (o, i)}
     # Views share a buffer for their whole life: treat view chains as one tensor.
-    bad = []
     tensors = sorted(spans)
     for n, a in enumerate(tensors):
         for b in tensors[n + 1 :]:
@@ -281,6 +536,24 @@ def violations(graph: Graph, plan: Plan) -> list[str]:
             oa, ob = plan.offset(a), plan.offset(b)
             if oa < ob + sb and ob < oa + sa:
                 bad.append(f"tensors {a} [{oa}, {oa + sa}) and {b} [{ob}, {ob + sb}) overlap while both live")
+    for n, c in enumerate(plan.chains):
+        own = {c.input, c.output}  # what overwrites() checked the chain's windows against
+        for k in range(1, len(c.stages)):
+            lo = plan.window_offset(n, k)
+            hi = lo + c.window_size(k)
+            a, b = _steps(graph, c)
+            for t, (t0, t1) in spans.items():
+                o = plan.offset(t)
+                if t not in own and lo < o + graph.tensors[t].nbytes and o < hi and t0 <= b and a <= t1:
+                    bad.append(f"chain {n}'s window {k} [{lo}, {hi}) and tensor {t} overlap while both live")
+            for m, d in enumerate(plan.chains):
+                if m == n:
+                    continue
+                d0, d1 = _steps(graph, d)
+                for j in range(1, len(d.stages)):
+                    o = plan.window_offset(m, j)
+                    if lo < o + d.window_size(j) and o < hi and d0 <= b and a <= d1:
+                        bad.append(f"chain {n}'s window {k} and chain {m}'s window {j} overlap while both live")
     return bad
 
 
@@ -319,15 +592,30 @@ def memory_order(graph: Graph) -> tuple:
     return tuple(order)
 
 
-def plan_schedule(graph: Graph) -> tuple[Graph, Plan]:
-    """The op order (file order or memory-aware) and plan with the smaller arena."""
-    from dataclasses import replace
+def plan_schedule(graph: Graph, stream: bool = True, ram_budget: int | None = None) -> tuple[Graph, Plan]:
+    """The op order (file order or memory-aware) and plan with the smaller arena (`plan_arena`); with
+    `ram_budget`, the one that meets it at the least extra compute, or BudgetError naming the smallest
+    arena reached."""
 
-    best = (graph, plan_arena(graph))
+    def key(plan: Plan):
+        if ram_budget is not None and plan.arena_bytes <= ram_budget:
+            return (0, plan.extra_cost, plan.arena_bytes)
+        return (1, *_rank(plan))
+
+    best = (graph, plan_arena(graph, stream, ram_budget))
     order = memory_order(graph)
     if order != graph.ops:
         reordered = replace(graph, ops=order)
-        plan = plan_arena(reordered)
-        if plan.arena_bytes < best[1].arena_bytes:
+        plan = plan_arena(reordered, stream, ram_budget)
+        if key(plan) < key(best[1]):
             best = (reordered, plan)
+    if ram_budget is not None and best[1].arena_bytes > ram_budget:
+        if stream and ram_budget is not None:
+            smallest = min(plan_schedule(graph, stream)[1].arena_bytes, best[1].arena_bytes)
+        else:
+            smallest = best[1].arena_bytes
+        how = "" if stream else " without row-streamed chains"
+        raise BudgetError(
+            graph.path, f"no plan fits a RAM budget of {ram_budget:,} B: the smallest arena{how} is {smallest:,} B"
+        )
     return best

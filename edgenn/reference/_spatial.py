@@ -8,12 +8,13 @@ Python loops.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from edgenn.reference.base import OpContext, compute_padding
+from edgenn.graph.tflite import schema
+from edgenn.reference.base import OpContext, RowWindow, compute_padding
 
 
 @dataclass(frozen=True)
@@ -74,3 +75,33 @@ def valid_counts(in_size: int, filter_size: int, stride: int, pad: int, out_size
     start = np.maximum(0, -origin)
     end = np.minimum(filter_size, in_size - origin)
     return np.maximum(end - start, 0)
+
+
+def row_window(graph, op, filter_h: int, dilation: int = 1) -> RowWindow | None:
+    """The input rows each output row of a sliding-window op reads (base.RowWindow), for int8
+    batch-1 NHWC tensors; None otherwise."""
+    inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if op.options is None or len(inp.shape) != 4 or len(out.shape) != 4 or inp.shape[0] != 1:
+        return None
+    if inp.dtype != "int8" or out.dtype != "int8" or min(filter_h, dilation, op.options.strideH) < 1:
+        return None
+    padding = "SAME" if op.options.padding == schema.Padding.SAME else "VALID"
+    out_h, pad_top = compute_padding(padding, inp.shape[1], filter_h, op.options.strideH, dilation)
+    if out_h != out.shape[1]:
+        return None
+    return RowWindow((filter_h - 1) * dilation + 1, int(op.options.strideH), pad_top)
+
+
+def stripe(params, row: int, pad_top: int):
+    """`params` (a dataclass with a `window`) for output row `row` alone, read from a band of input
+    rows that starts `pad_top` rows of padding below the band's first row: what a row-streamed chain
+    runs the op's kernel with. Per-output-row fields (`output_shape`, `counts`) shrink to that row."""
+    w = replace(params.window, pad_top=pad_top, out_h=1)
+    changes: dict = {"window": w}
+    names = {f.name for f in fields(params)}
+    if "output_shape" in names:
+        n, _, ow, c = params.output_shape
+        changes["output_shape"] = (n, 1, ow, c)
+    if "counts" in names:
+        changes["counts"] = params.counts[row : row + 1]
+    return replace(params, **changes)

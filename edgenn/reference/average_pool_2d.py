@@ -100,3 +100,7 @@ def pool_fields(p, e) -> dict[str, int]:
 def emit(p: Params, e) -> str:
     params = e.struct("edgenn_average_pool_2d_params", pool_fields(p, e))
     return f"edgenn_average_pool_2d({params}, {e.input(0)}, {e.output()});"
+
+
+def row_window(graph, op):
+    return _spatial.row_window(graph, op, int(op.options.filterHeight)) if op.options else None

@@ -55,6 +55,20 @@ def no_streaming(graph: Graph, op: Op) -> int | None:
     return None
 
 
+def no_rows(graph: Graph, op: Op) -> RowWindow | None:
+    return None
+
+
+@dataclass(frozen=True)
+class RowWindow:
+    """How an op's output rows depend on the rows of its input 0: output row r reads input rows
+    [r * stride - pad_top, r * stride - pad_top + rows), clipped to the input."""
+
+    rows: int  # the filter's height, dilation included
+    stride: int
+    pad_top: int
+
+
 @dataclass(frozen=True)
 class Traits:
     """What code other than the interpreter and codegen needs to know of an op, read off its module.
@@ -69,6 +83,11 @@ class Traits:
                               bytes by which input 0 must start after the output so that writing
                               the output in order never overwrites input still to be read; None
                               where the op cannot share bytes that way
+        def row_window(graph, op) -> RowWindow | None
+                              which input rows each output row reads, for an op whose kernel can
+                              compute any band of output rows from just those input rows (with its
+                              params' window: pad_top and out_h) and that a row-streamed chain
+                              (edgenn/export/stream.py) may hold; None where it cannot
         def macs(graph, op) -> int
                               multiply-accumulates of one run
         CONSTANTS = (...)     the kinds (CONSTANT_KINDS) of the constants `emit` computes; a model
@@ -83,6 +102,7 @@ class Traits:
     in_place: bool = False
     alias: bool = False
     streaming_gap: Callable[[Graph, Op], int | None] = no_streaming
+    row_window: Callable[[Graph, Op], RowWindow | None] = no_rows
     macs: Callable[[Graph, Op], int] = no_macs
     constants: tuple[str, ...] = ()
     tflm_resolver: str | None = None
@@ -96,6 +116,7 @@ class Traits:
             in_place=getattr(module, "IN_PLACE", d.in_place),
             alias=getattr(module, "ALIAS", d.alias),
             streaming_gap=getattr(module, "streaming_gap", d.streaming_gap),
+            row_window=getattr(module, "row_window", d.row_window),
             macs=getattr(module, "macs", d.macs),
             constants=tuple(getattr(module, "CONSTANTS", d.constants)),
             tflm_resolver=getattr(module, "TFLM_RESOLVER", d.tflm_resolver),

@@ -256,7 +256,14 @@ def streaming_gap(graph, op) -> int | None:
     if op.options is None:
         return None
     inp, flt, out = (graph.tensors[t] for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
-    if len(inp.shape) != 4 or len(out.shape) != 4 or inp.shape[0] != 1 or inp.dtype != "int8" or out.dtype != "int8":
+    if (
+        len(inp.shape) != 4
+        or len(out.shape) != 4
+        or len(flt.shape) != 4
+        or inp.shape[0] != 1
+        or inp.dtype != "int8"
+        or out.dtype != "int8"
+    ):
         return None
     _, in_h, in_w, in_c = inp.shape
     _, out_h, out_w, out_c = out.shape
@@ -272,3 +279,12 @@ def streaming_gap(graph, op) -> int | None:
     q = np.arange(pixels)
     written = np.minimum(q + PIXEL_GROUP, pixels) * out_c  # output bytes written by the time group q is
     return int(max(0, (written - need[np.maximum(q - 1, 0)]).max()))
+
+
+def row_window(graph, op):
+    flt = (
+        graph.tensors[op.inputs[1]] if len(op.inputs) > 1 and op.inputs[1] >= 0 else None
+    )  # [out_c, kh, kw, in_c / groups]
+    if op.options is None or flt is None or len(flt.shape) != 4:
+        return None
+    return _spatial.row_window(graph, op, flt.shape[1], int(op.options.dilationHFactor))

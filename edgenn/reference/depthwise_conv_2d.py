@@ -161,3 +161,10 @@ def streaming_gap(graph, op) -> int | None:
     _, pad_top = compute_padding(padding, in_h, filt_h, op.options.strideH, op.options.dilationHFactor)
     row_in, row_out = in_w * in_c, out_w * out_c
     return max((y + 1) * row_out - max(0, y * op.options.strideH - pad_top) * row_in for y in range(out_h))
+
+
+def row_window(graph, op):
+    flt = graph.tensors[op.inputs[1]] if len(op.inputs) > 1 and op.inputs[1] >= 0 else None  # [1, kh, kw, out_c]
+    if op.options is None or flt is None or len(flt.shape) != 4:
+        return None
+    return _spatial.row_window(graph, op, flt.shape[1], int(op.options.dilationHFactor))

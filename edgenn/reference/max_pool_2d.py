@@ -48,3 +48,7 @@ def emit(p: Params, e) -> str:
 
     params = e.struct("edgenn_max_pool_2d_params", pool_fields(p, e))
     return f"edgenn_max_pool_2d({params}, {e.input(0)}, {e.output()});"
+
+
+def row_window(graph, op):
+    return _spatial.row_window(graph, op, int(op.options.filterHeight)) if op.options else None

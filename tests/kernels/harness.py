@@ -105,9 +105,16 @@ def check_bit_exact(data: bytes, inputs: np.ndarray | None = None, count: int = 
 
 
 def c_outputs(
-    data: bytes, inputs: np.ndarray, workdir, target: str = "host", dsp: bool = True, cflags: str = ""
+    data: bytes,
+    inputs: np.ndarray,
+    workdir,
+    target: str = "host",
+    dsp: bool = True,
+    cflags: str = "",
+    stream: bool = True,
 ) -> np.ndarray:
-    """Generate C for the model, compile it warning-free for `target`, run it on `inputs`."""
+    """Generate C for the model (with row-streamed chains where the planner takes them, unless not
+    `stream`), compile it warning-free for `target`, run it on `inputs`."""
     from pathlib import Path
 
     from edgenn import toolchain
@@ -117,7 +124,7 @@ def c_outputs(
     workdir.mkdir(parents=True, exist_ok=True)
     model = workdir / "model.tflite"
     model.write_bytes(data)
-    folder = codegen(model, workdir / "c", name="net")
+    folder = codegen(model, workdir / "c", name="net", stream=stream)
     problems = c_structs.mismatches((folder / "net.c").read_text())
     assert not problems, problems
     toolchain.build(folder, target, dsp=dsp, extra_cflags=cflags)
@@ -153,13 +160,14 @@ def check_c_bit_exact(
     target: str = "host",
     dsp: bool = True,
     cflags: str = "",
+    stream: bool = True,
 ) -> np.ndarray:
     """Assert 0 differing bytes between TFLM and the generated, compiled C; returns the outputs."""
     graph = parse_tflite(data)
     if inputs is None:
         inputs = probe_inputs(graph.input_tensor().shape, count)
     want = tflm_outputs(data, inputs)
-    got = c_outputs(data, inputs, workdir, target, dsp, cflags).reshape(want.shape)
+    got = c_outputs(data, inputs, workdir, target, dsp, cflags, stream).reshape(want.shape)
     assert got.dtype == want.dtype, (got.dtype, want.dtype)
     diff = np.argwhere(got != want)
     assert len(diff) == 0, (
