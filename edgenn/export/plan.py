@@ -344,8 +344,15 @@ def _plan(graph: Graph, streaming: frozenset[int], chains: tuple[Chain, ...] = (
     arena, name, offsets = best
     for b in buffers.values():
         b.offset = offsets[b.id]
-    steps = range(-1, len(graph.ops) + 1)
-    bound = max((sum(b.live_bytes(s) for b in buffers.values()) for s in steps), default=0)
+    live = [0] * (len(graph.ops) + 2)  # step s at live[s + 1]
+    for b in buffers.values():
+        if len(b.parts) == 1:  # one tensor: live from first to last at its size
+            for s in range(b.first, b.last + 1):
+                live[s + 1] += b.parts[0][1]
+        else:
+            for s in range(b.first, b.last + 1):
+                live[s + 1] += b.live_bytes(s)
+    bound = max(live, default=0)
     return Plan(owner, sub, buffers, arena, bound, frozenset(views), name, streaming, chains)
 
 
