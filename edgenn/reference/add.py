@@ -29,6 +29,8 @@ LEFT_SHIFT = 20  # int8 headroom: |input - zero point| <= 255 still fits int32 a
 TABLE_MIN_SIZE = 1024  # elements from which two 1 KB tables pay for themselves in instructions saved
 
 Params = bm.RescaledParams
+row_window = bm.row_window  # a row-streamed chain may hold it (stream.py)
+stripe = bm.stripe
 
 
 def prepare(ctx: OpContext) -> Params:
