@@ -58,6 +58,9 @@ class RescaledParams:
     input2_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
     dtype: str = "int8"  # of the inputs and the output (int16 for the int16x8 ADD)
+    # Elements of the whole op where these params are one row's of it (stripe): the kernel path is
+    # the whole op's choice, not the row's
+    whole_size: int = 0
 
 
 def real_multipliers(s1: float, s2: float, so: float, left_shift: int) -> tuple[float, float, float]:
@@ -189,4 +192,7 @@ def row_window(graph, op) -> RowWindow | None:
 def stripe(params: RescaledParams, row: int, pad_top: int) -> RescaledParams:
     """The params for one output row (row_window's ops): every tensor one row."""
     n = int(np.prod(params.output_shape[2:]))
-    return replace(params, input1_shape=(n,), input2_shape=(n,), output_shape=(1, 1, *params.output_shape[2:]))
+    whole = int(np.prod(params.output_shape))
+    return replace(
+        params, input1_shape=(n,), input2_shape=(n,), output_shape=(1, 1, *params.output_shape[2:]), whole_size=whole
+    )
