@@ -157,23 +157,31 @@ class OpEmitter:
 
 class StripeEmitter(OpEmitter):
     """An OpEmitter for one output row of a layer in a row-streamed chain: the graph it sees has that
-    row's band as the input tensor and one row as the output, which the stage function's `input` and
-    `output` point at; constants are the layer's own (declared once, whatever the row)."""
+    row's band as the streamed input and one row as the output (and as the side input, if any), which
+    the stage function's `input`, `output` and `row` point at; constants are the layer's own
+    (declared once, whatever the row)."""
+
+    def __init__(self, graph: Graph, plan: Plan, unit: Unit, op: Op, prefix: str, stage):
+        super().__init__(graph, plan, unit, op, prefix)
+        self.stage = stage
 
     def tensor(self, index: int, ctype: str | None = None) -> str:
-        if index == self.op.inputs[0]:
+        if index == self.stage.input:
             return "input"
         if index == self.op.outputs[0]:
             return "output"
+        if index == self.stage.side:
+            row_bytes = self.stage.out_row_bytes  # the side input has the output's shape
+            return f"((const int8_t *)&{self.prefix}_arena[{self.plan.offset(index)}] + row * {row_bytes})"
         return super().tensor(index, ctype)
 
 
-def _stripe_graph(graph: Graph, op: Op, rows: int) -> Graph:
-    """`graph` with op's input `rows` rows high and its output one row high."""
+def _stripe_graph(graph: Graph, op: Op, stage, rows: int) -> Graph:
+    """`graph` with the stage's streamed input `rows` rows high, its output and side input one row."""
     tensors = list(graph.tensors)
-    i, o = tensors[op.inputs[0]], tensors[op.outputs[0]]
-    tensors[op.inputs[0]] = replace(i, shape=(1, rows, *i.shape[2:]))
-    tensors[op.outputs[0]] = replace(o, shape=(1, 1, *o.shape[2:]))
+    for t, h in ((stage.input, rows), (op.outputs[0], 1), (stage.side, 1)):
+        if t >= 0:
+            tensors[t] = replace(tensors[t], shape=(1, h, *tensors[t].shape[2:]))
     return replace(graph, tensors=tuple(tensors))
 
 
@@ -191,8 +199,9 @@ def _emit_chain(graph: Graph, plan: Plan, unit: Unit, by_op: dict, n: int, ident
             _, band, pad = stage.band(r)
             if (band, pad) not in variants:
                 variants[band, pad] = len(statements)
-                e = StripeEmitter(_stripe_graph(graph, op, band), plan, unit, op, ident)
-                statements.append(prepared.module.emit(_spatial.stripe(prepared.params, r, pad), e))
+                e = StripeEmitter(_stripe_graph(graph, op, stage, band), plan, unit, op, ident, stage)
+                stripe = getattr(prepared.module, "stripe", _spatial.stripe)
+                statements.append(prepared.module.emit(stripe(prepared.params, r, pad), e))
             per_row.append(variants[band, pad])
         fn = f"{ident}_chain{n}_op{op.index}"
         unit.names.add(fn)
@@ -201,7 +210,8 @@ def _emit_chain(graph: Graph, plan: Plan, unit: Unit, by_op: dict, n: int, ident
             f"    {prefix}_MARK(op{op.index});",
         ]
         if len(statements) == 1:
-            body += ["    (void)row;", f"    {statements[0]}"]
+            body += [] if stage.side >= 0 else ["    (void)row;"]
+            body.append(f"    {statements[0]}")
         else:
             table = f"{fn}_variant"
             unit.names.add(table)

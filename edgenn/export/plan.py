@@ -157,7 +157,8 @@ def _buffers(
             n = first_of[op.index]
             c = chains[n]
             _, end = _steps(graph, c)
-            use(c.input, end)
+            for t in (c.input, *c.sides):
+                use(t, end)
             new(c.output, step)
             ids = [window_id(n, k) for k in range(1, len(c.stages))]
             buffers[len(buffers)] = Buffer(len(buffers), c.scratch_bytes, step, end, ids)
@@ -498,7 +499,8 @@ def violations(graph: Graph, plan: Plan) -> list[str]:
         a, b = _steps(graph, c)
         for op_index in c.ops[:-1]:
             spans.pop(next(op for op in graph.ops if op.index == op_index).outputs[0], None)
-        spans[c.input][1] = max(spans[c.input][1], b)
+        for t in (c.input, *c.sides):
+            spans[t][1] = max(spans[t][1], b)
         spans[c.output][0] = a
         # The output and the windows may take input rows the chain has read; stream.overwrites replays
         # the chain's writes to see that none lands on input still unread, or on another block.

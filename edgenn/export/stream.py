@@ -10,7 +10,9 @@ runs, step after step, the last op whose next row has its input rows ready, so a
 when the op after it needs it; `simulate` here replays the same calls to size what the planner needs:
 the bytes moved, and how far the chain's input must start after its output for the two to share
 bytes (rows the chain has consumed take rows it writes, as a streaming op's do). Nothing is
-computed twice: the windows are line buffers.
+computed twice: the windows are line buffers. An elementwise op in a chain may read a whole tensor
+beside its rows, row r for its output row r: a residual block's ADD reading the block's input,
+which its output then overwrites row by row.
 
 Each op's kernel runs on one output row at a time with its own params for that row (_spatial.stripe:
 the padding above it and the rows the band holds), so the kernels, and their bit-exactness with
@@ -38,6 +40,9 @@ class Stage:
     in_row_bytes: int
     out_row_bytes: int
     capacity: int  # rows of its input window (0 for the first stage, which reads the chain's input)
+    input: int = -1  # the tensor it reads row by row (the chain's input, or the stage before's output)
+    side: int = -1  # a tensor it reads whole, row r for output row r (a residual's skip); -1: none
+    side_is_input: bool = False  # that tensor is the chain's input, whose rows the chain overwrites
 
     def first_row(self, row: int) -> int:
         return max(0, row * self.stride - self.pad_top)
@@ -75,6 +80,11 @@ class Chain:
         return window_bytes(self.stages[stage])
 
     @property
+    def sides(self) -> tuple[int, ...]:
+        """Tensors stages read whole beside their rows (the chain's input among them, if so)."""
+        return tuple(s.side for s in self.stages if s.side >= 0)
+
+    @property
     def ops(self) -> tuple[int, ...]:
         return tuple(s.op for s in self.stages)
 
@@ -93,11 +103,19 @@ MAX_STAGES = 32  # EDGENN_STREAM_MAX_STAGES in stream.h
 MAX_ROWS = 32767  # the C's rows and strides are int16_t
 
 
-def stage_of(graph: Graph, op: Op, capacity: int = 0) -> Stage | None:
+def stage_of(graph: Graph, op: Op, streamed: int | None = None) -> Stage | None:
+    """The stage of `op` reading tensor `streamed` (default: its input 0) row by row, and its other
+    activation input, if any, whole (a side input: only an op whose row window is elementwise)."""
     w = traits(op.name).row_window(graph, op)
     if w is None:
         return None
-    inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    acts = _activations(graph, op)
+    streamed = op.inputs[0] if streamed is None else streamed
+    sides = [t for t in acts if t != streamed]
+    elementwise = (w.rows, w.stride, w.pad_top) == (1, 1, 0)
+    if streamed not in acts or len(acts) != len(set(acts)) or len(sides) > elementwise:
+        return None
+    inp, out = graph.tensors[streamed], graph.tensors[op.outputs[0]]
     if max(inp.shape[1], out.shape[1], w.rows, w.stride, w.pad_top) > MAX_ROWS or inp.nbytes >= 2**31:
         return None
     return Stage(
@@ -107,9 +125,11 @@ def stage_of(graph: Graph, op: Op, capacity: int = 0) -> Stage | None:
         w.rows,
         w.stride,
         w.pad_top,
-        _row_bytes(graph, op.inputs[0]),
+        _row_bytes(graph, streamed),
         _row_bytes(graph, op.outputs[0]),
-        capacity,
+        0,
+        streamed,
+        sides[0] if sides else -1,
     )
 
 
@@ -119,7 +139,8 @@ def _activations(graph: Graph, op: Op) -> list[int]:
 
 def runs(graph: Graph) -> list[list[Op]]:
     """Maximal runs of consecutive ops (in `graph.ops` order) that one chain can hold: each has a row
-    window and reads only input 0, and each one's output is read by the next alone."""
+    window and reads the one before's output, which nothing else reads (an elementwise op may read a
+    tensor from before the run beside it)."""
     readers: dict[int, int] = {}
     for op in graph.ops:
         for t in set(_activations(graph, op)):
@@ -127,20 +148,25 @@ def runs(graph: Graph) -> list[list[Op]]:
     out: list[list[Op]] = []
     current: list[Op] = []
     for op in graph.ops:
-        ok = stage_of(graph, op) is not None and _activations(graph, op) == [op.inputs[0]] and len(op.outputs) == 1
+        # A run starts at an op reading one activation; the ops after it read the one before's output
+        # (and may read a whole tensor from before the run beside it).
+        first = stage_of(graph, op) is not None and _activations(graph, op) == [op.inputs[0]] and len(op.outputs) == 1
+        prev = current[-1].outputs[0] if current else None
+        stage = stage_of(graph, op, prev) if current and len(op.outputs) == 1 else None
+        made = {o.outputs[0] for o in current}
         linked = (
-            ok
-            and current
-            and op.inputs[0] == current[-1].outputs[0]
-            and readers.get(op.inputs[0]) == 1
-            and op.inputs[0] not in graph.outputs
+            stage is not None
+            and stage.side not in made
+            and readers.get(prev) == 1
+            and prev not in graph.outputs
+            and len(current) < MAX_STAGES
         )
-        if linked and len(current) < MAX_STAGES:
+        if linked:
             current.append(op)
             continue
         if len(current) > 1:
             out.append(current)
-        current = [op] if ok else []
+        current = [op] if first else []
     if len(current) > 1:
         out.append(current)
     return out
@@ -164,6 +190,7 @@ def simulate(stages: tuple[Stage, ...]) -> tuple[list[Write], int, int]:
     n = len(stages)
     done, base = [0] * n, [0] * n
     first, last = stages[0], stages[-1]
+    sides = [k for k, s in enumerate(stages) if s.side_is_input]
     writes: list[Write] = []
     moved = calls = 0
     while done[-1] < last.out_h:
@@ -173,6 +200,10 @@ def simulate(stages: tuple[Stage, ...]) -> tuple[list[Write], int, int]:
         s, r = stages[i], done[i]
         # The first stage reads its band while it writes its row; later calls read from their bands on.
         unread = (first.first_row(done[0]) if done[0] < first.out_h else first.in_h) * first.in_row_bytes
+        for k in sides:
+            # A stage reading the input beside its rows still needs its rows from done[k] on; its own
+            # call reads row r as it writes (element by element, so a row over that row is safe).
+            unread = min(unread, (done[k] + (k == i)) * stages[k].out_row_bytes)
         if i < n - 1:
             nxt = stages[i + 1]
             if r - base[i + 1] >= nxt.capacity:
@@ -193,10 +224,14 @@ def simulate(stages: tuple[Stage, ...]) -> tuple[list[Write], int, int]:
 def make_chain(graph: Graph, ops: list[Op], capacities: list[int] | None = None) -> Chain:
     """The chain of `ops` (consecutive, from one of `runs`), each window holding `capacities[i]` rows
     (at least the stage's filter rows; default exactly those)."""
-    stages = [stage_of(graph, op) for op in ops]
+    stages = [stage_of(graph, ops[0])] + [
+        stage_of(graph, op, prev.outputs[0]) for prev, op in zip(ops, ops[1:], strict=False)
+    ]
     caps = capacities or [0] + [s.rows for s in stages[1:]]
+    x = ops[0].inputs[0]
     stages = tuple(
-        Stage(**{**s.__dict__, "capacity": 0 if i == 0 else max(caps[i], s.rows)}) for i, s in enumerate(stages)
+        replace(s, capacity=0 if i == 0 else max(caps[i], s.rows), side_is_input=s.side == x)
+        for i, s in enumerate(stages)
     )
     windows, at = [-1], 0
     for s in stages[1:]:

@@ -19,13 +19,13 @@ than run to TFLM's meaningless bytes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from edgenn.reference import _elementwise as ew
 from edgenn.reference import fixedpoint as fp
-from edgenn.reference.base import OpContext
+from edgenn.reference.base import OpContext, RowWindow
 
 
 def int8_operands(ctx: OpContext, dtype: str = "int8"):
@@ -58,6 +58,9 @@ class RescaledParams:
     input2_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
     dtype: str = "int8"  # of the inputs and the output (int16 for the int16x8 ADD)
+    # Elements of the whole op where these params are one row's of it (stripe): the kernel path is
+    # the whole op's choice, not the row's
+    whole_size: int = 0
 
 
 def real_multipliers(s1: float, s2: float, so: float, left_shift: int) -> tuple[float, float, float]:
@@ -166,3 +169,30 @@ def emit_compare(p: Params, e, function: str) -> str:
     plan = ew.broadcast_plan(p.input1_shape, p.input2_shape, p.output_shape)
     params = e.struct(f"{function}_params", {"broadcast": ew.c_broadcast(plan)})
     return f"{function}({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
+
+
+# --- in a row-streamed chain ----------------------------------------------------------------------
+
+
+def row_window(graph, op) -> RowWindow | None:
+    """Output row r of an elementwise op on two int8 batch-1 NHWC tensors of the output's shape reads
+    row r of each: a row-streamed chain may hold it, one input from the layer before, the other a
+    whole tensor in the arena (a residual block's skip)."""
+    ins = [t for t in op.inputs if t >= 0]
+    if len(ins) != 2 or len(op.outputs) != 1:
+        return None
+    a, b, out = graph.tensors[ins[0]], graph.tensors[ins[1]], graph.tensors[op.outputs[0]]
+    if not (a.shape == b.shape == out.shape) or len(out.shape) != 4 or out.shape[0] != 1:
+        return None
+    if {a.dtype, b.dtype, out.dtype} != {"int8"} or a.data is not None or b.data is not None:
+        return None
+    return RowWindow(1, 1, 0)
+
+
+def stripe(params: RescaledParams, row: int, pad_top: int) -> RescaledParams:
+    """The params for one output row (row_window's ops): every tensor one row."""
+    n = int(np.prod(params.output_shape[2:]))
+    whole = int(np.prod(params.output_shape))
+    return replace(
+        params, input1_shape=(n,), input2_shape=(n,), output_shape=(1, 1, *params.output_shape[2:]), whole_size=whole
+    )

@@ -29,6 +29,8 @@ LEFT_SHIFT = 20  # int8 headroom: |input - zero point| <= 255 still fits int32 a
 TABLE_MIN_SIZE = 1024  # elements from which two 1 KB tables pay for themselves in instructions saved
 
 Params = bm.RescaledParams
+row_window = bm.row_window  # a row-streamed chain may hold it (stream.py)
+stripe = bm.stripe
 
 
 def prepare(ctx: OpContext) -> Params:
@@ -57,7 +59,7 @@ def one_multiply_k(p: Params, table1: np.ndarray, table2: np.ndarray) -> int:
 
 def emit(p: Params, e) -> str:
     plan = ew.broadcast_plan(p.input1_shape, p.input2_shape, p.output_shape)
-    if plan["kind"] != 0 or plan["size"] < TABLE_MIN_SIZE:
+    if plan["kind"] != 0 or max(plan["size"], p.whole_size) < TABLE_MIN_SIZE:
         return bm.emit_rescaled(p, e, "edgenn_add")
     t1 = rescale_table(p.input1_offset, p.left_shift, p.input1_multiplier, p.input1_shift)
     t2 = rescale_table(p.input2_offset, p.left_shift, p.input2_multiplier, p.input2_shift)

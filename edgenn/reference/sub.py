@@ -22,6 +22,8 @@ C_DEPENDS = ("elementwise",)
 LEFT_SHIFT = 20  # int8 headroom: |input - zero point| <= 255 still fits int32 after the shift
 
 Params = bm.RescaledParams
+row_window = bm.row_window  # a row-streamed chain may hold it (stream.py)
+stripe = bm.stripe
 
 
 def prepare(ctx: OpContext) -> Params:
