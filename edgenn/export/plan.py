@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from edgenn.errors import EdgeNNError
-from edgenn.export.stream import OUTPUT, Chain, make_chain, overwrites, place, runs, with_capacity
+from edgenn.export.stream import OUTPUT, Chain, can_start, make_chain, overwrites, place, runs, with_capacity
 from edgenn.graph.tflite import Graph
 from edgenn.reference import traits
 
@@ -393,8 +393,10 @@ def _chain_candidates(graph: Graph, plan: Plan) -> list[Plan]:
         for i in range(len(run)):
             for j in range(i + 2, len(run) + 1):
                 ops = run[i:j]
-                if any(at[op.index] != at[ops[0].index] + k for k, op in enumerate(ops)):
-                    continue  # not consecutive once other chains' ops are out
+                if any(at[op.index] != at[ops[0].index] + k for k, op in enumerate(ops)) or not can_start(
+                    graph, ops[0]
+                ):
+                    continue  # not consecutive once other chains' ops are out, or no first op
                 if peaks and not (at[ops[0].index] <= peaks[0] and peaks[-1] <= at[ops[-1].index]):
                     continue
                 chain = make_chain(graph, ops)
@@ -480,7 +482,10 @@ def violations(graph: Graph, plan: Plan) -> list[str]:
 
     Allowed: a view and its source (same bytes); an in-place op's output over the input that dies
     there (same offset); a streaming op's output over its input when the input starts at least
-    `streaming_gap` bytes after the output.
+    `streaming_gap` bytes after the output; a row-streamed chain's output and windows over its input
+    where replaying the chain (stream.overwrites) finds no row written over input still unread, and
+    no two of its blocks on the same bytes. The tensors inside a chain have no bytes; its windows
+    must not share bytes with any other tensor live during the chain.
     """
     spans: dict[int, list[int]] = {t: [-1, -1] for t in graph.inputs}
     for step, op in enumerate(graph.ops):

@@ -137,6 +137,11 @@ def _activations(graph: Graph, op: Op) -> list[int]:
     return [t for t in op.inputs if t >= 0 and graph.tensors[t].data is None]
 
 
+def can_start(graph: Graph, op: Op) -> bool:
+    """Whether a chain may start at `op`: it reads one activation, its input 0, row by row."""
+    return stage_of(graph, op) is not None and _activations(graph, op) == [op.inputs[0]] and len(op.outputs) == 1
+
+
 def runs(graph: Graph) -> list[list[Op]]:
     """Maximal runs of consecutive ops (in `graph.ops` order) that one chain can hold: each has a row
     window and reads the one before's output, which nothing else reads (an elementwise op may read a
@@ -150,7 +155,7 @@ def runs(graph: Graph) -> list[list[Op]]:
     for op in graph.ops:
         # A run starts at an op reading one activation; the ops after it read the one before's output
         # (and may read a whole tensor from before the run beside it).
-        first = stage_of(graph, op) is not None and _activations(graph, op) == [op.inputs[0]] and len(op.outputs) == 1
+        first = can_start(graph, op)
         prev = current[-1].outputs[0] if current else None
         stage = stage_of(graph, op, prev) if current and len(op.outputs) == 1 else None
         made = {o.outputs[0] for o in current}
