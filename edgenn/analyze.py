@@ -76,15 +76,16 @@ def _layers(graph: Graph, plan: Plan, consts: dict[int, int]) -> list[dict]:
     return out
 
 
-def analyze(target: Path, build_target: str | None = None) -> dict:
-    """Per-layer and total footprint of `target` (a build directory or a .tflite)."""
+def analyze(target: Path, build_target: str | None = None, ram_budget: int | None = None) -> dict:
+    """Per-layer and total footprint of `target` (a build directory or a .tflite), planned as
+    `edgenn codegen` plans it (with `ram_budget`, as `codegen --ram-budget` does)."""
     tflite, name = layout.resolve_model(target)
     data = tflite.read_bytes()
     graph = parse_tflite(data, tflite)
     missing = missing_ops(graph.op_names, need_c=True)
     if missing:
         return _without_c(graph, name, tflite, data, missing)
-    gen = generate(graph, name, "edgenn analyze")
+    gen = generate(graph, name, "edgenn analyze", ram_budget=ram_budget)
     plan, graph = gen.plan, gen.graph  # layers in the order the generated code runs them
 
     totals = {k: 0 for k in CONSTANT_KINDS}

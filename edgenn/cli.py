@@ -172,7 +172,14 @@ def codegen(target, output, name, bundles, kernel_paths, ram_budget):
 @cli.command()
 @target_argument
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON (schema 'analyze'), not tables.")
-def analyze(target, as_json):
+@click.option(
+    "--ram-budget",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="BYTES",
+    help="Plan as 'edgenn codegen --ram-budget' does: the fewest extra instructions that fit.",
+)
+def analyze(target, as_json, ram_budget):
     """Flash, RAM and MACs of TARGET (a build dir or a .tflite), layer by layer, against TFLM's arena."""
     import json
 
@@ -180,7 +187,7 @@ def analyze(target, as_json):
     from edgenn.evaluate.summary import print_analysis
     from edgenn.schemas import produced
 
-    r = do_analyze(target)
+    r = do_analyze(target, ram_budget=ram_budget)
     produced(r, "analyze")
     click.echo(json.dumps(r, indent=2)) if as_json else print_analysis(r)
 

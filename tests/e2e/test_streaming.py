@@ -221,6 +221,8 @@ def test_ram_budget_trades_ram_for_calls(tmp_path, tflm_examples):
     t = json.loads((tmp_path / "tight" / "edgenn.json").read_text())
     assert t["chains"] and t["arena_bytes"] <= 30000 and "row-streamed chain" in tight.stdout
     smallest = json.loads(run_cli("analyze", model, "--json").stdout)["ram"]["arena"]
+    budgeted = json.loads(run_cli("analyze", model, "--json", "--ram-budget", "60000").stdout)
+    assert budgeted["chains"] == [] and budgeted["ram"]["arena"] == m["arena_bytes"] > smallest
     too_tight = run_cli("codegen", model, "-o", str(tmp_path / "none"), "--ram-budget", "5000")
     assert too_tight.returncode == 2
     assert len(too_tight.stderr.strip().splitlines()) == 1 and f"{smallest:,} B" in too_tight.stderr
