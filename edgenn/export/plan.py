@@ -289,13 +289,12 @@ def _merge_chain(
     shift = max(0, -min(0, *at.values()) - sub[x])
     for t in keep.tensors:
         sub[t] += shift
-    blocks = {OUTPUT: [chain.output], **{k: [window_id(n, k)] for k in range(1, len(chain.stages))}}
     size = keep.size + shift
-    for block, tensors in blocks.items():
-        for t in tensors:
-            owner[t] = keep.id
-            sub[t] = sub[x] + at[block]
-            size = max(size, sub[t] + (chain.output_bytes if block == OUTPUT else chain.window_size(block)))
+    for block, nbytes in chain.block_sizes().items():
+        t = chain.output if block == OUTPUT else window_id(n, block)
+        owner[t] = keep.id
+        sub[t] = sub[x] + at[block]
+        size = max(size, sub[t] + nbytes)
     keep.tensors += out_b.tensors + scratch.tensors
     keep.size = size
     keep.first = min(keep.first, out_b.first, scratch.first)

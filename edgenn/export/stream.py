@@ -79,6 +79,10 @@ class Chain:
     def window_size(self, stage: int) -> int:
         return window_bytes(self.stages[stage])
 
+    def block_sizes(self) -> dict[int, int]:
+        """Bytes of each block the chain writes: OUTPUT, and each window by its stage."""
+        return {OUTPUT: self.output_bytes, **{k: self.window_size(k) for k in range(1, len(self.stages))}}
+
     @property
     def sides(self) -> tuple[int, ...]:
         """Tensors stages read whole beside their rows (the chain's input among them, if so)."""
@@ -268,7 +272,7 @@ def place(chain: Chain) -> dict[int, int]:
     input dies with the chain: each block as high as the input it overwrites allows (every row is
     written only over input the chain has read; `slack`), none overlapping another, from the block
     allowed highest down (which packs them lowest for such limits)."""
-    sizes = {OUTPUT: chain.output_bytes, **{k: window_bytes(s) for k, s in enumerate(chain.stages) if k}}
+    sizes = chain.block_sizes()
     ceiling = None
     out: dict[int, int] = {}
     # A block's end may be at most limit + size: stacked down from the highest such bound, each as high
@@ -292,7 +296,7 @@ def overwrites(chain: Chain, input_at: int, output_at: int, window_at: dict[int,
             what = "the output" if w.block == OUTPUT else f"op {chain.stages[w.block].op}'s window"
             bad.append(f"chain {list(chain.ops)}: a row of {what} [{lo}, {hi}) overwrites unread input")
             break
-    sizes = {OUTPUT: chain.output_bytes, **{k: window_bytes(s) for k, s in enumerate(chain.stages) if k}}
+    sizes = chain.block_sizes()
     blocks = sorted((at[b], at[b] + sizes[b], b) for b in sizes)
     for (a0, a1, a), (b0, b1, b) in zip(blocks, blocks[1:], strict=False):
         if b0 < a1:
