@@ -435,9 +435,10 @@ class BudgetError(EdgeNNError):
 
 
 def plan_arena(graph: Graph, stream: bool = True, ram_budget: int | None = None) -> Plan:
-    """The smallest arena found, with row-streamed chains where they lower it (`stream`); each
-    chain's windows then get the most rows the arena allows. With `ram_budget` (bytes), the plan that
-    meets it at the least extra compute instead: no chain where the layer-by-layer plan fits."""
+    """The smallest arena found, with row-streamed chains where they lower it (`stream`), added one at
+    a time while each lowers it; the last chain's windows then get the most rows the arena allows.
+    With `ram_budget` (bytes), the plan that meets it at the least extra compute instead: no chain
+    where the layer-by-layer plan fits."""
     base = _layerwise(graph)
     layerwise = base.lower_bound_bytes
     best = base
