@@ -187,8 +187,7 @@ def _buffers(
             for u in buffers[owner[t]].tensors:
                 if u != t and sub[u] == sub[t] and u in life and life[u][0] <= first <= life[u][1]:
                     life[u][1] = max(life[u][1], last)
-    lives = {t: (sub_size := size.get(t, graph.tensors[t].nbytes if t >= 0 else 0), *life[t]) for t in life}
-    del sub_size
+    lives = {t: (size[t] if t < 0 else graph.tensors[t].nbytes, *life[t]) for t in life}
     return owner, sub, buffers, views, lives
 
 
