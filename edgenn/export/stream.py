@@ -64,7 +64,6 @@ class Chain:
     output: int  # tensor the last stage writes
     windows: tuple[int, ...]  # each stage's window offset within the scratch (-1 for the first)
     scratch_bytes: int
-    gap: int  # bytes by which the input must start after the output to share bytes with it
     moved_bytes: int  # bytes the windows move per inference
     calls: int  # kernel calls per inference
     # (block, limit): each block (a stage's window, or OUTPUT) may start at most `limit` bytes from the
@@ -75,6 +74,12 @@ class Chain:
     # Where the input dies with the chain: the windows go over the input it has read too (`place`), not
     # in a buffer of their own
     windows_over_input: bool = False
+
+    @property
+    def gap(self) -> int:
+        """Bytes by which the input must start after the output to share bytes with it (the output's
+        slack, negated, where the windows keep a buffer of their own)."""
+        return max(0, -dict(self.slack)[OUTPUT])
 
     def window_size(self, stage: int) -> int:
         return window_bytes(self.stages[stage])
@@ -254,7 +259,6 @@ def make_chain(graph: Graph, ops: list[Op], capacities: list[int] | None = None)
         ops[-1].outputs[0],
         tuple(windows),
         at,
-        max(0, -slack[OUTPUT]),
         moved,
         calls,
         tuple(sorted(slack.items())),

@@ -11,7 +11,6 @@ import json
 import subprocess
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
 from edgenn.export.plan import overlapping_pairs, plan_schedule, violations, window_id
@@ -240,4 +239,3 @@ def test_analyze_shows_the_chains(tflm_examples):
     assert all(layer["window_rows"] >= layer["rows_read"] for layer in first["layers"][1:])
     text = run_cli("analyze", model).stdout
     assert f"chain 0: ops {first['ops'][0]}–{first['ops'][-1]}" in text and "layer by layer:" in text
-    assert np.isfinite(r["ram_bytes"])
