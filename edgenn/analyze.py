@@ -50,7 +50,21 @@ def layers(gen) -> list[dict]:
     consts: dict[int, int] = {}
     for op_index, _, _, nbytes in gen.const_items:
         consts[op_index] = consts.get(op_index, 0) + nbytes
-    return _layers(gen.graph, gen.plan, consts)
+    table = _layers(gen.graph, gen.plan, consts)
+    for layer, op in zip(table, gen.graph.ops, strict=True):
+        packed = gen.packings.get(op.index)
+        if packed is not None:
+            layer["weights"] = packed.describe(op.index)
+            del layer["weights"]["op"]
+            continue
+        dense = sum(
+            gen.graph.tensors[t].nbytes
+            for t in dict.fromkeys(op.inputs)
+            if t >= 0 and gen.graph.tensors[t].data is not None and gen.graph.tensors[t].dtype == "int8"
+        )
+        if dense:
+            layer["weights"] = {"encoding": "dense", "bytes": dense, "dense_bytes": dense}
+    return table
 
 
 def _layers(graph: Graph, plan: Plan, consts: dict[int, int]) -> list[dict]:
@@ -76,16 +90,18 @@ def _layers(graph: Graph, plan: Plan, consts: dict[int, int]) -> list[dict]:
     return out
 
 
-def analyze(target: Path, build_target: str | None = None, ram_budget: int | None = None) -> dict:
-    """Per-layer and total footprint of `target` (a build directory or a .tflite), planned as
-    `edgenn codegen` plans it (with `ram_budget`, as `codegen --ram-budget` does)."""
+def analyze(
+    target: Path, build_target: str | None = None, ram_budget: int | None = None, compress: str = "auto"
+) -> dict:
+    """Per-layer and total footprint of `target` (a build directory or a .tflite), planned and packed
+    as `edgenn codegen` does it (with `ram_budget` and `compress`, as its options)."""
     tflite, name = layout.resolve_model(target)
     data = tflite.read_bytes()
     graph = parse_tflite(data, tflite)
     missing = missing_ops(graph.op_names, need_c=True)
     if missing:
         return _without_c(graph, name, tflite, data, missing)
-    gen = generate(graph, name, "edgenn analyze", ram_budget=ram_budget)
+    gen = generate(graph, name, "edgenn analyze", ram_budget=ram_budget, compress=compress)
     plan, graph = gen.plan, gen.graph  # layers in the order the generated code runs them
 
     totals = {k: 0 for k in CONSTANT_KINDS}

@@ -21,6 +21,7 @@ from edgenn.options import (
     IncreaseType,
     build_dir_argument,
     calib_option,
+    compress_option,
     data_option,
     device_target_option,
     name_option,
@@ -153,14 +154,17 @@ def export(target, output, name):
     help="Arena budget: the plan that meets it with the least extra compute (no row-streamed chain where the "
     "layer-by-layer plan fits). Default: the smallest arena. Exit 2, naming the smallest reachable, if none does.",
 )
-def codegen(target, output, name, bundles, kernel_paths, ram_budget):
+@compress_option
+def codegen(target, output, name, bundles, kernel_paths, ram_budget, compress):
     """Generate standalone int8 C for TARGET (a build dir or a .tflite): model.c/.h plus its kernels.
 
     Default output: DIR/c for a build directory, else beside the model."""
     from edgenn import pipeline, toolchain
     from edgenn.export.bundles import kinds_of
 
-    folder = pipeline.codegen(target, output, name, _command_line(), kinds_of(bundles), kernel_paths, ram_budget)
+    folder = pipeline.codegen(
+        target, output, name, _command_line(), kinds_of(bundles), kernel_paths, ram_budget, compress
+    )
     m = toolchain.manifest(folder)
     chains = m.get("chains", [])
     streamed = f", {len(chains)} row-streamed chain{'s' * (len(chains) != 1)}" if chains else ""
@@ -179,7 +183,8 @@ def codegen(target, output, name, bundles, kernel_paths, ram_budget):
     metavar="BYTES",
     help="Plan as 'edgenn codegen --ram-budget' does: the fewest extra instructions that fit.",
 )
-def analyze(target, as_json, ram_budget):
+@compress_option
+def analyze(target, as_json, ram_budget, compress):
     """Flash, RAM and MACs of TARGET (a build dir or a .tflite), layer by layer, against TFLM's arena."""
     import json
 
@@ -187,7 +192,7 @@ def analyze(target, as_json, ram_budget):
     from edgenn.evaluate.summary import print_analysis
     from edgenn.schemas import produced
 
-    r = do_analyze(target, ram_budget=ram_budget)
+    r = do_analyze(target, ram_budget=ram_budget, compress=compress)
     produced(r, "analyze")
     click.echo(json.dumps(r, indent=2)) if as_json else print_analysis(r)
 
@@ -209,7 +214,8 @@ def analyze(target, as_json, ram_budget):
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the profile as JSON (schema 'profile') instead of a table."
 )
-def profile(target, device, inputs, count, dsp, as_json):
+@compress_option
+def profile(target, device, inputs, count, dsp, as_json, compress):
     """Instructions per layer of TARGET (a build dir or a .tflite) on an emulated core, counted by QEMU.
 
     MACs per instruction per layer, and cycles estimated with the cost model in docs/cost-model.md.
@@ -222,7 +228,7 @@ def profile(target, device, inputs, count, dsp, as_json):
     from edgenn.schemas import produced
 
     x = load_npy(inputs) if inputs is not None else None
-    r = do_profile(target, device, x, count, dsp)
+    r = do_profile(target, device, x, count, dsp, compress)
     produced(r, "profile")
     click.echo(json.dumps(r, indent=2)) if as_json else print_profile(r)
 

@@ -83,3 +83,25 @@ class Floats(click.ParamType):
             return tuple(float(v) for v in str(value).split(",") if v.strip())
         except ValueError:
             self.fail(f"must be comma-separated numbers, got {value!r}", param, ctx)
+
+
+def _compress(ctx, param, value: str) -> str:
+    from edgenn.export.packing import allowed
+
+    try:
+        allowed(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+compress_option = click.option(
+    "--compress",
+    default="auto",
+    show_default=True,
+    callback=_compress,
+    metavar="ENCODINGS",
+    help="How the C may pack the layers' int8 weights, each where it holds them exactly and saves flash: 'auto' "
+    "(any encoding, on the layers where the arena stays as small), 'none', or a comma-separated list of int4, "
+    "lut2, lut3, lut4, sparse (wherever they apply). `edgenn compress` makes a model whose weights they hold.",
+)

@@ -79,15 +79,18 @@ def codegen(
     bundles: tuple[str, ...] = ("cmake",),
     kernel_paths: str = "model",
     ram_budget: int | None = None,
+    compress: str = "auto",
 ):
     """The int8 .tflite as standalone C (model.c/.h and the kernels it uses), with the build-system
-    packages `bundles` (edgenn.export.bundles.BUNDLES) in the same folder; `kernel_paths` and
-    `ram_budget` as edgenn.export.codegen.codegen takes them."""
+    packages `bundles` (edgenn.export.bundles.BUNDLES) in the same folder; `kernel_paths`,
+    `ram_budget` and `compress` as edgenn.export.codegen.codegen takes them."""
     from edgenn.export.bundles import packages
     from edgenn.export.codegen import codegen as do_codegen
 
     with stage("codegen"):
-        return do_codegen(build_or_model, output, name, command, packages(bundles), kernel_paths, ram_budget)
+        return do_codegen(
+            build_or_model, output, name, command, packages(bundles), kernel_paths, ram_budget, compress=compress
+        )
 
 
 def build_firmware(folder: Path, targets: tuple[str, ...] | None = None, dsp: bool = True) -> list[toolchain.Build]:

@@ -91,13 +91,35 @@ def _print_chains(r: dict) -> None:
         )
 
 
+def _print_packed(r: dict) -> None:
+    """One line for the layers whose weights the C stores packed, and what each costs in RAM."""
+    packed = [(x["index"], x["weights"]) for x in r["layers"] if "scratch_bytes" in x.get("weights", {})]
+    if not packed:
+        return
+    saved = sum(w["dense_bytes"] - w["bytes"] for _, w in packed)
+    items = "; ".join(
+        f"op {i} {w['encoding']} {w['dense_bytes']:,} → {w['bytes']:,} B, unpacked {w['group']} channel"
+        f"{'s' * (w['group'] != 1)} at a time in {w['scratch_bytes']:,} B of the arena"
+        for i, w in packed
+    )
+    out.print(f"packed weights save {saved:,} B: {items}", soft_wrap=True)
+
+
 def print_analysis(r: dict) -> None:
     """Per-layer flash, RAM and MACs, then the totals against TFLM's arena."""
     table = Table(title=f"{r['model']}: layers (RAM: bytes live at each step, in the planned arena)")
-    for col in ("#", "op", "output", "params", "MACs", "act. B", "live B", "const B", "in place", "chain"):
+    cols = ("#", "op", "output", "params", "MACs", "act. B", "live B", "const B", "weights B", "in place", "chain")
+    for col in cols:
         table.add_column(col, justify="left" if col in ("op", "output") else "right")
     for layer in r["layers"]:
         chain = layer.get("chain")
+        w = layer.get("weights")
+        if w is None:
+            weights = ""
+        elif w["encoding"] == "dense":
+            weights = f"{w['bytes']:,}"
+        else:
+            weights = f"{w['encoding']} {w['bytes']:,} of {w['dense_bytes']:,}"
         table.add_row(
             str(layer["index"]),
             layer["op"] + ("" if layer.get("supported", True) else " (no C)"),
@@ -107,11 +129,13 @@ def print_analysis(r: dict) -> None:
             f"{layer['activation_bytes']:,}",
             f"{layer['live_bytes']:,}",
             f"{layer['const_bytes']:,}",
+            weights,
             "yes" if layer["shares_input_bytes"] else "",
             "" if chain is None else str(chain),
         )
     out.print(table)
     _print_chains(r)
+    _print_packed(r)
     f = r["flash"]
     if r.get("route") == "tflm":
         missing = r["unsupported_ops"]

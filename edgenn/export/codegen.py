@@ -24,6 +24,7 @@ import numpy as np
 
 from edgenn import __version__, layout
 from edgenn.clib import INCLUDE, SRC
+from edgenn.export import packing
 from edgenn.export.cgen import C_TYPES, c_comment, c_const_array, c_identifier, comment_block, io_macros
 from edgenn.export.plan import Plan, plan_schedule
 from edgenn.export.stream import describe
@@ -37,7 +38,7 @@ from edgenn.schemas import produced
 LIB_DIR = "edgenn"  # kernels and headers go in OUT/edgenn/
 CONFIG = "config.h"  # LIB_DIR/CONFIG: the kernel paths the model's layers take (base.FEATURES)
 # The kernels that read CONFIG: each defines edgenn_<module>_config_<bits> (EDGENN_CONFIG_MARK in edgenn.h).
-CONFIGURED = ("conv_2d", "depthwise_conv_2d", "fully_connected", "transpose_conv")
+CONFIGURED = ("conv_2d", "depthwise_conv_2d", "fully_connected", "packed", "transpose_conv")
 KERNEL_PATHS = ("model", "all")  # generate()'s choices: the model's own paths, or every one
 MANIFEST = "edgenn.json"  # what tools need to build and run the folder
 
@@ -67,10 +68,42 @@ class Unit:
 class OpEmitter:
     """What an op module's `emit(params, e)` uses to name its operands and declare constants."""
 
-    def __init__(self, graph: Graph, plan: Plan, unit: Unit, op: Op, prefix: str):
+    def __init__(
+        self, graph: Graph, plan: Plan, unit: Unit, op: Op, prefix: str, packed: packing.Packing | None = None
+    ):
         self.graph, self.plan, self.unit, self.op = graph, plan, unit, op
         self.tag = f"op{op.index}"
         self.prefix = prefix
+        self.packing = packed  # the layer's packed weights (export/packing.py), or None: dense
+
+    def packed_call(self, kernel: str, params: str) -> str:
+        """The call that runs the layer (its dense params `params`) on its packed weights: `kernel`'s
+        packed twin, which unpacks a group of channels at a time into the layer's scratch buffer."""
+        p = self.packing
+        self.unit.modules["packed"] = None
+        what = {"int4": "int4", "sparse": "sparse_bitmap"}.get(p.encoding, "indices")
+        values = "NULL"
+        if p.values is not None:
+            values = self.array("int8_t", p.values, "blocks" if p.encoding == "sparse" else "palette", "weights")
+        weights = self.struct(
+            "edgenn_packed",
+            {
+                "depth": p.depth,
+                "row_bytes": p.row_bytes,
+                "bits": p.bits,
+                "data": self.array("uint8_t", p.data, what, "weights", tensor=True),
+                "values": values,
+            },
+            "packed",
+        )
+        fields = {
+            "layer": params,
+            "weights": weights,
+            "scratch": f"(int8_t *)&{self.prefix}_arena[{self.plan.offset(p.scratch)}]",
+            "group": p.group,
+        }
+        call = self.struct(f"{kernel}_packed_params", fields, "packed_params")
+        return f"{kernel}_packed({call}, {self.input(0)}, {self.output()});"
 
     def _unique(self, base: str) -> str:
         name = c_identifier(base)
@@ -330,6 +363,7 @@ class Generated:
     plan: Plan
     const_items: tuple[tuple[int, str, str, int], ...]  # (op index, what, kind, bytes)
     graph: Graph  # in the order the generated code runs it
+    packings: dict[int, packing.Packing] = field(default_factory=dict)  # op index → its packed weights
 
 
 def library_files() -> dict[str, str]:
@@ -340,6 +374,27 @@ def library_files() -> dict[str, str]:
     }
 
 
+def _packed_schedule(
+    graph: Graph, found: dict[int, packing.Packing], auto: bool, stream: bool, ram_budget: int | None
+) -> tuple[Graph, Plan, dict[int, packing.Packing]]:
+    """The op order and plan (plan_schedule) with the layers of `found` packed. A packed layer leaves
+    row-streamed chains and needs a scratch buffer, so it may grow the arena: with `auto`, layers are
+    packed one at a time, those that save the most bytes first, each only where the arena stays the
+    dense model's."""
+    if not auto or not found:
+        packed_graph, packings = packing.with_scratch(graph, found)
+        return (*plan_schedule(packed_graph, stream, ram_budget), packings)
+    best = plan_schedule(graph, stream, ram_budget)
+    limit = best[1].arena_bytes
+    keep: dict[int, packing.Packing] = {}
+    for index in sorted(found, key=lambda i: found[i].nbytes - found[i].dense_bytes):
+        trial_keep = {**keep, index: found[index]}
+        trial = plan_schedule(packing.with_scratch(graph, trial_keep)[0], stream, ram_budget)
+        if trial[1].arena_bytes <= limit:
+            keep, best = trial_keep, trial
+    return (*best, packing.with_scratch(graph, keep)[1])
+
+
 def generate(
     graph: Graph,
     name: str,
@@ -347,16 +402,22 @@ def generate(
     kernel_paths: str = "model",
     stream: bool = True,
     ram_budget: int | None = None,
+    compress: str = "auto",
 ) -> Generated:
     """Render the folder's text files for `graph` (validated op by op first). `kernel_paths` "model"
     compiles only the kernel paths its layers take, "all" every one (for a firmware whose models share
     one copy of the kernels). `stream` lets the planner run early layers as row-streamed chains where
     that lowers the arena; `ram_budget` (bytes) asks for the plan that meets it at the least extra
-    compute (plan.plan_schedule)."""
+    compute (plan.plan_schedule). `compress` (packing.CHOICES, or several joined by commas) names
+    the encodings the layers' weights may be packed in, each where it holds them exactly and saves
+    flash: "auto" every one, "none" none."""
     if kernel_paths not in KERNEL_PATHS:
         raise ValueError(f"kernel_paths {kernel_paths!r}: one of {KERNEL_PATHS}")
+    encodings = packing.allowed(compress)
     by_op = {p.op.index: p for p in interpreter.prepare(graph, need_c=True)}  # every op checked first
-    graph, plan = plan_schedule(graph, stream, ram_budget)
+    graph, plan, packings = _packed_schedule(
+        graph, packing.choices(graph, by_op.values(), encodings), compress == "auto", stream, ram_budget
+    )
     prepared = [by_op[op.index] for op in graph.ops]  # in the planned order
     ident = c_identifier(name)
     prefix = ident.upper()
@@ -381,7 +442,7 @@ def generate(
             unit.calls.append(f"    {c_comment(f'op {op.index}: {op.name}: a view of the same arena bytes, no code')}")
             continue
         module_name = reference_module_name(p.module)
-        e = OpEmitter(graph, plan, unit, op, ident)
+        e = OpEmitter(graph, plan, unit, op, ident, packings.get(op.index))
         mark = f"{prefix}_MARK(op{op.index});"  # where the op's code starts, for a profiler (no instruction)
         unit.calls.append(f"    {c_comment(f'op {op.index}: {op.name}')}\n    {mark}\n    {p.module.emit(p.params, e)}")
         unit.modules[module_name] = None
@@ -535,6 +596,8 @@ def generate(
         "layerwise_lower_bound_bytes": plan.layerwise_bound_bytes,
         "chains": [describe(c, graph) for c in plan.chains],
         "const_bytes": unit.const_bytes,
+        "compress": compress,
+        "packed": [packings[i].describe(i) for i in sorted(packings)],
         "ops": list(graph.op_names),
         "features": [f for f in FEATURES if f in unit.features],
         "command": command,
@@ -553,7 +616,15 @@ def generate(
     files.update(library_files())
     files[f"{LIB_DIR}/{CONFIG}"] = config_header(config)
     return Generated(
-        ident, files, plan.arena_bytes, unit.const_bytes, tuple(unit.modules), plan, tuple(unit.const_items), graph
+        ident,
+        files,
+        plan.arena_bytes,
+        unit.const_bytes,
+        tuple(unit.modules),
+        plan,
+        tuple(unit.const_items),
+        graph,
+        packings,
     )
 
 
@@ -566,6 +637,7 @@ def codegen(
     kernel_paths: str = "model",
     ram_budget: int | None = None,
     stream: bool = True,
+    compress: str = "auto",
 ) -> Path:
     """Write the C folder for `target` (a build directory or a .tflite). Returns the folder.
 
@@ -578,7 +650,7 @@ def codegen(
     """
     tflite, default_name = layout.resolve_model(target)
     graph = parse_tflite(tflite.read_bytes(), tflite)
-    gen = generate(graph, name or default_name, command, kernel_paths, stream, ram_budget)
+    gen = generate(graph, name or default_name, command, kernel_paths, stream, ram_budget, compress)
     out_dir = (
         Path(out_dir) if out_dir else (Path(target) / layout.C_DIR if Path(target).is_dir() else tflite.with_suffix(""))
     )

@@ -215,7 +215,11 @@ def _absorb(
 
 def streaming_gap(graph: Graph, op) -> int | None:
     """Bytes by which op's input 0 must start after its output so that writing the output in order
-    never overwrites input still to be read; None for an op that cannot share bytes that way."""
+    never overwrites input still to be read; None for an op that cannot share bytes that way, or that
+    writes a second output (a packed layer's unpacked weights: it reads its input once per group of
+    channels)."""
+    if len(op.outputs) != 1:
+        return None
     return traits(op.name).streaming_gap(graph, op)
 
 

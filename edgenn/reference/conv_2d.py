@@ -190,6 +190,7 @@ def emit(p: Params, e) -> str:
     offsets, run_len = window_runs(w, in_w, in_c, group_c)
     fields = {
         **shape_fields(w, (batches, in_h, in_w, in_c), out_c),
+        "out_stride": out_c,
         "filter_h": w.filter_h,
         "filter_w": w.filter_w,
         "group_c": group_c,
@@ -212,7 +213,14 @@ def emit(p: Params, e) -> str:
     }
     e.use(*features(fields))
     params = e.struct("edgenn_conv_2d_params", fields)
+    if e.packing is not None:
+        return e.packed_call("edgenn_conv_2d", params)
     return f"edgenn_conv_2d({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
+
+
+def packable(p: Params) -> bool:
+    """Whether the C can run the layer on packed weights (export/packing.py): one group."""
+    return p.groups == 1
 
 
 CONV_PATCH = 576  # EDGENN_CONV_PATCH in conv_2d.c

@@ -159,7 +159,14 @@ def emit(p: Params, e) -> str:
             **requant_fields(p, e, raw, np.abs(weights).sum(1)),
         },
     )
+    if e.packing is not None:
+        return e.packed_call("edgenn_fully_connected", params)
     return f"edgenn_fully_connected({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
+
+
+def packable(p: Params) -> bool:
+    """Whether the C can run the layer on packed weights (export/packing.py): one input row."""
+    return p.batches == 1
 
 
 def macs(graph, op) -> int:

@@ -516,8 +516,8 @@ static int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const
         /* Every pair in place (a pointwise convolution over every pixel, one long row). */
         for (i = 0; i < pixels; i += 2) {
             const int32_t i0 = i + 1 < pixels ? i : i - 1;
-            conv_pixels(p, input + i0 * n, 0, p->out_c, weights, output + i0 * p->out_c,
-                        output + (i0 + 1) * p->out_c);
+            conv_pixels(p, input + i0 * n, 0, p->out_c, weights, output + i0 * p->out_stride,
+                        output + (i0 + 1) * p->out_stride);
         }
         return 1;
     }
@@ -533,8 +533,8 @@ static int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const
         int32_t ix1;
         const int in0 = conv_where(p, i0, &b0, &iy0, &ix0);
         const int in1 = conv_where(p, i1, &b1, &iy1, &ix1);
-        int8_t *out0 = output + i0 * p->out_c;
-        int8_t *out1 = output + i1 * p->out_c;
+        int8_t *out0 = output + i0 * p->out_stride;
+        int8_t *out1 = output + i1 * p->out_stride;
         if (flat && pair && in0 && in1 && b0 == b1 && iy0 == iy1) {
             conv_pixels(p, input + b0 * image + (iy0 * p->in_w + ix0) * p->in_c, 0, p->out_c, weights, out0, out1);
         } else {
@@ -578,7 +578,7 @@ void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const i
         for (oy = 0; oy < p->out_h; ++oy) {
             const int32_t iy = oy * p->stride_h - p->pad_top;
             const int inner_row = oy >= p->inner_y0 && oy < p->inner_y1;
-            int8_t *out = output + (b * p->out_h + oy) * p->out_w * p->out_c;
+            int8_t *out = output + (b * p->out_h + oy) * p->out_w * p->out_stride;
             ox = 0;
             while (ox < p->out_w) {
                 const int32_t ix = ox * p->stride_w - p->pad_left;
@@ -589,8 +589,8 @@ void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const i
                 if (inner) {
                     const int8_t *x = in_b + (iy * p->in_w + ix) * p->in_c;
                     if (ox + 1 < p->inner_x1) {
-                        conv_inner_pair(p, x, x + step, weights, out, out + p->out_c);
-                        out += 2 * p->out_c;
+                        conv_inner_pair(p, x, x + step, weights, out, out + p->out_stride);
+                        out += 2 * p->out_stride;
                         ox += 2;
                         continue;
                     }
@@ -599,7 +599,7 @@ void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const i
                     conv_border(p, in_b, iy, ix, weights, out, p->bias_raw, p->input_offset);
                 }
 #endif
-                out += p->out_c;
+                out += p->out_stride;
                 ox += 1;
             }
         }

@@ -11,6 +11,7 @@ typedef struct {
     int32_t out_h;
     int32_t out_w;
     int32_t out_c;
+    int32_t out_stride; /* output values from one pixel to the next: out_c, or more for a slice of the channels */
     int32_t filter_h;
     int32_t filter_w;
     int32_t group_c;   /* input channels per group: the weights' depth */

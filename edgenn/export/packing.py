@@ -1,0 +1,208 @@
+"""Packed weights in the generated C: fewer bytes of flash for the same int8 weights.
+
+A layer whose weights take few distinct values per output channel (after clustering or a 4-bit
+grid: edgenn/optimize/compress.py) or many zeros (after pruning) stores them packed, and the C
+unpacks a few output channels at a time into a scratch buffer that the dense kernel then reads
+(edgenn/firmware/src/packed.c). The sums are the dense layer's, so the C stays bit-exact with TFLM
+running the same int8 model. Each encoding is lossless: it applies to a layer only where it holds
+the weights exactly, and is chosen only where it saves bytes.
+
+    int4     two values per byte (of two channels), where every value lies in [-8, 7] (no table)
+    lut2-4   per output channel a table of 2^b values and b-bit indices, where a channel has at most
+             2^b distinct values
+    sparse   per output channel a bitmap of its blocks of 4 values and the blocks that hold a nonzero
+
+An op module whose `emit` takes packed weights defines `packable(params) -> bool` (whether this
+layer can) and asks `OpEmitter.packing` for its layer's choice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from edgenn.graph.tflite import Graph, Tensor
+
+ENCODINGS = ("int4", "lut2", "lut3", "lut4", "sparse")
+CHOICES = ("auto", "none", *ENCODINGS)  # codegen's --compress: every encoding, none, or one
+SCRATCH_BYTES = 512  # the unpacked channels of one layer take at most this, or one channel where it is longer
+MIN_SAVING = 64  # bytes a layer must save to be packed: below it, the unpacking code costs more than it saves
+SPARSE = 0  # Packing.bits of the sparse encoding (EDGENN_PACK_SPARSE)
+
+
+@dataclass(frozen=True)
+class Packing:
+    encoding: str
+    bits: int  # index bits; SPARSE
+    rows: int  # output channels
+    depth: int  # values per channel
+    row_bytes: int  # bytes of one channel's indices or bitmap; int4: of a pair of channels
+    data: np.ndarray  # uint8 [rows, row_bytes]; int4 [pairs of rows, depth]
+    values: np.ndarray | None  # int8: tables [rows, 2^bits], the sparse blocks, or None (int4)
+    group: int  # channels unpacked at a time
+    scratch: int = -1  # the tensor that plan() adds for the unpacked channels
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.data.size + (0 if self.values is None else self.values.size))
+
+    @property
+    def dense_bytes(self) -> int:
+        return self.rows * self.depth
+
+    @property
+    def scratch_bytes(self) -> int:
+        return self.group * self.depth
+
+    def describe(self, op: int) -> dict:
+        """The layer's entry in the C manifest's and analyze's `packed` (common schema's packed_layer)."""
+        return {
+            "op": op,
+            "encoding": self.encoding,
+            "bytes": self.nbytes,
+            "dense_bytes": self.dense_bytes,
+            "scratch_bytes": self.scratch_bytes,
+            "group": self.group,
+        }
+
+
+def _pack_bits(indices: np.ndarray, bits: int) -> np.ndarray:
+    """[rows, depth] indices below 2^bits → [rows, row_bytes] bytes, each row LSB first from its own byte."""
+    rows, depth = indices.shape
+    planes = (indices[:, :, None].astype(np.uint16) >> np.arange(bits, dtype=np.uint16)) & 1
+    stream = planes.reshape(rows, depth * bits).astype(np.uint8)
+    return np.packbits(stream, axis=1, bitorder="little")
+
+
+def _unpack_bits(data: np.ndarray, bits: int, depth: int) -> np.ndarray:
+    stream = np.unpackbits(data, axis=1, bitorder="little")[:, : depth * bits]
+    planes = stream.reshape(data.shape[0], depth, bits).astype(np.int64)
+    return (planes << np.arange(bits)).sum(2)
+
+
+def group_of(rows: int, depth: int) -> int:
+    """Channels unpacked at a time: as many as SCRATCH_BYTES holds, an even number where there are two
+    or more (the kernels compute channels in pairs), at least one."""
+    group = min(rows, max(1, SCRATCH_BYTES // depth))
+    return group - group % 2 if group > 1 else group
+
+
+def encode(weights: np.ndarray, encoding: str) -> Packing | None:
+    """`weights` [rows, depth] (int8) in `encoding`, or None where it cannot hold them exactly."""
+    w = np.asarray(weights).astype(np.int64)
+    rows, depth = w.shape
+    group = group_of(rows, depth)
+    if encoding == "int4":
+        if w.min() < -8 or w.max() > 7:
+            return None
+        # Channels in pairs: byte k of pair p holds channel 2p's value k in its low nibble and channel
+        # 2p + 1's in its high one, so that one word holds four values of two channels (the kernels that
+        # compute channel pairs read it whole); an odd last channel has the low nibbles alone.
+        pairs = np.zeros((-(-rows // 2) * 2, depth), np.int64)
+        pairs[:rows] = w & 15
+        data = (pairs[0::2] | pairs[1::2] << 4).astype(np.uint8)
+        return Packing(encoding, 4, rows, depth, depth, data, None, group)
+    if encoding.startswith("lut"):
+        bits = int(encoding[3:])
+        tables = np.zeros((rows, 1 << bits), np.int8)
+        indices = np.zeros_like(w)
+        for r in range(rows):
+            uniq, inv = np.unique(w[r], return_inverse=True)
+            if uniq.size > 1 << bits:
+                return None
+            tables[r, : uniq.size] = uniq
+            indices[r] = inv
+        data = _pack_bits(indices, bits)
+        return Packing(encoding, bits, rows, depth, data.shape[1], data, tables, group)
+    if encoding == "sparse":
+        blocks = -(-depth // 4)
+        padded = np.zeros((rows, blocks * 4), np.int64)
+        padded[:, :depth] = w
+        marked = (padded.reshape(rows, blocks, 4) != 0).any(2)
+        data = np.packbits(marked.astype(np.uint8), axis=1, bitorder="little")
+        kept = [w[r, 4 * b : min(4 * b + 4, depth)] for r in range(rows) for b in range(blocks) if marked[r, b]]
+        values = np.concatenate(kept).astype(np.int8) if kept else np.zeros(0, np.int8)
+        return Packing(encoding, SPARSE, rows, depth, data.shape[1], data, values, group)
+    raise ValueError(f"unknown encoding {encoding!r}: one of {', '.join(ENCODINGS)}")
+
+
+def unpack(p: Packing) -> np.ndarray:
+    """The weights [rows, depth] back: the NumPy twin of edgenn_unpack."""
+    if p.bits == SPARSE:
+        out = np.zeros((p.rows, p.depth), np.int8)
+        marked = np.unpackbits(p.data, axis=1, bitorder="little")
+        at = 0
+        for r in range(p.rows):
+            for k in range(0, p.depth, 4):
+                if marked[r, k // 4]:
+                    n = min(4, p.depth - k)
+                    out[r, k : k + n] = p.values[at : at + n]
+                    at += n
+        return out
+    if p.values is None:  # int4, channels in pairs
+        nibbles = np.stack([p.data & 15, p.data >> 4], axis=1).reshape(-1, p.depth)[: p.rows].astype(np.int64)
+        return (((nibbles + 8) & 15) - 8).astype(np.int8)
+    idx = _unpack_bits(p.data, p.bits, p.depth)
+    return np.take_along_axis(p.values.astype(np.int64), idx, axis=1).astype(np.int8)
+
+
+def allowed(compress: str | Iterable[str]) -> tuple[str, ...]:
+    """The encodings a `--compress` value allows: "auto" all of them (where the arena does not grow:
+    codegen.generate), "none" none, else those named."""
+    names = [compress] if isinstance(compress, str) else list(compress)
+    names = [n.strip() for name in names for n in name.split(",") if n.strip()]
+    bad = [n for n in names if n not in CHOICES]
+    if bad:
+        raise ValueError(f"unknown --compress value {', '.join(bad)}: choose from {', '.join(CHOICES)}")
+    if "auto" in names:
+        return ENCODINGS
+    return tuple(n for n in ENCODINGS if n in names)
+
+
+def choose(weights: np.ndarray, encodings: Iterable[str]) -> Packing | None:
+    """The encoding among `encodings` that holds `weights` [rows, depth] in the fewest bytes, where it
+    saves MIN_SAVING bytes or more."""
+    best = None
+    dense = int(np.asarray(weights).size)
+    for name in encodings:
+        p = encode(weights, name)
+        if p is not None and p.nbytes <= dense - MIN_SAVING and (best is None or p.nbytes < best.nbytes):
+            best = p
+    return best
+
+
+def choices(graph: Graph, prepared: Iterable, encodings: Iterable[str]) -> dict[int, Packing]:
+    """Each packable layer's best encoding among `encodings` (op index → Packing), where one saves flash."""
+    encodings = tuple(encodings)
+    found: dict[int, Packing] = {}
+    for p in prepared if encodings else ():
+        can = getattr(p.module, "packable", None)
+        if can is None or not can(p.params):
+            continue
+        w = graph.tensors[p.op.inputs[1]]
+        if w.data is None or w.dtype != "int8":
+            continue
+        packing = choose(w.data.reshape(w.shape[0], -1), encodings)
+        if packing is not None:
+            found[p.op.index] = packing
+    return found
+
+
+def with_scratch(graph: Graph, packings: dict[int, Packing]) -> tuple[Graph, dict[int, Packing]]:
+    """`graph` with each packed layer's scratch buffer as an extra output of its op, which nothing
+    reads: the arena planner then gives it bytes for that step only, and keeps the layer out of
+    row-streamed chains and off its own input (it reads the input once per group of channels)."""
+    if not packings:
+        return graph, {}
+    chosen: dict[int, Packing] = {}
+    tensors = list(graph.tensors)
+    ops = {op.index: op for op in graph.ops}
+    for index, packing in packings.items():
+        op = ops[index]
+        scratch = Tensor(len(tensors), f"op{op.index}_unpacked", (packing.scratch_bytes,), "int8", (), (), 0, None)
+        tensors.append(scratch)
+        chosen[index] = replace(packing, scratch=scratch.index)
+        ops[index] = replace(op, outputs=(*op.outputs, scratch.index))
+    return replace(graph, tensors=tuple(tensors), ops=tuple(ops[op.index] for op in graph.ops)), chosen

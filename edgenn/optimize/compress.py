@@ -1,0 +1,140 @@
+"""Int8 models whose weights the generated C can pack (edgenn/export/packing.py), from int8 models.
+
+`compress_tflite(data, scheme)` rewrites the weights of every layer the C packs (CONV_2D and
+FULLY_CONNECTED with int8 weights) so that an encoding holds them, and returns a new int8 .tflite:
+a dense model that TFLM and LiteRT run as they run any other, with the same effective weights as
+the packed C (the reference every bit-exact check compares against).
+
+    lut2, lut3, lut4  per output channel, the int8 weights clustered to 2^b values (k-means in one
+                      dimension, on the integer grid): the scale stays, the bias stays
+    int4              per output channel, the weights on a 4-bit grid: values in [-7, 7] with the
+                      channel's scale times max|w| / 7, and the bias requantized to the new scale
+    sparse            per output channel, the blocks of 4 weights with the smallest magnitude set to
+                      0 until `sparsity` of them are (pruning that the C's block bitmap skips)
+
+This is post-training: the accuracy it costs is the model's, measured like any variant's.
+"""
+
+from __future__ import annotations
+
+import flatbuffers
+import numpy as np
+
+from edgenn.errors import EdgeNNError
+from edgenn.graph.tflite import OP_NAMES, _unpack, schema
+from edgenn.graph.validate import validate
+
+SCHEMES = ("int4", "lut2", "lut3", "lut4", "sparse")
+PACKED_OPS = ("CONV_2D", "FULLY_CONNECTED")  # the ops whose C kernels take packed weights
+KMEANS_STEPS = 30
+
+
+def kmeans_int(values: np.ndarray, k: int) -> np.ndarray:
+    """`values` (integers) replaced by the nearest of at most k integer centroids, found by Lloyd's
+    iterations on the values' histogram from quantile starting points."""
+    v = np.asarray(values, np.int64).reshape(-1)
+    uniq, counts = np.unique(v, return_counts=True)
+    if uniq.size <= k:
+        return v.copy()
+    cum = np.cumsum(counts) / counts.sum()
+    centroids = uniq[np.searchsorted(cum, (np.arange(k) + 0.5) / k)].astype(np.float64)
+    for _ in range(KMEANS_STEPS):
+        nearest = np.abs(uniq[:, None] - centroids[None, :]).argmin(1)
+        sums = np.bincount(nearest, uniq * counts, minlength=k)
+        weight = np.bincount(nearest, counts, minlength=k)
+        moved = np.where(weight > 0, sums / np.maximum(weight, 1), centroids)
+        if np.allclose(moved, centroids):
+            break
+        centroids = moved
+    centroids = np.unique(np.clip(np.round(centroids), -127, 127))
+    nearest = np.abs(v[:, None] - centroids[None, :]).argmin(1)
+    return centroids[nearest].astype(np.int64)
+
+
+def block_prune(w: np.ndarray, sparsity: float) -> np.ndarray:
+    """Per row, the blocks of 4 values with the smallest L1 norm set to 0 until `sparsity` of the
+    row's blocks are."""
+    rows, depth = w.shape
+    blocks = -(-depth // 4)
+    padded = np.zeros((rows, blocks * 4), np.int64)
+    padded[:, :depth] = w
+    norms = np.abs(padded.reshape(rows, blocks, 4)).sum(2)
+    drop = int(round(sparsity * blocks))
+    out = padded.reshape(rows, blocks, 4).copy()
+    if drop:
+        order = np.argsort(norms, axis=1, kind="stable")[:, :drop]
+        np.put_along_axis(out, order[:, :, None], 0, axis=1)
+    return out.reshape(rows, blocks * 4)[:, :depth]
+
+
+def compress_tflite(data: bytes, scheme: str, sparsity: float = 0.75, where=None) -> tuple[bytes, list[str]]:
+    """The model with each packable layer's weights rewritten for `scheme`; and one line per layer
+    saying what changed."""
+    if scheme not in SCHEMES:
+        raise EdgeNNError(where, f"unknown compression {scheme!r}; one of {', '.join(SCHEMES)}")
+    if not 0.0 <= sparsity < 1.0:
+        raise EdgeNNError(where, f"sparsity {sparsity} is not in [0, 1)")
+    model = _unpack(data, where or "<bytes>")
+    validate(model, data, where or "<bytes>", schema)
+    for buf in model.buffers or []:
+        if buf.offset and buf.offset > 1:
+            buf.data = np.frombuffer(data[buf.offset : buf.offset + buf.size], dtype=np.uint8)
+            buf.offset = buf.size = 0
+    sub = model.subgraphs[0]
+    users: dict[int, int] = {}
+    for t in sub.tensors:
+        users[t.buffer] = users.get(t.buffer, 0) + 1
+    notes = []
+    for index, op in enumerate(sub.operators):
+        code = model.operatorCodes[op.opcodeIndex]
+        name = OP_NAMES.get(max(code.builtinCode, code.deprecatedBuiltinCode))
+        if name not in PACKED_OPS or len(op.inputs) < 2 or op.inputs[1] < 0:
+            continue
+        wt = sub.tensors[op.inputs[1]]
+        buf = model.buffers[wt.buffer]
+        if wt.type != schema.TensorType.INT8 or buf.data is None or len(buf.data) == 0 or users[wt.buffer] != 1:
+            continue
+        shape = tuple(int(d) for d in wt.shape)
+        w = np.frombuffer(bytes(np.asarray(buf.data, np.uint8)), np.int8).astype(np.int64).reshape(shape[0], -1)
+        if scheme.startswith("lut"):
+            k = 1 << int(scheme[3:])
+            new = np.stack([kmeans_int(row, k) for row in w])
+        elif scheme == "sparse":
+            new = block_prune(w, sparsity)
+        else:
+            new = _int4(model, sub, op, wt, w)
+            if new is None:
+                continue
+        buf.data = new.astype(np.int8).view(np.uint8).reshape(-1)
+        changed = int((new != w).sum())
+        notes.append(f"op {index} ({name}): {scheme}, {changed:,} of {w.size:,} weights changed")
+    builder = flatbuffers.Builder(len(data) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output()), notes
+
+
+def _int4(model, sub, op, wt, w: np.ndarray) -> np.ndarray | None:
+    """Weights on a 4-bit grid per channel, the weight scales and the int32 bias rescaled to match."""
+    q = wt.quantization
+    if q is None or q.scale is None or len(q.scale) not in (1, w.shape[0]):
+        return None
+    scales = np.asarray(q.scale, np.float64)
+    peak = np.maximum(np.abs(w).max(1), 1)
+    if scales.size == 1:  # per tensor: one grid for every channel
+        peak = np.full(w.shape[0], peak.max())
+    step = peak / 7.0
+    new = np.clip(np.round(w / step[:, None]), -7, 7).astype(np.int64)
+    new_scales = scales * step[: scales.size]
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        bt = sub.tensors[op.inputs[2]]
+        bbuf = model.buffers[bt.buffer]
+        if bt.type != schema.TensorType.INT32 or bbuf.data is None or len(bbuf.data) != 4 * w.shape[0]:
+            return None
+        bias = np.frombuffer(bytes(np.asarray(bbuf.data, np.uint8)), np.int32).astype(np.float64)
+        rescaled = np.clip(np.round(bias / step), -(2**31), 2**31 - 1).astype(np.int32)
+        bbuf.data = rescaled.view(np.uint8).reshape(-1)
+        if bt.quantization is not None and bt.quantization.scale is not None and len(bt.quantization.scale):
+            bs = np.asarray(bt.quantization.scale, np.float64)
+            bt.quantization.scale = list(bs * (step if bs.size == step.size else step[0]))
+    q.scale = list(new_scales.astype(np.float32).astype(np.float64))
+    return new

@@ -1,0 +1,105 @@
+"""Packed weights (edgenn/export/packing.py, firmware/src/packed.c): a model whose weights
+edgenn.optimize.compress rewrote for an encoding runs in TFLM as a dense int8 model, and the C that
+stores those weights packed computes the same bytes, on every host variant and on the Cortex-M4 with
+and without its DSP instructions. Every packable layer must actually be packed (edgenn.json says
+which), so a choice that quietly falls back to dense fails."""
+
+import json
+
+import numpy as np
+import pytest
+
+from edgenn.export import packing
+from edgenn.graph.tflite import parse_tflite
+from edgenn.optimize.compress import SCHEMES, compress_tflite
+from tests.conftest import require_target_tools, require_tool
+from tests.kernels.harness import HOST_VARIANTS, check_c_bit_exact, int8_tflite
+
+keras = pytest.importorskip("keras")
+
+
+def _model() -> bytes:
+    """Every shape the packed kernels meet: a 5x5 convolution over 3 channels (75 values a channel,
+    padded windows), one with an odd number of channels, a pointwise one over an odd depth, and dense
+    layers whose inputs are no multiple of 8, one with an odd number of outputs. Each layer is deep
+    enough that every encoding saves bytes on it (per-channel tables cost 2^b bytes a channel)."""
+    keras.utils.set_random_seed(5)
+    x = keras.Input(batch_shape=(1, 9, 7, 3))
+    y = keras.layers.Conv2D(12, 5, padding="same", activation="relu")(x)
+    y = keras.layers.Conv2D(63, 3, strides=2, padding="valid", activation="relu")(y)
+    y = keras.layers.Conv2D(16, 1, activation="relu")(y)
+    y = keras.layers.Flatten()(y)
+    y = keras.layers.Dense(48, activation="relu")(y)
+    y = keras.layers.Dense(11)(y)
+    return int8_tflite(keras.Model(x, y))
+
+
+@pytest.fixture(scope="module")
+def models() -> dict[str, bytes]:
+    dense = _model()
+    return {scheme: compress_tflite(dense, scheme, sparsity=0.5)[0] for scheme in SCHEMES}
+
+
+def _packed_ops(folder) -> dict[int, str]:
+    return {p["op"]: p["encoding"] for p in json.loads((folder / "edgenn.json").read_text())["packed"]}
+
+
+def _check(data: bytes, tmp_path, scheme: str, **kwargs) -> None:
+    check_c_bit_exact(data, tmp_path, count=12, compress=scheme, **kwargs)
+    graph = parse_tflite(data)
+    packable = {op.index for op in graph.ops if op.name in ("CONV_2D", "FULLY_CONNECTED")}
+    assert _packed_ops(tmp_path / "c") == dict.fromkeys(packable, scheme)
+
+
+@pytest.mark.parametrize("variant", list(HOST_VARIANTS))
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_packed_weights_bit_exact_on_the_host(tmp_path, models, scheme, variant):
+    require_tool("gcc")
+    dsp, cflags = HOST_VARIANTS[variant]
+    _check(models[scheme], tmp_path, scheme, dsp=dsp, cflags=cflags)
+
+
+@pytest.mark.parametrize("dsp", [True, False])
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_packed_weights_bit_exact_on_cortex_m4(tmp_path, models, scheme, dsp):
+    require_target_tools("cortex-m4")
+    _check(models[scheme], tmp_path, scheme, target="cortex-m4", dsp=dsp)
+
+
+def test_a_dense_model_stays_dense(tmp_path, models):
+    """Trained int8 weights take most of the 255 values: no encoding holds them, none is chosen."""
+    require_tool("gcc")
+    check_c_bit_exact(_model(), tmp_path, count=4, compress="auto")
+    assert _packed_ops(tmp_path / "c") == {}
+
+
+@pytest.mark.parametrize("encoding", packing.ENCODINGS)
+def test_encodings_round_trip(encoding):
+    rng = np.random.default_rng(1)
+    rows, depth = 7, 45
+    if encoding == "int4":
+        w = rng.integers(-8, 8, (rows, depth))
+    elif encoding == "sparse":
+        kept = (rng.random((rows, (depth + 3) // 4)) < 0.3).repeat(4, 1)[:, :depth]
+        w = rng.integers(-128, 128, (rows, depth)) * kept
+    else:
+        palette = rng.integers(-128, 128, (rows, 1 << int(encoding[3:])))
+        w = np.take_along_axis(palette, rng.integers(0, palette.shape[1], (rows, depth)), 1)
+    p = packing.encode(w.astype(np.int8), encoding)
+    assert p is not None and p.nbytes < w.size
+    np.testing.assert_array_equal(packing.unpack(p), w)
+
+
+def test_an_encoding_that_cannot_hold_the_weights_is_refused():
+    w = np.arange(-64, 64, dtype=np.int8).reshape(4, 32)  # 32 distinct values a channel, up to 63
+    assert packing.encode(w, "int4") is None
+    assert packing.encode(w, "lut4") is None
+    assert packing.choose(w, packing.ENCODINGS) is None  # sparse holds them but saves nothing
+
+
+def test_compress_values_are_checked():
+    with pytest.raises(ValueError, match="lut5"):
+        packing.allowed("lut4,lut5")
+    assert packing.allowed("auto") == packing.ENCODINGS
+    assert packing.allowed("none") == ()
+    assert packing.allowed("sparse, int4") == ("int4", "sparse")
