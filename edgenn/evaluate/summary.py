@@ -98,8 +98,12 @@ def _print_packed(r: dict) -> None:
         return
     saved = sum(w["dense_bytes"] - w["bytes"] for _, w in packed)
     items = "; ".join(
-        f"op {i} {w['encoding']} {w['dense_bytes']:,} → {w['bytes']:,} B, unpacked {w['group']} channel"
-        f"{'s' * (w['group'] != 1)} at a time in {w['scratch_bytes']:,} B of the arena"
+        f"op {i} {w['encoding']} {w['dense_bytes']:,} → {w['bytes']:,} B, "
+        + (
+            f"unpacked {w['group']} channel{'s' * (w['group'] != 1)} at a time in {w['scratch_bytes']:,} B of the arena"
+            if w["group"]
+            else "read packed"
+        )
         for i, w in packed
     )
     out.print(f"packed weights save {saved:,} B: {items}", soft_wrap=True)

@@ -99,7 +99,7 @@ class OpEmitter:
         fields = {
             "layer": params,
             "weights": weights,
-            "scratch": f"(int8_t *)&{self.prefix}_arena[{self.plan.offset(p.scratch)}]",
+            "scratch": f"(int8_t *)&{self.prefix}_arena[{self.plan.offset(p.scratch)}]" if p.scratch >= 0 else "NULL",
             "group": p.group,
         }
         call = self.struct(f"{kernel}_packed_params", fields, "packed_params")

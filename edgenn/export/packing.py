@@ -13,7 +13,8 @@ the weights exactly, and is chosen only where it saves bytes.
     sparse   per output channel a bitmap of its blocks of 4 values and the blocks that hold a nonzero
 
 An op module whose `emit` takes packed weights defines `packable(params) -> bool` (whether this
-layer can) and asks `OpEmitter.packing` for its layer's choice.
+layer can) and asks `OpEmitter.packing` for its layer's choice; `unpack_group(params, packing)`, where
+it has one, says how many channels its C unpacks at a time (0: its loop reads them packed).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Packing:
     row_bytes: int  # bytes of one channel's indices or bitmap; int4: of a pair of channels
     data: np.ndarray  # uint8 [rows, row_bytes]; int4 [pairs of rows, depth]
     values: np.ndarray | None  # int8: tables [rows, 2^bits], the sparse blocks, or None (int4)
-    group: int  # channels unpacked at a time
+    group: int  # channels unpacked at a time (0: none, the kernel reads the packed weights itself)
     scratch: int = -1  # the tensor that plan() adds for the unpacked channels
 
     @property
@@ -95,7 +96,8 @@ def encode(weights: np.ndarray, encoding: str) -> Packing | None:
     rows, depth = w.shape
     group = group_of(rows, depth)
     if encoding == "int4":
-        if w.min() < -8 or w.max() > 7:
+        # The kernels that read int4 in their loops sum 16 times each product (at most 2^14): under 2^31.
+        if w.min() < -8 or w.max() > 7 or depth >= 1 << 17:
             return None
         # Channels in pairs: byte k of pair p holds channel 2p's value k in its low nibble and channel
         # 2p + 1's in its high one, so that one word holds four values of two channels (the kernels that
@@ -186,7 +188,8 @@ def choices(graph: Graph, prepared: Iterable, encodings: Iterable[str]) -> dict[
             continue
         packing = choose(w.data.reshape(w.shape[0], -1), encodings)
         if packing is not None:
-            found[p.op.index] = packing
+            group = getattr(p.module, "unpack_group", None)
+            found[p.op.index] = packing if group is None else replace(packing, group=group(p.params, packing))
     return found
 
 
@@ -201,6 +204,9 @@ def with_scratch(graph: Graph, packings: dict[int, Packing]) -> tuple[Graph, dic
     ops = {op.index: op for op in graph.ops}
     for index, packing in packings.items():
         op = ops[index]
+        if packing.scratch_bytes == 0:  # the kernel reads the packed weights in its loop
+            chosen[index] = packing
+            continue
         scratch = Tensor(len(tensors), f"op{op.index}_unpacked", (packing.scratch_bytes,), "int8", (), (), 0, None)
         tensors.append(scratch)
         chosen[index] = replace(packing, scratch=scratch.index)

@@ -214,6 +214,8 @@ def emit(p: Params, e) -> str:
     e.use(*features(fields))
     params = e.struct("edgenn_conv_2d_params", fields)
     if e.packing is not None:
+        if _reads_int4(p, e.packing):
+            e.use("CONV_INT4")
         return e.packed_call("edgenn_conv_2d", params)
     return f"edgenn_conv_2d({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
 
@@ -221,6 +223,18 @@ def emit(p: Params, e) -> str:
 def packable(p: Params) -> bool:
     """Whether the C can run the layer on packed weights (export/packing.py): one group."""
     return p.groups == 1
+
+
+def _reads_int4(p: Params, packing) -> bool:
+    """Whether the DSP cores' pair path reads the layer's int4 weights in its loop (CONV_INT4): it takes
+    windows of 4 to CONV_PATCH values."""
+    return packing.encoding == "int4" and 4 <= packing.depth <= CONV_PATCH
+
+
+def unpack_group(p: Params, packing) -> int:
+    """Channels unpacked at a time: two where the DSP cores read int4 weights in the loop (the other
+    cores unpack them; the scratch stays small), else packing's own choice."""
+    return min(2, packing.rows) if _reads_int4(p, packing) else packing.group
 
 
 CONV_PATCH = 576  # EDGENN_CONV_PATCH in conv_2d.c

@@ -160,6 +160,8 @@ def emit(p: Params, e) -> str:
         },
     )
     if e.packing is not None:
+        if e.packing.encoding == "int4":
+            e.use("FC_INT4")
         return e.packed_call("edgenn_fully_connected", params)
     return f"edgenn_fully_connected({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
 
@@ -167,6 +169,11 @@ def emit(p: Params, e) -> str:
 def packable(p: Params) -> bool:
     """Whether the C can run the layer on packed weights (export/packing.py): one input row."""
     return p.batches == 1
+
+
+def unpack_group(p: Params, packing) -> int:
+    """Channels unpacked at a time: none for int4, which every core reads in the loop (FC_INT4)."""
+    return 0 if packing.encoding == "int4" else packing.group
 
 
 def macs(graph, op) -> int:

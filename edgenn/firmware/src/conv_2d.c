@@ -357,6 +357,56 @@ static EDGENN_NOINLINE void conv_out_cold(const edgenn_conv_2d_params *p, int32_
     out[c] = conv_out(p, acc, c);
 }
 
+/* The requantization constants of a layer, read into locals once per call: an asm block that clobbers
+ * memory would have them reloaded from the params after every pair of channels. */
+typedef struct {
+    int32_t k;
+    const int32_t *mul;
+    const int8_t *shift;
+    uint32_t lo; /* act_min in every byte */
+    uint32_t hi; /* act_max in every byte */
+} conv_consts;
+
+/*
+ * Channels c, c + 1 of two pixels from their sums: with the one-multiply requantization, four results
+ * saturated to int8, packed into one word, clamped to the activation range a byte at a time (SSUB8 sets
+ * a flag per byte, SEL picks by them) and stored as two halfwords; else TFLM's two steps, out of line.
+ */
+EDGENN_CONV_INLINE void conv_finish_2x2(const edgenn_conv_2d_params *p, const conv_consts *q, int32_t s00,
+                                        int32_t s01, int32_t s10, int32_t s11, int32_t c, int8_t *out0,
+                                        int8_t *out1) {
+    const int32_t k = q->k;
+    const uint32_t lo = q->lo;
+    const uint32_t hi = q->hi;
+    if (EDGENN_RQ_ONE(k)) {
+        const int32_t m0 = q->mul[EDGENN_QCH(c)];
+        const int32_t m1 = q->mul[EDGENN_QCH(c + 1)];
+        const int32_t r0 = q->shift[EDGENN_QCH(c)];
+        const int32_t r1 = q->shift[EDGENN_QCH(c + 1)];
+        uint32_t v = (uint32_t)conv_sat8(edgenn_conv_rq2(s00, m0, r0, k));
+        uint32_t t;
+        __asm__("bfi %[v], %[b], #8, #8\n\t"
+                "bfi %[v], %[c], #16, #8\n\t"
+                "bfi %[v], %[d], #24, #8\n\t"
+                "ssub8 %[t], %[v], %[lo]\n\t"
+                "sel %[v], %[v], %[lo]\n\t"
+                "ssub8 %[t], %[v], %[hi]\n\t"
+                "sel %[v], %[hi], %[v]"
+                : [v] "+&r"(v), [t] "=&r"(t)
+                : [b] "r"(conv_sat8(edgenn_conv_rq2(s01, m1, r1, k))),
+                  [c] "r"(conv_sat8(edgenn_conv_rq2(s10, m0, r0, k))),
+                  [d] "r"(conv_sat8(edgenn_conv_rq2(s11, m1, r1, k))), [lo] "r"(lo), [hi] "r"(hi)
+                : "cc");
+        conv_store2(out0 + c, v);
+        conv_store2(out1 + c, v >> 16);
+    } else {
+        conv_out_cold(p, s00, c, out0);
+        conv_out_cold(p, s01, c + 1, out0);
+        conv_out_cold(p, s10, c, out1);
+        conv_out_cold(p, s11, c + 1, out1);
+    }
+}
+
 /*
  * Output channels [c, end) of two pixels whose windows are x[0, n) and x[n, 2n), n >= 4. The loop
  * takes whole words; the last n % 4 values come from the words ending each row, their first bytes
@@ -393,12 +443,8 @@ static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t
     const uint32_t mask = rest ? ~0u << (8 * (4 - rest)) : 0u;
     const uint32_t t0 = edgenn_load4(x + n - 4) & mask;
     const uint32_t t1 = edgenn_load4(x + 2 * n - 4) & mask;
-    const int32_t k = p->rq_k;
     const int32_t *const bias = p->bias;
-    const int32_t *const mul = p->multiplier;
-    const int8_t *const shift = p->shift;
-    const uint32_t lo = conv_bytes4(p->act_min);
-    const uint32_t hi = conv_bytes4(p->act_max);
+    const conv_consts q = {p->rq_k, p->multiplier, p->shift, conv_bytes4(p->act_min), conv_bytes4(p->act_max)};
     /* Row c of the weights; the loop leaves w at the row's last whole word, n + rest before row c + 2. */
     const int8_t *w = weights + c * n;
     for (; c + 1 < end; c += 2, w += n + rest) {
@@ -439,37 +485,7 @@ static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t
             s10 = __smlad(edgenn_odd16(t1), edgenn_odd16(w0), __smlad(edgenn_even16(t1), edgenn_even16(w0), s10));
             s11 = __smlad(edgenn_odd16(t1), edgenn_odd16(w1), __smlad(edgenn_even16(t1), edgenn_even16(w1), s11));
         }
-        if (EDGENN_RQ_ONE(k)) {
-            /*
-             * Four results saturated to int8, packed into one word, clamped to the activation range a
-             * byte at a time (SSUB8 sets a flag per byte, SEL picks by them) and stored as two halfwords.
-             */
-            const int32_t m0 = mul[EDGENN_QCH(c)];
-            const int32_t m1 = mul[EDGENN_QCH(c + 1)];
-            const int32_t r0 = shift[EDGENN_QCH(c)];
-            const int32_t r1 = shift[EDGENN_QCH(c + 1)];
-            uint32_t v = (uint32_t)conv_sat8(edgenn_conv_rq2(s00, m0, r0, k));
-            uint32_t t;
-            __asm__("bfi %[v], %[b], #8, #8\n\t"
-                    "bfi %[v], %[c], #16, #8\n\t"
-                    "bfi %[v], %[d], #24, #8\n\t"
-                    "ssub8 %[t], %[v], %[lo]\n\t"
-                    "sel %[v], %[v], %[lo]\n\t"
-                    "ssub8 %[t], %[v], %[hi]\n\t"
-                    "sel %[v], %[hi], %[v]"
-                    : [v] "+&r"(v), [t] "=&r"(t)
-                    : [b] "r"(conv_sat8(edgenn_conv_rq2(s01, m1, r1, k))),
-                      [c] "r"(conv_sat8(edgenn_conv_rq2(s10, m0, r0, k))),
-                      [d] "r"(conv_sat8(edgenn_conv_rq2(s11, m1, r1, k))), [lo] "r"(lo), [hi] "r"(hi)
-                    : "cc");
-            conv_store2(out0 + c, v);
-            conv_store2(out1 + c, v >> 16);
-        } else {
-            conv_out_cold(p, s00, c, out0);
-            conv_out_cold(p, s01, c + 1, out0);
-            conv_out_cold(p, s10, c, out1);
-            conv_out_cold(p, s11, c + 1, out1);
-        }
+        conv_finish_2x2(p, &q, s00, s01, s10, s11, c, out0, out1);
     }
     if (c < end) {
         int8_t *out = out0;
@@ -480,6 +496,114 @@ static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t
         }
     }
 }
+
+#if EDGENN_USE_CONV_INT4
+/*
+ * conv_pixels for int4 weights (packed.h): channels c, c + 1 share a row of n bytes, channel c's values
+ * in the low nibbles and c + 1's in the high ones. Per word of both windows, one word of that row: its
+ * high nibbles masked in place are channel c + 1's four values times 16, its low ones shifted up channel
+ * c's, each split into int16 pairs by SXTB16. The sums are 16 times the dot products, exactly: a product
+ * is at most 128 * 128 and export keeps n below 2^17. The last n % 4 values go one at a time.
+ */
+#define CONV_INT4_WORD \
+"ldr %[u0], [%[a], %[n]]\n\t" \
+"ldr %[u1], [%[a]], #4\n\t" \
+"sxtb16 %[u2], %[u1]\n\t" \
+"sxtb16 %[u1], %[u1], ror #8\n\t" \
+"sxtb16 %[u3], %[u0]\n\t" \
+"sxtb16 %[u0], %[u0], ror #8\n\t" \
+"ldr %[u4], [%[w]], #4\n\t" \
+"lsl %[u5], %[u4], #4\n\t" \
+"and %[u5], %[u5], #0xF0F0F0F0\n\t" \
+"and %[u4], %[u4], #0xF0F0F0F0\n\t" \
+"sxtb16 %[u6], %[u5]\n\t" \
+"sxtb16 %[u5], %[u5], ror #8\n\t" \
+"smlad %[s00], %[u2], %[u6], %[s00]\n\t" \
+"smlad %[s00], %[u1], %[u5], %[s00]\n\t" \
+"smlad %[s10], %[u3], %[u6], %[s10]\n\t" \
+"smlad %[s10], %[u0], %[u5], %[s10]\n\t" \
+"sxtb16 %[u6], %[u4]\n\t" \
+"sxtb16 %[u4], %[u4], ror #8\n\t" \
+"smlad %[s01], %[u2], %[u6], %[s01]\n\t" \
+"smlad %[s01], %[u1], %[u4], %[s01]\n\t" \
+"smlad %[s11], %[u3], %[u6], %[s11]\n\t" \
+"smlad %[s11], %[u0], %[u4], %[s11]\n\t"
+
+/* Value k of a channel in an int4 row: the low nibble (shift 0) or the high one (4), two's complement. */
+EDGENN_CONV_INLINE int32_t conv_int4_at(const uint8_t *row, int32_t k, uint32_t shift) {
+    return (int32_t)((((uint32_t)row[k] >> shift) & 15u) ^ 8u) - 8;
+}
+
+static void conv_pixels_int4(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
+                             const int8_t *weights, int8_t *out0, int8_t *out1) {
+    const int32_t n = p->filter_h * p->filter_w * p->group_c;
+    const int32_t whole = n & ~3;
+    const int8_t *const stop = x + whole;
+    const conv_consts q = {p->rq_k, p->multiplier, p->shift, conv_bytes4(p->act_min), conv_bytes4(p->act_max)};
+    int32_t d;
+    for (; c + 1 < end; c += 2) {
+        const uint8_t *row = (const uint8_t *)weights + (c >> 1) * n;
+        const int8_t *a = x;
+        const uint8_t *w = row;
+        int32_t s00 = 0;
+        int32_t s01 = 0;
+        int32_t s10 = 0;
+        int32_t s11 = 0;
+        uint32_t u0;
+        uint32_t u1;
+        uint32_t u2;
+        uint32_t u3;
+        uint32_t u4;
+        uint32_t u5;
+        uint32_t u6;
+        if (whole > 0) {
+            /* Fourteen registers: the loop's end is read from memory into a free one. Two words a turn;
+             * an odd count starts with the second half. */
+            __asm__("ldr %[u4], %[stop]\n\t"
+                    "sub %[u0], %[u4], %[a]\n\t"
+                    "tst %[u0], #4\n\t"
+                    "bne 2f\n"
+                    "1:\n\t"
+                    CONV_INT4_WORD
+                    "2:\n\t"
+                    CONV_INT4_WORD
+                    "ldr %[u4], %[stop]\n\t"
+                    "cmp %[a], %[u4]\n\t"
+                    "bne 1b"
+                    : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [a] "+r"(a),
+                      [w] "+r"(w), [u0] "=&r"(u0), [u1] "=&r"(u1), [u2] "=&r"(u2), [u3] "=&r"(u3),
+                      [u4] "=&r"(u4), [u5] "=&r"(u5), [u6] "=&r"(u6)
+                    : [n] "r"(n), [stop] "m"(stop)
+                    : "cc", "memory");
+        }
+        s00 = p->bias[c] + (s00 >> 4);
+        s01 = p->bias[c + 1] + (s01 >> 4);
+        s10 = p->bias[c] + (s10 >> 4);
+        s11 = p->bias[c + 1] + (s11 >> 4);
+        for (d = whole; d < n; ++d) {
+            const int32_t w0 = conv_int4_at(row, d, 0);
+            const int32_t w1 = conv_int4_at(row, d, 4);
+            s00 += x[d] * w0;
+            s01 += x[d] * w1;
+            s10 += x[n + d] * w0;
+            s11 += x[n + d] * w1;
+        }
+        conv_finish_2x2(p, &q, s00, s01, s10, s11, c, out0, out1);
+    }
+    if (c < end) {
+        const uint8_t *row = (const uint8_t *)weights + (c >> 1) * n;
+        int32_t s0 = p->bias[c];
+        int32_t s1 = s0;
+        for (d = 0; d < n; ++d) {
+            const int32_t w0 = conv_int4_at(row, d, 0);
+            s0 += x[d] * w0;
+            s1 += x[n + d] * w0;
+        }
+        conv_out_cold(p, s0, c, out0);
+        conv_out_cold(p, s1, c, out1);
+    }
+}
+#endif
 
 #endif
 
@@ -498,7 +622,11 @@ static int conv_where(const edgenn_conv_2d_params *p, int32_t i, int32_t *b, int
  * The layer on the pairs path; 0 where it does not apply (windows of under 4 values, or too deep to copy).
  * conv_2d.features in edgenn/reference/conv_2d.py mirrors this choice.
  */
-static int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights, int8_t *output) {
+typedef void (*conv_pixels_fn)(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
+                               const int8_t *weights, int8_t *out0, int8_t *out1);
+
+EDGENN_CONV_INLINE int conv_pairs_with(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights,
+                                       int8_t *output, conv_pixels_fn run) {
     const int32_t n = p->filter_h * p->filter_w * p->group_c;
     const int32_t pixels = p->batches * p->out_h * p->out_w;
     const int32_t image = p->in_h * p->in_w * p->in_c;
@@ -516,8 +644,8 @@ static int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const
         /* Every pair in place (a pointwise convolution over every pixel, one long row). */
         for (i = 0; i < pixels; i += 2) {
             const int32_t i0 = i + 1 < pixels ? i : i - 1;
-            conv_pixels(p, input + i0 * n, 0, p->out_c, weights, output + i0 * p->out_stride,
-                        output + (i0 + 1) * p->out_stride);
+            run(p, input + i0 * n, 0, p->out_c, weights, output + i0 * p->out_stride,
+                output + (i0 + 1) * p->out_stride);
         }
         return 1;
     }
@@ -536,18 +664,29 @@ static int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const
         int8_t *out0 = output + i0 * p->out_stride;
         int8_t *out1 = output + i1 * p->out_stride;
         if (flat && pair && in0 && in1 && b0 == b1 && iy0 == iy1) {
-            conv_pixels(p, input + b0 * image + (iy0 * p->in_w + ix0) * p->in_c, 0, p->out_c, weights, out0, out1);
+            run(p, input + b0 * image + (iy0 * p->in_w + ix0) * p->in_c, 0, p->out_c, weights, out0, out1);
         } else {
             int32_t g;
             for (g = 0; g < p->groups; ++g) {
                 conv_patch(p, input + b0 * image, iy0, ix0, g, in0, patch);
                 conv_patch(p, input + b1 * image, iy1, ix1, g, in1, patch + n);
-                conv_pixels(p, patch, g * p->group_out, (g + 1) * p->group_out, weights, out0, out1);
+                run(p, patch, g * p->group_out, (g + 1) * p->group_out, weights, out0, out1);
             }
         }
     }
     return 1;
 }
+
+static int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights, int8_t *output) {
+    return conv_pairs_with(p, input, weights, output, conv_pixels);
+}
+
+#if EDGENN_CONV_DSP && EDGENN_USE_CONV_INT4
+int edgenn_conv_2d_int4(const edgenn_conv_2d_params *p, const int8_t *input, const uint8_t *weights,
+                        int8_t *output) {
+    return conv_pairs_with(p, input, (const int8_t *)weights, output, conv_pixels_int4);
+}
+#endif
 #endif
 
 /*

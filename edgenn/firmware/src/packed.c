@@ -81,11 +81,19 @@ void edgenn_unpack(const edgenn_packed *w, int32_t row, int32_t rows, const int8
     }
 }
 
+/* int4 weights: the values of a pair of channels in one row (packed.h), as the DSP loops read them. */
+EDGENN_INLINE int packed_int4(const edgenn_packed *w) { return w->bits == 4 && w->values == NULL; }
+
 void edgenn_conv_2d_packed(const edgenn_conv_2d_packed_params *p, const int8_t *input, int8_t *output) {
     const edgenn_conv_2d_params *conv = p->layer;
     edgenn_conv_2d_params slice = *conv;
     const int8_t *values = p->weights->values;
     int32_t c;
+#if EDGENN_CONV_DSP && EDGENN_USE_CONV_INT4
+    if (packed_int4(p->weights) && edgenn_conv_2d_int4(conv, input, p->weights->data, output)) {
+        return;
+    }
+#endif
     for (c = 0; c < conv->out_c; c += p->group) {
         const int32_t n = conv->out_c - c < p->group ? conv->out_c - c : p->group;
         edgenn_unpack(p->weights, c, n, &values, p->scratch);
@@ -99,12 +107,173 @@ void edgenn_conv_2d_packed(const edgenn_conv_2d_packed_params *p, const int8_t *
     }
 }
 
+#if EDGENN_USE_FC_INT4
+/* Value k of a channel in an int4 row: the low nibble (shift 0) or the high one (4), two's complement. */
+EDGENN_INLINE int32_t int4_at(const uint8_t *row, int32_t k, uint32_t shift) {
+    return (int32_t)((((uint32_t)row[k] >> shift) & 15u) ^ 8u) - 8;
+}
+
+#if EDGENN_CONV_DSP
+/*
+ * Four output channels, the two pairs of rows at w and w + n, over the first n & ~3 inputs: per four
+ * inputs one word of x split into int16 pairs once, and one word of each pair of rows, whose high
+ * nibbles masked in place are the odd channel's values times 16 and whose low ones shifted up are the
+ * even channel's, each split by SXTB16. The sums are 16 times the dot products, exactly: a product is
+ * at most 128 * 128, and export keeps n below 2^17.
+ */
+static EDGENN_NOINLINE void fc_int4_rows4(const int8_t *x, const uint8_t *w, int32_t n, int32_t *acc) {
+    int32_t a0 = 0;
+    int32_t a1 = 0;
+    int32_t a2 = 0;
+    int32_t a3 = 0;
+    int32_t k = n >> 2;
+    if (k > 0) {
+        uint32_t xe;
+        uint32_t xo;
+        uint32_t v;
+        uint32_t t;
+        uint32_t u;
+        __asm__("1:\n\t"
+                "ldr %[xo], [%[x]], #4\n\t"
+                "sxtb16 %[xe], %[xo]\n\t"
+                "sxtb16 %[xo], %[xo], ror #8\n\t"
+                "ldr %[v], [%[w], %[n]]\n\t"
+                "and %[t], %[v], #0xF0F0F0F0\n\t"
+                "sxtb16 %[u], %[t]\n\t"
+                "smlad %[a3], %[u], %[xe], %[a3]\n\t"
+                "sxtb16 %[t], %[t], ror #8\n\t"
+                "smlad %[a3], %[t], %[xo], %[a3]\n\t"
+                "lsl %[t], %[v], #4\n\t"
+                "and %[t], %[t], #0xF0F0F0F0\n\t"
+                "sxtb16 %[u], %[t]\n\t"
+                "smlad %[a2], %[u], %[xe], %[a2]\n\t"
+                "sxtb16 %[t], %[t], ror #8\n\t"
+                "smlad %[a2], %[t], %[xo], %[a2]\n\t"
+                "ldr %[v], [%[w]], #4\n\t"
+                "and %[t], %[v], #0xF0F0F0F0\n\t"
+                "sxtb16 %[u], %[t]\n\t"
+                "smlad %[a1], %[u], %[xe], %[a1]\n\t"
+                "sxtb16 %[t], %[t], ror #8\n\t"
+                "smlad %[a1], %[t], %[xo], %[a1]\n\t"
+                "lsl %[t], %[v], #4\n\t"
+                "and %[t], %[t], #0xF0F0F0F0\n\t"
+                "sxtb16 %[u], %[t]\n\t"
+                "smlad %[a0], %[u], %[xe], %[a0]\n\t"
+                "sxtb16 %[t], %[t], ror #8\n\t"
+                "smlad %[a0], %[t], %[xo], %[a0]\n\t"
+                "subs %[k], %[k], #1\n\t"
+                "bne 1b"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w),
+                  [k] "+r"(k), [xe] "=&r"(xe), [xo] "=&r"(xo), [v] "=&r"(v), [t] "=&r"(t), [u] "=&r"(u)
+                : [n] "r"(n)
+                : "cc", "memory");
+    }
+    acc[0] = a0 >> 4;
+    acc[1] = a1 >> 4;
+    acc[2] = a2 >> 4;
+    acc[3] = a3 >> 4;
+}
+
+/* fc_int4_rows4 for the two channels of one pair of rows. */
+static EDGENN_NOINLINE void fc_int4_rows2(const int8_t *x, const uint8_t *w, int32_t n, int32_t *acc) {
+    int32_t a0 = 0;
+    int32_t a1 = 0;
+    int32_t k = n >> 2;
+    if (k > 0) {
+        uint32_t xe;
+        uint32_t xo;
+        uint32_t v;
+        uint32_t t;
+        uint32_t u;
+        __asm__("1:\n\t"
+                "ldr %[xo], [%[x]], #4\n\t"
+                "sxtb16 %[xe], %[xo]\n\t"
+                "sxtb16 %[xo], %[xo], ror #8\n\t"
+                "ldr %[v], [%[w]], #4\n\t"
+                "and %[t], %[v], #0xF0F0F0F0\n\t"
+                "sxtb16 %[u], %[t]\n\t"
+                "smlad %[a1], %[u], %[xe], %[a1]\n\t"
+                "sxtb16 %[t], %[t], ror #8\n\t"
+                "smlad %[a1], %[t], %[xo], %[a1]\n\t"
+                "lsl %[t], %[v], #4\n\t"
+                "and %[t], %[t], #0xF0F0F0F0\n\t"
+                "sxtb16 %[u], %[t]\n\t"
+                "smlad %[a0], %[u], %[xe], %[a0]\n\t"
+                "sxtb16 %[t], %[t], ror #8\n\t"
+                "smlad %[a0], %[t], %[xo], %[a0]\n\t"
+                "subs %[k], %[k], #1\n\t"
+                "bne 1b"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [x] "+r"(x), [w] "+r"(w), [k] "+r"(k), [xe] "=&r"(xe),
+                  [xo] "=&r"(xo), [v] "=&r"(v), [t] "=&r"(t), [u] "=&r"(u)
+                :
+                : "cc", "memory");
+    }
+    acc[0] = a0 >> 4;
+    acc[1] = a1 >> 4;
+}
+
+/* Channels c to c + count - 1 (count <= 4) from sums over the first n & ~3 inputs: the rest, then out. */
+static void fc_int4_finish(const edgenn_fully_connected_params *p, const uint8_t *weights, const int8_t *x,
+                           const int32_t *acc, int32_t c, int32_t count, int8_t *out) {
+    const int32_t n = p->accum_depth;
+    int32_t j;
+    int32_t k;
+    for (j = 0; j < count; ++j) {
+        const uint8_t *row = weights + ((c + j) >> 1) * n;
+        int32_t sum = p->bias[c + j] + acc[j];
+        for (k = n & ~3; k < n; ++k) {
+            sum += x[k] * int4_at(row, k, (uint32_t)((c + j) & 1) * 4u);
+        }
+        out[c + j] = edgenn_conv_out(sum, c + j, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min,
+                                     p->act_max);
+    }
+}
+#endif
+
+/* The layer on int4 weights read in the loop: channels in pairs of rows of n bytes (packed.h). */
+static void fc_int4(const edgenn_fully_connected_params *p, const uint8_t *weights, const int8_t *x,
+                    int8_t *out) {
+    const int32_t n = p->accum_depth;
+    int32_t c = 0;
+#if EDGENN_CONV_DSP
+    int32_t acc[4];
+    for (; c + 4 <= p->output_depth; c += 4) {
+        fc_int4_rows4(x, weights + (c >> 1) * n, n, acc);
+        fc_int4_finish(p, weights, x, acc, c, 4, out);
+    }
+    if (c < p->output_depth) {
+        /* The last pair, or the last channel with its pair's empty high nibbles. */
+        fc_int4_rows2(x, weights + (c >> 1) * n, n, acc);
+        fc_int4_finish(p, weights, x, acc, c, p->output_depth - c < 2 ? 1 : 2, out);
+        c += 2;
+    }
+#endif
+    for (; c < p->output_depth; ++c) {
+        const uint8_t *row = weights + (c >> 1) * n;
+        const uint32_t shift = (uint32_t)(c & 1) * 4u;
+        int32_t sum = p->bias[c];
+        int32_t k;
+        for (k = 0; k < n; ++k) {
+            sum += x[k] * int4_at(row, k, shift);
+        }
+        out[c] = edgenn_conv_out(sum, c, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min,
+                                 p->act_max);
+    }
+}
+#endif
+
 void edgenn_fully_connected_packed(const edgenn_fully_connected_packed_params *p, const int8_t *input,
                                    int8_t *output) {
     const edgenn_fully_connected_params *fc = p->layer;
     edgenn_fully_connected_params slice = *fc;
     const int8_t *values = p->weights->values;
     int32_t c;
+#if EDGENN_USE_FC_INT4
+    if (packed_int4(p->weights)) {
+        fc_int4(fc, p->weights->data, input, output);
+        return;
+    }
+#endif
     for (c = 0; c < fc->output_depth; c += p->group) {
         const int32_t n = fc->output_depth - c < p->group ? fc->output_depth - c : p->group;
         edgenn_unpack(p->weights, c, n, &values, p->scratch);
