@@ -126,6 +126,45 @@ def export(target, output, name):
 
 @cli.command()
 @target_argument
+@click.option(
+    "--to",
+    "scheme",
+    type=click.Choice(["int4", "lut2", "lut3", "lut4", "sparse"]),
+    required=True,
+    help="int4: weights on a 4-bit grid per channel; lutB: clustered to 2^B values per channel; sparse: the "
+    "blocks of 4 weights with the least magnitude set to 0.",
+)
+@click.option(
+    "--sparsity",
+    type=click.FloatRange(0.0, 1.0, max_open=True),
+    default=0.75,
+    show_default=True,
+    help="sparse only: the share of each channel's blocks of 4 set to 0.",
+)
+@click.option(
+    "-o", "--output", type=path(), default=None, help="The .tflite to write. Default: <model>_<scheme>.tflite."
+)
+def compress(target, scheme, sparsity, output):
+    """Rewrite the int8 weights of TARGET (a build dir or an int8 .tflite) so that the C packs them.
+
+    Every CONV_2D and FULLY_CONNECTED layer's weights are clustered, put on a 4-bit grid or pruned in
+    blocks, post-training; the result is a dense int8 .tflite that TFLM runs as it is, and `edgenn
+    codegen --compress SCHEME` stores packed, bit-exact with it. Measure what it costs with `edgenn eval`."""
+    from edgenn.fileio import write_bytes
+    from edgenn.layout import resolve_model
+    from edgenn.optimize.compress import compress_tflite
+
+    tflite, _ = resolve_model(target)
+    data, notes = compress_tflite(tflite.read_bytes(), scheme, sparsity, where=tflite)
+    out = Path(output) if output else tflite.with_name(f"{tflite.stem}_{scheme}.tflite")
+    write_bytes(out, data)
+    for line in notes or ["no CONV_2D or FULLY_CONNECTED layer with int8 weights: nothing to compress"]:
+        click.echo(line)
+    click.echo(f"{out}  {len(data):,} B")
+
+
+@cli.command()
+@target_argument
 @output_option
 @name_option
 @click.option(
@@ -502,9 +541,16 @@ def run(recipe, output, data, name):
 @click.option("--quant", default=None, help="Comma-separated quantization variants. Default: int8_per_channel.")
 @output_option
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes. Default: the CPU count.")
+@click.option(
+    "--compress",
+    default=None,
+    metavar="LIST",
+    help="Comma-separated weight compressions of the int8 variants, each a point of its own: none, int4, lut2, "
+    "lut3, lut4 (weights clustered per channel), sparse (blocks of 4 pruned to the point's sparsity). Default: none.",
+)
 @click.option("--no-classical", is_flag=True, help="Leave out the classical baselines.")
 @data_option
-def sweep(recipe, sparsity, channels, quant, output, jobs, no_classical, data):
+def sweep(recipe, sparsity, channels, quant, compress, output, jobs, no_classical, data):
     """Prune and quantize RECIPE's model over a grid; write sweep.json, sweep.md and pareto.png into
     build/<recipe>-sweep (or -o). Resumable: finished points are cached in the output folder."""
     import os
@@ -513,6 +559,7 @@ def sweep(recipe, sparsity, channels, quant, output, jobs, no_classical, data):
     from edgenn.evaluate.summary import print_sweep
 
     quant = tuple(q.strip() for q in quant.split(",") if q.strip()) if quant else None
+    compress = tuple(z.strip() for z in compress.split(",") if z.strip()) if compress else None
     result, files = pipeline.sweep(
         recipe,
         output,
@@ -520,6 +567,7 @@ def sweep(recipe, sparsity, channels, quant, output, jobs, no_classical, data):
         channels=channels,
         sparsity=sparsity,
         quant=quant,
+        compress=compress,
         jobs=jobs or os.cpu_count() or 1,
         classical=not no_classical,
         data=data,

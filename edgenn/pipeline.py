@@ -226,7 +226,12 @@ def sweep(recipe_path: Path, output: Path | None = None, command: str = "edgenn 
     from edgenn.recipe import load_recipe
 
     out = Path(output or layout.default_build_dir(f"{load_recipe(recipe_path).name}-sweep"))
-    defaults = {"channels": sw.DEFAULT_CHANNELS, "sparsity": sw.DEFAULT_SPARSITY, "quant": sw.DEFAULT_QUANT}
+    defaults = {
+        "channels": sw.DEFAULT_CHANNELS,
+        "sparsity": sw.DEFAULT_SPARSITY,
+        "quant": sw.DEFAULT_QUANT,
+        "compress": sw.DEFAULT_COMPRESS,
+    }
     grid = {**defaults, **{k: v for k, v in grid.items() if v is not None}}
     with stage("sweep"):
         result = sw.sweep(recipe_path, out, command=command, **grid)

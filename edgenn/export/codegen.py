@@ -380,10 +380,12 @@ def _packed_schedule(
     """The op order and plan (plan_schedule) with the layers of `found` packed. A packed layer leaves
     row-streamed chains and needs a scratch buffer, so it may grow the arena: with `auto`, layers are
     packed one at a time, those that save the most bytes first, each only where the arena stays the
-    dense model's."""
+    dense model's. Then each packed layer's scratch grows into the bytes the arena leaves free at its
+    step (_widen_groups)."""
     if not auto or not found:
         packed_graph, packings = packing.with_scratch(graph, found)
-        return (*plan_schedule(packed_graph, stream, ram_budget), packings)
+        best = plan_schedule(packed_graph, stream, ram_budget)
+        return _widen_groups(graph, best, packings, stream, ram_budget)
     best = plan_schedule(graph, stream, ram_budget)
     limit = best[1].arena_bytes
     keep: dict[int, packing.Packing] = {}
@@ -392,7 +394,32 @@ def _packed_schedule(
         trial = plan_schedule(packing.with_scratch(graph, trial_keep)[0], stream, ram_budget)
         if trial[1].arena_bytes <= limit:
             keep, best = trial_keep, trial
-    return (*best, packing.with_scratch(graph, keep)[1])
+    return _widen_groups(graph, best, packing.with_scratch(graph, keep)[1], stream, ram_budget)
+
+
+def _widen_groups(
+    graph: Graph, best: tuple[Graph, Plan], packings: dict[int, packing.Packing], stream: bool, ram_budget: int | None
+) -> tuple[Graph, Plan, dict[int, packing.Packing]]:
+    """Each packed layer unpacking more channels at a time where the arena has room at its step: fewer
+    passes over its input, at no cost in RAM. A layer keeps its wider group only where the plan's arena
+    stays the same."""
+    planned, plan = best
+    step = {op.index: s for s, op in enumerate(planned.ops)}
+    for index in sorted(packings):
+        p = packings[index]
+        if p.group == 0 or p.group >= p.rows:
+            continue
+        room = plan.arena_bytes - plan.live_bytes(step[index])
+        group = min(p.rows, p.group + room // p.depth)
+        group -= group % 2 if 1 < group < p.rows else 0
+        if group <= p.group:
+            continue
+        trial_packings = {**packings, index: replace(p, group=group)}
+        trial_graph, trial_plan = plan_schedule(packing.with_scratch(graph, trial_packings)[0], stream, ram_budget)
+        if trial_plan.arena_bytes <= plan.arena_bytes:
+            packings, planned, plan = trial_packings, trial_graph, trial_plan
+            step = {op.index: s for s, op in enumerate(planned.ops)}
+    return planned, plan, packing.with_scratch(graph, packings)[1]
 
 
 def generate(

@@ -95,6 +95,9 @@ def compress_tflite(data: bytes, scheme: str, sparsity: float = 0.75, where=None
         if wt.type != schema.TensorType.INT8 or buf.data is None or len(buf.data) == 0 or users[wt.buffer] != 1:
             continue
         shape = tuple(int(d) for d in wt.shape)
+        if len(shape) < 2 or len(buf.data) != int(np.prod(shape)):
+            notes.append(f"op {index} ({name}): weights of {len(buf.data):,} B for shape {shape}: left as they are")
+            continue
         w = np.frombuffer(bytes(np.asarray(buf.data, np.uint8)), np.int8).astype(np.int64).reshape(shape[0], -1)
         if scheme.startswith("lut"):
             k = 1 << int(scheme[3:])

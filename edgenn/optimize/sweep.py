@@ -1,4 +1,5 @@
-"""`edgenn sweep`: a grid of channel widths × sparsities × quantization variants, and classical baselines.
+"""`edgenn sweep`: a grid of channel widths × sparsities × quantization variants × weight compressions,
+and classical baselines.
 
 The recipe's model is trained once (the base). Each (channels, sparsity) pair is one job: the base
 is narrowed by structured pruning and/or magnitude-pruned, fine-tuned on the training split with
@@ -13,6 +14,12 @@ execute it (the generated C, then TFLM, then LiteRT; onnxruntime for ONNX), and 
 - other variants TFLM runs: the .tflite bytes + TFLM_RUNTIME_BYTES for flash, TFLM's measured arena.
 - variants no microcontroller runtime here executes (float16, dynamic-range, ONNX QDQ): the file's
   bytes as flash and no RAM figure; the point says so in `flash_source` / `ram_source`.
+
+Each int8 variant is also compressed as `--compress` asks (edgenn.optimize.compress: its weights
+clustered to 2^b values per channel, put on a 4-bit grid, or pruned in blocks of 4 to the point's
+sparsity), and the C packs them (edgenn/export/packing.py): a point of its own, `<variant>+<compression>`,
+scored and sized like the others. The C-run points also get their instructions per inference on the
+emulated Cortex-M4 (where its tools are installed), as `edgenn profile` counts them.
 
 Jobs run in separate processes. Every finished point is cached under `cache/` by a hash of what
 determines it (recipe file, data, fine-tuning settings, channels, sparsity, variant, edgenn
@@ -49,6 +56,7 @@ SCHEMA = 1
 DEFAULT_SPARSITY = (0.0, 0.5, 0.75, 0.9)
 DEFAULT_CHANNELS = (1.0, 0.75, 0.5)
 DEFAULT_QUANT = ("int8_per_channel",)
+DEFAULT_COMPRESS = ("none",)
 BASE_DIR, CACHE_DIR = "base", "cache"
 
 
@@ -66,6 +74,21 @@ class Job:
 
 def point_name(channels: float, sparsity: float, quant: str) -> str:
     return f"c{channels:g}_s{sparsity:g}_{quant}"
+
+
+def variant(quant: str, compress: str) -> str:
+    """A point's variant: the quantization, and the weight compression after a '+' where there is one."""
+    return quant if compress == "none" else f"{quant}+{compress}"
+
+
+def split_variant(label: str) -> tuple[str, str]:
+    quant, _, compress = label.partition("+")
+    return quant, compress or "none"
+
+
+def compressible(quant: str) -> bool:
+    """Whether a quantization variant has int8 weights in the layers the C packs."""
+    return quant.startswith("int8")
 
 
 def _hash(obj) -> str:
@@ -89,15 +112,20 @@ def plan(
     sparsity: Iterable[float],
     quant: Iterable[str],
     classical: bool,
+    compress: Iterable[str] = DEFAULT_COMPRESS,
 ) -> list[Job]:
     """The jobs of a sweep, with each point's cache key."""
     settings = asdict(recipe.optimize)
+    variants = [variant(q, z) for q in quant for z in compress if z == "none" or compressible(q)]
     jobs = []
     for c in channels:
         for s in sparsity:
             model = {"schema": SCHEMA, "base": key, "optimize": settings, "channels": c, "sparsity": s}
-            keys = tuple(_hash({**model, "quant": q}) for q in quant)
-            jobs.append(Job("nn", c, s, tuple(quant), keys, _hash(model)))
+            keys = []
+            for v in variants:
+                q, z = split_variant(v)
+                keys.append(_hash({**model, "quant": q} if z == "none" else {**model, "quant": q, "compress": z}))
+            jobs.append(Job("nn", c, s, tuple(variants), tuple(keys), _hash(model)))
     if classical:
         jobs.append(Job("classical", keys=(_hash({"schema": SCHEMA, "base": key, "classical": 1}),)))
     return jobs
@@ -143,9 +171,10 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _c_scored(tflite: bytes, workdir: Path, x: np.ndarray, y: np.ndarray):
-    """The generated C for a .tflite it runs: its footprint compiled for the device target, and its
-    top-1 accuracy on (x, y), compiled for the host and run there."""
+def _c_scored(tflite: bytes, workdir: Path, x: np.ndarray, y: np.ndarray, compress: str = "auto"):
+    """The generated C for a .tflite it runs, its weights packed as `compress` allows: its footprint
+    compiled for the device target, its top-1 accuracy on (x, y) compiled for the host and run there,
+    and its instructions per inference on the emulated Cortex-M4 (None without its tools)."""
     from edgenn import toolchain
     from edgenn.evaluate.metrics import accuracy
     from edgenn.evaluate.runners import CRunner
@@ -154,16 +183,25 @@ def _c_scored(tflite: bytes, workdir: Path, x: np.ndarray, y: np.ndarray):
 
     path = workdir / "model.tflite"
     path.write_bytes(tflite)
-    folder = codegen(path, workdir / "c", name="model", command="edgenn sweep")
+    folder = codegen(path, workdir / "c", name="model", command="edgenn sweep", compress=compress)
     fp = footprint.of_c(toolchain.build(folder, toolchain.device_target()))
     toolchain.build(folder, "host")
     runner = CRunner(folder)
-    return fp, accuracy(dequantize(runner.predict(x), runner.output_quant), y)
+    instructions = None
+    if toolchain.have_tools("cortex-m4"):
+        from edgenn.graph.tflite import parse_tflite
+        from edgenn.profile import first_inputs
+
+        graph = parse_tflite(tflite, path)
+        instructions = round(toolchain.count_instructions(folder, first_inputs(folder, graph, None, 1)))
+    return fp, accuracy(dequantize(runner.predict(x), runner.output_quant), y), instructions
 
 
-def evaluate_point(model, quant: str, data, workdir: Path) -> dict:
-    """Convert `model` to `quant`, run it on the test split and size it (see the module docstring)."""
+def evaluate_point(model, quant: str, data, workdir: Path, compress: str = "none", sparsity: float = 0.0) -> dict:
+    """Convert `model` to `quant`, compress its weights (edgenn.optimize.compress, blocks pruned to
+    `sparsity` for "sparse"), run it on the test split and size it (see the module docstring)."""
     from edgenn.evaluate.runners import TFLMRunner
+    from edgenn.optimize.compress import compress_tflite
     from edgenn.optimize.prune import gzip_size
     from edgenn.optimize.quantize import TFLITE_VARIANTS, evaluate_variant, onnx_variant, tflite_variant
 
@@ -172,9 +210,14 @@ def evaluate_point(model, quant: str, data, workdir: Path) -> dict:
         blob = tflite_variant(model, quant, data.x_calib)
     else:
         blob = onnx_variant(float_onnx(model), quant, data.x_calib)
+    if compress != "none":
+        blob, _ = compress_tflite(blob, compress, sparsity=sparsity)
     result = evaluate_variant(quant, blob, data.x_test, data.y_test)
+    instructions = None
     if "c" in result.runners:
-        fp, result.accuracy["c"] = _c_scored(blob, workdir, data.x_test, data.y_test)
+        fp, result.accuracy["c"], instructions = _c_scored(
+            blob, workdir, data.x_test, data.y_test, "auto" if compress == "none" else compress
+        )
     elif "tflm" in result.runners:
         path = workdir / "model.tflite"
         path.write_bytes(blob)
@@ -183,7 +226,9 @@ def evaluate_point(model, quant: str, data, workdir: Path) -> dict:
         fp = footprint.of_file(len(blob))
     runner = next((r for r in ("c", "tflm", "litert", "onnxruntime") if r in result.accuracy), None)
     point = {
-        "quant": quant,
+        "quant": variant(quant, compress),
+        "compress": compress,
+        "instructions": instructions,
         "format": "tflite" if quant in TFLITE_VARIANTS else "onnx",
         "accuracy": result.accuracy.get(runner) if runner else None,
         "runner": runner,
@@ -266,7 +311,8 @@ def _nn_job(job: Job, recipe_path: Path, base: Path, cache: Path, data: Path | N
         for quant, key in zip(job.quant, job.keys, strict=True):
             cached = _cached(cache, key)
             if cached is None:
-                p = evaluate_point(model, quant, built, Path(tmp, quant))
+                q, compress = split_variant(quant)
+                p = evaluate_point(model, q, built, Path(tmp, quant), compress, job.sparsity)
                 cached = [
                     {
                         "name": point_name(job.channels, job.sparsity, quant),
@@ -348,16 +394,21 @@ def sweep(
     classical: bool = True,
     command: str = "edgenn sweep",
     data: Path | None = None,
+    compress: Iterable[str] = DEFAULT_COMPRESS,
 ) -> dict:
     """Run (or resume) a sweep and write sweep.json, sweep.md and pareto.png into `out`.
 
     Returns:
         The sweep.json content.
     """
+    from edgenn.optimize.compress import SCHEMES
     from edgenn.optimize.quantize import ONNX_VARIANTS, TFLITE_VARIANTS
     from edgenn.optimize.sweep_report import write
 
-    channels, sparsity, quant = tuple(channels), tuple(sparsity), tuple(quant)
+    channels, sparsity, quant, compress = tuple(channels), tuple(sparsity), tuple(quant), tuple(compress)
+    for z in compress:
+        if z != "none" and z not in SCHEMES:
+            raise EdgeNNError(None, f"unknown compression {z!r}; known: none, {', '.join(SCHEMES)}")
     for q in quant:
         if q not in TFLITE_VARIANTS and q not in ONNX_VARIANTS:
             known = ", ".join([*TFLITE_VARIANTS, *ONNX_VARIANTS])
@@ -380,7 +431,7 @@ def sweep(
     key = base_key(recipe)
     base = train_base(recipe, out, key)
     cache = out / CACHE_DIR
-    planned = plan(recipe, key, channels, sparsity, quant, classical)
+    planned = plan(recipe, key, channels, sparsity, quant, classical, compress)
     done: dict[Job, list[dict]] = {}
     todo = []
     for job in planned:
@@ -411,7 +462,12 @@ def sweep(
         "edgenn_version": __version__,
         "command": command,
         "recipe": recipe.name,
-        "grid": {"channels": list(channels), "sparsity": list(sparsity), "quant": list(quant)},
+        "grid": {
+            "channels": list(channels),
+            "sparsity": list(sparsity),
+            "quant": list(quant),
+            "compress": list(compress),
+        },
         "optimize": asdict(recipe.optimize),
         "data": {"split": "test", "samples": int(len(np.load(base / layout.DATA)["y_test"]))},
         "definitions": {
@@ -422,6 +478,10 @@ def sweep(
             "ram_bytes": "c:<target>: data + bss of the compiled model objects; tflm:arena: TFLM's measured "
             "tensor arena; null where no microcontroller runtime here executes the variant",
             "macs": "multiply-accumulates of one inference, from the float32 .tflite graph",
+            "compress": "the weight compression after quantization (edgenn.optimize.compress; none: the int8 "
+            "weights as converted); the C packs the compressed weights (edgenn codegen --compress)",
+            "instructions": "instructions of one inference of the generated C on the emulated Cortex-M4 "
+            "(QEMU plugin, as edgenn profile counts them); null without its tools or for other runners",
             "pareto": "no other point has flash_bytes <= and accuracy >=, one of them strictly",
         },
         "points": points,

@@ -39,16 +39,16 @@ def markdown(result: dict) -> str:
         "by its validation accuracy (float model, the split fine-tuning was steered by): choosing by test "
         "accuracy would make the test figure optimistic.",
         "",
-        "| | name | kind | channels | sparsity | quant | runner | test accuracy | val accuracy (float) "
-        "| flash bytes | RAM bytes | MACs | params |",
-        "|---|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|",
+        "| | name | kind | channels | sparsity | variant | runner | test accuracy | val accuracy (float) "
+        "| flash bytes | RAM bytes | MACs | instructions (M4) | params |",
+        "|---|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for p in scored:
         lines.append(
             f"| {'★' if p.get('pareto') else ''} | {p['name']} | {p['kind']} | {_opt(p.get('channels'))} "
             f"| {_opt(p.get('sparsity'))} | {p['quant']} | {p.get('runner') or '—'} | {_pct(p['accuracy'])} "
             f"| {_pct(p.get('val_accuracy'))} | {_num(p['flash_bytes'])} | {_num(p.get('ram_bytes'))} "
-            f"| {_num(p.get('macs'))} | {_num(p.get('params'))} |"
+            f"| {_num(p.get('macs'))} | {_num(p.get('instructions'))} | {_num(p.get('params'))} |"
         )
     unrun = [p for p in points if p.get("accuracy") is None]
     if unrun:

@@ -131,3 +131,35 @@ def test_resume_computes_only_what_is_missing(swept):
     assert entries[lost].is_file()
     assert (cache / "models" / f"{jobs[3].model_key}.keras").stat().st_mtime_ns == model_mtime
     assert again["points"] == result["points"]  # the cached model gives the same figures
+
+
+COMPRESS = ["--channels", "1", "--sparsity", "0", "--quant", "int8_per_channel", "--compress", "none,int4,lut2"]
+
+
+@pytest.fixture(scope="module")
+def compressed(swept, tmp_path_factory):
+    """The compression axis on the unpruned model, from a copy of the sweep's base and cache: only the
+    compressed points are new."""
+    import shutil
+
+    out = tmp_path_factory.mktemp("sweep") / "compressed"
+    shutil.copytree(swept[0], out)
+    proc = run_cli("sweep", str(RECIPE), "-o", str(out), "-j", "2", "--no-classical", *COMPRESS)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return json.loads((out / "sweep.json").read_text())
+
+
+def test_compressed_points_shrink_flash_and_stay_bit_exact(compressed):
+    assert compressed["grid"]["compress"] == ["none", "int4", "lut2"]
+    dense = _point(compressed, "c1_s0_int8_per_channel")
+    assert dense["compress"] == "none"
+    for scheme in ("int4", "lut2"):
+        p = _point(compressed, f"c1_s0_int8_per_channel+{scheme}")
+        assert p["compress"] == scheme and p["runner"] == "c"
+        assert p["accuracy_by_runner"]["c"] == p["accuracy_by_runner"]["tflm"]  # the packed C is bit-exact
+        assert p["flash_bytes"] < 0.85 * dense["flash_bytes"], (scheme, p["flash_bytes"], dense["flash_bytes"])
+        assert abs(dense["accuracy"] - p["accuracy"]) * 100 <= 1.5, (scheme, p["accuracy"], dense["accuracy"])
+        if IN_CI:
+            assert p["instructions"] > 0 and dense["instructions"] > 0
+    lut2, int4 = (_point(compressed, f"c1_s0_int8_per_channel+{s}") for s in ("lut2", "int4"))
+    assert lut2["flash_bytes"] < int4["flash_bytes"]  # two bits a weight against four

@@ -625,11 +625,12 @@ static int conv_where(const edgenn_conv_2d_params *p, int32_t i, int32_t *b, int
 typedef void (*conv_pixels_fn)(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
                                const int8_t *weights, int8_t *out0, int8_t *out1);
 
-EDGENN_CONV_INLINE int conv_pairs_with(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights,
-                                       int8_t *output, conv_pixels_fn run) {
+static EDGENN_NOINLINE int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights,
+                                      int8_t *output, conv_pixels_fn run) {
     const int32_t n = p->filter_h * p->filter_w * p->group_c;
     const int32_t pixels = p->batches * p->out_h * p->out_w;
     const int32_t image = p->in_h * p->in_w * p->in_c;
+    const int32_t stride = p->out_stride;
     /* Windows in place: one run of n values, the next pixel's n values on. */
     const int flat = p->runs == 1 && p->groups == 1 && p->stride_w * p->in_c == n;
     const int32_t pair = pixels >= 2; /* else the lone pixel pairs with itself */
@@ -644,8 +645,7 @@ EDGENN_CONV_INLINE int conv_pairs_with(const edgenn_conv_2d_params *p, const int
         /* Every pair in place (a pointwise convolution over every pixel, one long row). */
         for (i = 0; i < pixels; i += 2) {
             const int32_t i0 = i + 1 < pixels ? i : i - 1;
-            run(p, input + i0 * n, 0, p->out_c, weights, output + i0 * p->out_stride,
-                output + (i0 + 1) * p->out_stride);
+            run(p, input + i0 * n, 0, p->out_c, weights, output + i0 * stride, output + (i0 + 1) * stride);
         }
         return 1;
     }
@@ -661,8 +661,8 @@ EDGENN_CONV_INLINE int conv_pairs_with(const edgenn_conv_2d_params *p, const int
         int32_t ix1;
         const int in0 = conv_where(p, i0, &b0, &iy0, &ix0);
         const int in1 = conv_where(p, i1, &b1, &iy1, &ix1);
-        int8_t *out0 = output + i0 * p->out_stride;
-        int8_t *out1 = output + i1 * p->out_stride;
+        int8_t *out0 = output + i0 * stride;
+        int8_t *out1 = output + i1 * stride;
         if (flat && pair && in0 && in1 && b0 == b1 && iy0 == iy1) {
             run(p, input + b0 * image + (iy0 * p->in_w + ix0) * p->in_c, 0, p->out_c, weights, out0, out1);
         } else {
@@ -677,14 +677,11 @@ EDGENN_CONV_INLINE int conv_pairs_with(const edgenn_conv_2d_params *p, const int
     return 1;
 }
 
-static int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights, int8_t *output) {
-    return conv_pairs_with(p, input, weights, output, conv_pixels);
-}
 
 #if EDGENN_CONV_DSP && EDGENN_USE_CONV_INT4
 int edgenn_conv_2d_int4(const edgenn_conv_2d_params *p, const int8_t *input, const uint8_t *weights,
                         int8_t *output) {
-    return conv_pairs_with(p, input, (const int8_t *)weights, output, conv_pixels_int4);
+    return conv_pairs(p, input, (const int8_t *)weights, output, conv_pixels_int4);
 }
 #endif
 #endif
@@ -702,7 +699,7 @@ void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const i
 #endif
 #if EDGENN_CONV_PAIRS
     /* Without CONV_PLAIN (config.h) export found that conv_pairs takes every layer of the model. */
-    if (conv_pairs(p, input, weights, output) || !EDGENN_USE_CONV_PLAIN) {
+    if (conv_pairs(p, input, weights, output, conv_pixels) || !EDGENN_USE_CONV_PLAIN) {
         return;
     }
 #endif
