@@ -81,7 +81,7 @@ class OpEmitter:
         packed twin, which unpacks a group of channels at a time into the layer's scratch buffer."""
         p = self.packing
         self.unit.modules["packed"] = None
-        what = {"int4": "int4", "sparse": "sparse_bitmap"}.get(p.encoding, "indices")
+        what = {"int4": "int4", "sparse": "block_index"}.get(p.encoding, "indices")
         values = "NULL"
         if p.values is not None:
             values = self.array("int8_t", p.values, "blocks" if p.encoding == "sparse" else "palette", "weights")
@@ -93,6 +93,7 @@ class OpEmitter:
                 "bits": p.bits,
                 "data": self.array("uint8_t", p.data, what, "weights", tensor=True),
                 "values": values,
+                "counts": "NULL" if p.counts is None else self.array("uint16_t", p.counts, "block_counts", "weights"),
             },
             "packed",
         )
@@ -194,8 +195,10 @@ class StripeEmitter(OpEmitter):
     the stage function's `input`, `output` and `row` point at; constants are the layer's own
     (declared once, whatever the row)."""
 
-    def __init__(self, graph: Graph, plan: Plan, unit: Unit, op: Op, prefix: str, stage):
-        super().__init__(graph, plan, unit, op, prefix)
+    def __init__(
+        self, graph: Graph, plan: Plan, unit: Unit, op: Op, prefix: str, stage, packed: packing.Packing | None = None
+    ):
+        super().__init__(graph, plan, unit, op, prefix, packed)
         self.stage = stage
 
     def tensor(self, index: int, ctype: str | None = None) -> str:
@@ -218,7 +221,9 @@ def _stripe_graph(graph: Graph, op: Op, stage, rows: int) -> Graph:
     return replace(graph, tensors=tuple(tensors))
 
 
-def _emit_chain(graph: Graph, plan: Plan, unit: Unit, by_op: dict, n: int, ident: str, prefix: str) -> str:
+def _emit_chain(
+    graph: Graph, plan: Plan, unit: Unit, by_op: dict, n: int, ident: str, prefix: str, packings: dict
+) -> str:
     """The stage functions and stage table of chain `n` (stream.py); returns the call that runs it."""
     chain = plan.chains[n]
     ops = {op.index: op for op in graph.ops}
@@ -232,7 +237,9 @@ def _emit_chain(graph: Graph, plan: Plan, unit: Unit, by_op: dict, n: int, ident
             _, band, pad = stage.band(r)
             if (band, pad) not in variants:
                 variants[band, pad] = len(statements)
-                e = StripeEmitter(_stripe_graph(graph, op, stage, band), plan, unit, op, ident, stage)
+                e = StripeEmitter(
+                    _stripe_graph(graph, op, stage, band), plan, unit, op, ident, stage, packings.get(op.index)
+                )
                 stripe = getattr(prepared.module, "stripe", _spatial.stripe)
                 statements.append(prepared.module.emit(stripe(prepared.params, r, pad), e))
             per_row.append(variants[band, pad])
@@ -459,7 +466,7 @@ def generate(
         op = p.op
         if op.index in chain_of:
             n = chain_of[op.index]
-            call = _emit_chain(graph, plan, unit, by_op, n, ident, prefix)
+            call = _emit_chain(graph, plan, unit, by_op, n, ident, prefix, packings)
             ops = ", ".join(f"{i} ({by_op[i].op.name})" for i in plan.chains[n].ops)
             unit.calls.append(f"    {c_comment(f'ops {ops}: row-streamed')}\n    {call}")
             continue

@@ -10,7 +10,8 @@ the weights exactly, and is chosen only where it saves bytes.
     int4     two values per byte (of two channels), where every value lies in [-8, 7] (no table)
     lut2-4   per output channel a table of 2^b values and b-bit indices, where a channel has at most
              2^b distinct values
-    sparse   per output channel a bitmap of its blocks of 4 values and the blocks that hold a nonzero
+    sparse   per pair of output channels the blocks of 2 x 4 values that hold a nonzero, each with its
+             index (at most 256 blocks a row); the kernels skip the others
 
 An op module whose `emit` takes packed weights defines `packable(params) -> bool` (whether this
 layer can) and asks `OpEmitter.packing` for its layer's choice; `unpack_group(params, packing)`, where
@@ -39,15 +40,17 @@ class Packing:
     bits: int  # index bits; SPARSE
     rows: int  # output channels
     depth: int  # values per channel
-    row_bytes: int  # bytes of one channel's indices or bitmap; int4: of a pair of channels
-    data: np.ndarray  # uint8 [rows, row_bytes]; int4 [pairs of rows, depth]
+    row_bytes: int  # bytes of one channel's indices; int4: of a pair of channels; sparse: 0
+    data: np.ndarray  # uint8 [rows, row_bytes]; int4 [pairs of rows, depth]; sparse: the blocks' indices
     values: np.ndarray | None  # int8: tables [rows, 2^bits], the sparse blocks, or None (int4)
     group: int  # channels unpacked at a time (0: none, the kernel reads the packed weights itself)
     scratch: int = -1  # the tensor that plan() adds for the unpacked channels
+    counts: np.ndarray | None = None  # sparse: uint16, each pair of channels' blocks
 
     @property
     def nbytes(self) -> int:
-        return int(self.data.size + (0 if self.values is None else self.values.size))
+        tables = 0 if self.values is None else self.values.size
+        return int(self.data.size + tables + (0 if self.counts is None else 2 * self.counts.size))
 
     @property
     def dense_bytes(self) -> int:
@@ -119,30 +122,34 @@ def encode(weights: np.ndarray, encoding: str) -> Packing | None:
         data = _pack_bits(indices, bits)
         return Packing(encoding, bits, rows, depth, data.shape[1], data, tables, group)
     if encoding == "sparse":
+        # Channels in pairs, each pair's values in blocks of 2 channels x 4 values: the blocks that hold
+        # a nonzero, each with its index in the pair's row (one byte: at most 256 blocks a row) and its
+        # 8 values (the even channel's 4, then the odd one's; a last partial block and an odd last
+        # channel padded with zeros), and each pair's count of them. The kernels compute both channels
+        # of a pair from each block, one load of the input for both, and skip the other blocks.
         blocks = -(-depth // 4)
-        padded = np.zeros((rows, blocks * 4), np.int64)
-        padded[:, :depth] = w
-        marked = (padded.reshape(rows, blocks, 4) != 0).any(2)
-        data = np.packbits(marked.astype(np.uint8), axis=1, bitorder="little")
-        kept = [w[r, 4 * b : min(4 * b + 4, depth)] for r in range(rows) for b in range(blocks) if marked[r, b]]
-        values = np.concatenate(kept).astype(np.int8) if kept else np.zeros(0, np.int8)
-        return Packing(encoding, SPARSE, rows, depth, data.shape[1], data, values, group)
+        if blocks > 256:
+            return None
+        pairs = -(-rows // 2)
+        padded = np.zeros((2 * pairs, blocks * 4), np.int64)
+        padded[:rows, :depth] = w
+        tiles = padded.reshape(pairs, 2, blocks, 4).transpose(0, 2, 1, 3)  # [pairs, blocks, 2, 4]
+        marked = (tiles != 0).any(axis=(2, 3))
+        data = np.nonzero(marked)[1].astype(np.uint8)  # pair by pair, blocks in order
+        values = tiles[marked].reshape(-1).astype(np.int8)
+        counts = marked.sum(1).astype(np.uint16)
+        return Packing(encoding, SPARSE, rows, depth, 0, data, values, group, counts=counts)
     raise ValueError(f"unknown encoding {encoding!r}: one of {', '.join(ENCODINGS)}")
 
 
 def unpack(p: Packing) -> np.ndarray:
     """The weights [rows, depth] back: the NumPy twin of edgenn_unpack."""
     if p.bits == SPARSE:
-        out = np.zeros((p.rows, p.depth), np.int8)
-        marked = np.unpackbits(p.data, axis=1, bitorder="little")
-        at = 0
-        for r in range(p.rows):
-            for k in range(0, p.depth, 4):
-                if marked[r, k // 4]:
-                    n = min(4, p.depth - k)
-                    out[r, k : k + n] = p.values[at : at + n]
-                    at += n
-        return out
+        blocks = -(-p.depth // 4)
+        pairs = p.counts.size
+        tiles = np.zeros((pairs, blocks, 2, 4), np.int8)
+        tiles[np.repeat(np.arange(pairs), p.counts), p.data.astype(np.int64)] = p.values.reshape(-1, 2, 4)
+        return tiles.transpose(0, 2, 1, 3).reshape(2 * pairs, blocks * 4)[: p.rows, : p.depth]
     if p.values is None:  # int4, channels in pairs
         nibbles = np.stack([p.data & 15, p.data >> 4], axis=1).reshape(-1, p.depth)[: p.rows].astype(np.int64)
         return (((nibbles + 8) & 15) - 8).astype(np.int8)

@@ -9,8 +9,9 @@ the packed C (the reference every bit-exact check compares against).
                       dimension, on the integer grid): the scale stays, the bias stays
     int4              per output channel, the weights on a 4-bit grid: values in [-7, 7] with the
                       channel's scale times max|w| / 7, and the bias requantized to the new scale
-    sparse            per output channel, the blocks of 4 weights with the smallest magnitude set to
-                      0 until `sparsity` of them are (pruning that the C's block bitmap skips)
+    sparse            per pair of output channels, the blocks of 2 x 4 weights with the smallest
+                      magnitude set to 0 until `sparsity` of them are (pruning whose zero blocks the
+                      C skips)
 
 This is post-training: the accuracy it costs is the model's, measured like any variant's.
 """
@@ -52,19 +53,18 @@ def kmeans_int(values: np.ndarray, k: int) -> np.ndarray:
 
 
 def block_prune(w: np.ndarray, sparsity: float) -> np.ndarray:
-    """Per row, the blocks of 4 values with the smallest L1 norm set to 0 until `sparsity` of the
-    row's blocks are."""
+    """Per pair of rows (the sparse encoding's unit), the blocks of 2 rows x 4 values with the smallest
+    L1 norm set to 0 until `sparsity` of the pair's blocks are."""
     rows, depth = w.shape
-    blocks = -(-depth // 4)
-    padded = np.zeros((rows, blocks * 4), np.int64)
-    padded[:, :depth] = w
-    norms = np.abs(padded.reshape(rows, blocks, 4)).sum(2)
+    blocks, pairs = -(-depth // 4), -(-rows // 2)
+    padded = np.zeros((2 * pairs, blocks * 4), np.int64)
+    padded[:rows, :depth] = w
+    tiles = padded.reshape(pairs, 2, blocks, 4).transpose(0, 2, 1, 3).copy()  # [pairs, blocks, 2, 4]
     drop = int(round(sparsity * blocks))
-    out = padded.reshape(rows, blocks, 4).copy()
     if drop:
-        order = np.argsort(norms, axis=1, kind="stable")[:, :drop]
-        np.put_along_axis(out, order[:, :, None], 0, axis=1)
-    return out.reshape(rows, blocks * 4)[:, :depth]
+        order = np.argsort(np.abs(tiles).sum(axis=(2, 3)), axis=1, kind="stable")[:, :drop]
+        np.put_along_axis(tiles, order[:, :, None, None], 0, axis=1)
+    return tiles.transpose(0, 2, 1, 3).reshape(2 * pairs, blocks * 4)[:rows, :depth]
 
 
 def compress_tflite(data: bytes, scheme: str, sparsity: float = 0.75, where=None) -> tuple[bytes, list[str]]:

@@ -44,8 +44,10 @@ FEATURES = {
     "DW_3X3_ACT": "depthwise multiplier 1, 3x3, one-multiply requantization, a narrower activation range",
     "RQ_TWO_STEP": "a convolution-like layer requantizing in TFLM's two steps (rq_k == 0)",
     "PER_CHANNEL": "a convolution-like layer whose multipliers or shifts differ between output channels",
-    "CONV_INT4": "CONV_2D with int4 weights (packed.h) that the DSP cores' pair path takes: read in its loop",
+    "CONV_INT4": "CONV_2D with int4 weights (packed.h) read in the pair path's loop, on every core",
     "FC_INT4": "FULLY_CONNECTED with int4 weights (packed.h): read in its loop, no scratch",
+    "CONV_SPARSE": "CONV_2D with sparse weights (packed.h) read in the pair path's loop: zero blocks skipped",
+    "FC_SPARSE": "FULLY_CONNECTED with sparse weights (packed.h): zero blocks skipped, no scratch",
 }
 
 

@@ -214,8 +214,8 @@ def emit(p: Params, e) -> str:
     e.use(*features(fields))
     params = e.struct("edgenn_conv_2d_params", fields)
     if e.packing is not None:
-        if _reads_int4(p, e.packing):
-            e.use("CONV_INT4")
+        if _reads_packed(p, e.packing):
+            e.use("CONV_INT4" if e.packing.encoding == "int4" else "CONV_SPARSE")
         return e.packed_call("edgenn_conv_2d", params)
     return f"edgenn_conv_2d({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
 
@@ -225,16 +225,17 @@ def packable(p: Params) -> bool:
     return p.groups == 1
 
 
-def _reads_int4(p: Params, packing) -> bool:
-    """Whether the DSP cores' pair path reads the layer's int4 weights in its loop (CONV_INT4): it takes
-    windows of 4 to CONV_PATCH values."""
-    return packing.encoding == "int4" and 4 <= packing.depth <= CONV_PATCH
+def _reads_packed(p: Params, packing) -> bool:
+    """Whether the pair path reads the layer's packed weights in its loop on every core: int4
+    (CONV_INT4) and sparse ones (CONV_SPARSE, zero blocks skipped), in windows of 4 to CONV_PATCH
+    values. The layer then reads its input as the dense one does: it may stream and join chains."""
+    return packing.encoding in ("int4", "sparse") and 4 <= packing.depth <= CONV_PATCH
 
 
 def unpack_group(p: Params, packing) -> int:
-    """Channels unpacked at a time: two where the DSP cores read int4 weights in the loop (the other
-    cores unpack them; the scratch stays small), else packing's own choice."""
-    return min(2, packing.rows) if _reads_int4(p, packing) else packing.group
+    """Channels unpacked at a time: none where the pair path reads the weights in its loop, else
+    packing's own choice."""
+    return 0 if _reads_packed(p, packing) else packing.group
 
 
 CONV_PATCH = 576  # EDGENN_CONV_PATCH in conv_2d.c

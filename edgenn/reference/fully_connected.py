@@ -160,8 +160,8 @@ def emit(p: Params, e) -> str:
         },
     )
     if e.packing is not None:
-        if e.packing.encoding == "int4":
-            e.use("FC_INT4")
+        if e.packing.encoding in ("int4", "sparse"):
+            e.use("FC_INT4" if e.packing.encoding == "int4" else "FC_SPARSE")
         return e.packed_call("edgenn_fully_connected", params)
     return f"edgenn_fully_connected({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
 
@@ -172,8 +172,8 @@ def packable(p: Params) -> bool:
 
 
 def unpack_group(p: Params, packing) -> int:
-    """Channels unpacked at a time: none for int4, which every core reads in the loop (FC_INT4)."""
-    return 0 if packing.encoding == "int4" else packing.group
+    """Channels unpacked at a time: none for int4 and sparse, which every core reads in the loop."""
+    return 0 if packing.encoding in ("int4", "sparse") else packing.group
 
 
 def macs(graph, op) -> int:

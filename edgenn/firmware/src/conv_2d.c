@@ -1,6 +1,7 @@
 /* CONV_2D, int8: twin of edgenn/reference/conv_2d.py. */
 #include "conv_2d.h"
 #include "conv_2d_mve.h"
+#include "packed.h"
 
 #include "conv_common.h"
 
@@ -203,8 +204,10 @@ static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int
  * registers, over the whole window, however short its runs in the input.
  */
 #define EDGENN_CONV_PAIRS (EDGENN_CONV_DSP || EDGENN_CONV_SSE2)
+/* Packed int4 and sparse weights (packed.h) are read in the loop of this path on every core. */
+#define EDGENN_CONV_PACKED (EDGENN_USE_CONV_INT4 || EDGENN_USE_CONV_SPARSE)
 
-#if EDGENN_CONV_PAIRS
+#if EDGENN_CONV_PAIRS || EDGENN_CONV_PACKED
 #ifndef EDGENN_CONV_PATCH
 #define EDGENN_CONV_PATCH 576 /* the deepest window the stack buffer holds; deeper ones take conv_border */
 #endif
@@ -284,6 +287,13 @@ static void conv_patch(const edgenn_conv_2d_params *p, const int8_t *in, int32_t
     }
 }
 
+#endif
+
+#if EDGENN_USE_CONV_INT4
+/* Value k of a channel in an int4 row: the low nibble (shift 0) or the high one (4), two's complement. */
+EDGENN_CONV_INLINE int32_t conv_int4_at(const uint8_t *row, int32_t k, uint32_t shift) {
+    return (int32_t)((((uint32_t)row[k] >> shift) & 15u) ^ 8u) - 8;
+}
 #endif
 
 #if EDGENN_CONV_SSE2
@@ -529,11 +539,6 @@ static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t
 "smlad %[s11], %[u3], %[u6], %[s11]\n\t" \
 "smlad %[s11], %[u0], %[u4], %[s11]\n\t"
 
-/* Value k of a channel in an int4 row: the low nibble (shift 0) or the high one (4), two's complement. */
-EDGENN_CONV_INLINE int32_t conv_int4_at(const uint8_t *row, int32_t k, uint32_t shift) {
-    return (int32_t)((((uint32_t)row[k] >> shift) & 15u) ^ 8u) - 8;
-}
-
 static void conv_pixels_int4(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
                              const int8_t *weights, int8_t *out0, int8_t *out1) {
     const int32_t n = p->filter_h * p->filter_w * p->group_c;
@@ -607,7 +612,7 @@ static void conv_pixels_int4(const edgenn_conv_2d_params *p, const int8_t *x, in
 
 #endif
 
-#if EDGENN_CONV_PAIRS
+#if EDGENN_CONV_PAIRS || EDGENN_CONV_PACKED
 /* Where output pixel i's window starts: batch input, first tap (iy, ix); whether it sees no padding. */
 static int conv_where(const edgenn_conv_2d_params *p, int32_t i, int32_t *b, int32_t *iy, int32_t *ix) {
     const int32_t ox = i % p->out_w;
@@ -678,7 +683,122 @@ static EDGENN_NOINLINE int conv_pairs(const edgenn_conv_2d_params *p, const int8
 }
 
 
-#if EDGENN_CONV_DSP && EDGENN_USE_CONV_INT4
+#if EDGENN_USE_CONV_SPARSE
+/*
+ * conv_pixels for sparse weights (packed.h): `weights` is the layer's edgenn_packed, and the channels
+ * run from 0 (one group) in pairs. Each block of a pair's is one word of each window and one word of
+ * each channel: on the DSP cores 16 products from 5 loads, 8 unpacks and 8 SMLADs, as the dense loop
+ * takes a word; the blocks that hold no nonzero are skipped. A last partial block (its index n / 4,
+ * where n % 4 is not 0) goes value by value, so that no load reads past a window.
+ */
+static void conv_pixels_sparse(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
+                               const int8_t *weights, int8_t *out0, int8_t *out1) {
+    const edgenn_packed *w = (const edgenn_packed *)(const void *)weights;
+    const int32_t n = w->depth;
+    const int8_t *const x1 = x + n;
+    const uint8_t *idx = w->data;
+    const int8_t *v = w->values;
+#if EDGENN_CONV_DSP
+    const conv_consts q = {p->rq_k, p->multiplier, p->shift, conv_bytes4(p->act_min), conv_bytes4(p->act_max)};
+#endif
+    for (; c < end; c += 2) {
+        const uint8_t *at = idx;
+        const int8_t *wv = v;
+        const uint8_t *stop = idx + w->counts[c >> 1];
+        int32_t s00 = 0;
+        int32_t s01 = 0;
+        int32_t s10 = 0;
+        int32_t s11 = 0;
+        int32_t j;
+        idx = stop;
+        v += 8 * (stop - at);
+        if ((n & 3) && stop != at && (int32_t)stop[-1] == (n >> 2)) {
+            const int8_t *tail = v - 8;
+            for (j = 0; j < (n & 3); ++j) {
+                s00 += x[(n & ~3) + j] * tail[j];
+                s01 += x[(n & ~3) + j] * tail[4 + j];
+                s10 += x1[(n & ~3) + j] * tail[j];
+                s11 += x1[(n & ~3) + j] * tail[4 + j];
+            }
+            --stop;
+        }
+        for (; at != stop; wv += 8) {
+            const int32_t b = 4 * (int32_t)*at++;
+#if EDGENN_CONV_DSP
+            const uint32_t u0 = edgenn_load4(x + b);
+            const uint32_t u1 = edgenn_load4(x1 + b);
+            const uint32_t w0 = edgenn_load4(wv);
+            const uint32_t w1 = edgenn_load4(wv + 4);
+            const int32_t e0 = edgenn_even16(u0);
+            const int32_t o0 = edgenn_odd16(u0);
+            const int32_t e1 = edgenn_even16(u1);
+            const int32_t o1 = edgenn_odd16(u1);
+            const int32_t we = edgenn_even16(w0);
+            const int32_t wo = edgenn_odd16(w0);
+            const int32_t ve = edgenn_even16(w1);
+            const int32_t vo = edgenn_odd16(w1);
+            s00 = __smlad(e0, we, __smlad(o0, wo, s00));
+            s10 = __smlad(e1, we, __smlad(o1, wo, s10));
+            s01 = __smlad(e0, ve, __smlad(o0, vo, s01));
+            s11 = __smlad(e1, ve, __smlad(o1, vo, s11));
+#else
+            for (j = 0; j < 4; ++j) {
+                s00 += x[b + j] * wv[j];
+                s01 += x[b + j] * wv[4 + j];
+                s10 += x1[b + j] * wv[j];
+                s11 += x1[b + j] * wv[4 + j];
+            }
+#endif
+        }
+        s00 += p->bias[c];
+        s10 += p->bias[c];
+        if (c + 1 < end) {
+            s01 += p->bias[c + 1];
+            s11 += p->bias[c + 1];
+#if EDGENN_CONV_DSP
+            conv_finish_2x2(p, &q, s00, s01, s10, s11, c, out0, out1);
+#else
+            out0[c + 1] = conv_out(p, s01, c + 1);
+            out1[c + 1] = conv_out(p, s11, c + 1);
+            out0[c] = conv_out(p, s00, c);
+            out1[c] = conv_out(p, s10, c);
+#endif
+        } else {
+            out0[c] = conv_out(p, s00, c);
+            out1[c] = conv_out(p, s10, c);
+        }
+    }
+}
+
+int edgenn_conv_2d_sparse(const edgenn_conv_2d_params *p, const int8_t *input, const edgenn_packed *weights,
+                          int8_t *output) {
+    return p->groups == 1 && conv_pairs(p, input, (const int8_t *)(const void *)weights, output, conv_pixels_sparse);
+}
+#endif
+
+#if EDGENN_USE_CONV_INT4 && !EDGENN_CONV_DSP
+/* conv_pixels for int4 weights on the cores without the DSP extension: a value at a time. */
+static void conv_pixels_int4(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
+                             const int8_t *weights, int8_t *out0, int8_t *out1) {
+    const int32_t n = p->filter_h * p->filter_w * p->group_c;
+    for (; c < end; ++c) {
+        const uint8_t *row = (const uint8_t *)weights + (c >> 1) * n;
+        const uint32_t shift = (uint32_t)(c & 1) * 4u;
+        int32_t s0 = p->bias[c];
+        int32_t s1 = s0;
+        int32_t d;
+        for (d = 0; d < n; ++d) {
+            const int32_t w = conv_int4_at(row, d, shift);
+            s0 += x[d] * w;
+            s1 += x[n + d] * w;
+        }
+        out0[c] = conv_out(p, s0, c);
+        out1[c] = conv_out(p, s1, c);
+    }
+}
+#endif
+
+#if EDGENN_USE_CONV_INT4
 int edgenn_conv_2d_int4(const edgenn_conv_2d_params *p, const int8_t *input, const uint8_t *weights,
                         int8_t *output) {
     return conv_pairs(p, input, (const int8_t *)weights, output, conv_pixels_int4);

@@ -51,32 +51,27 @@ static void unpack_int4(const edgenn_packed *w, int32_t r, int8_t *dst) {
     }
 }
 
-/* One channel of marked blocks: zeros where its bitmap has no mark. */
-static const int8_t *unpack_sparse(const edgenn_packed *w, const uint8_t *bitmap, const int8_t *src, int8_t *dst) {
+/* Channel r of sparse blocks, its pair's from block k on: zeros but in the blocks. */
+static void unpack_sparse(const edgenn_packed *w, int32_t r, int32_t k, int8_t *dst) {
     const int32_t n = w->depth;
-    int32_t k;
-    for (k = 0; k < n; k += 4) {
-        const int32_t len = n - k < 4 ? n - k : 4;
-        if ((bitmap[k >> 5] >> ((k >> 2) & 7)) & 1u) {
-            memcpy(dst + k, src, (size_t)len);
-            src += len;
-        } else {
-            memset(dst + k, 0, (size_t)len);
-        }
+    const int32_t end = k + w->counts[r >> 1];
+    memset(dst, 0, (size_t)n);
+    for (; k < end; ++k) {
+        const int32_t at = 4 * (int32_t)w->data[k];
+        memcpy(dst + at, w->values + 8 * k + 4 * (r & 1), (size_t)(n - at < 4 ? n - at : 4));
     }
-    return src;
 }
 
-void edgenn_unpack(const edgenn_packed *w, int32_t row, int32_t rows, const int8_t **values, int8_t *dst) {
+void edgenn_unpack(const edgenn_packed *w, int32_t row, int32_t rows, int32_t *block, int8_t *dst) {
     int32_t r;
     for (r = row; r < row + rows; ++r, dst += w->depth) {
-        const uint8_t *src = w->data + r * w->row_bytes;
         if (w->bits == EDGENN_PACK_SPARSE) {
-            *values = unpack_sparse(w, src, *values, dst);
+            unpack_sparse(w, r, *block, dst);
+            *block += (r & 1) ? w->counts[r >> 1] : 0;
         } else if (w->values == NULL) {
             unpack_int4(w, r, dst);
         } else {
-            unpack_indices(w, src, w->values + (r << w->bits), dst);
+            unpack_indices(w, w->data + r * w->row_bytes, w->values + (r << w->bits), dst);
         }
     }
 }
@@ -87,16 +82,21 @@ EDGENN_INLINE int packed_int4(const edgenn_packed *w) { return w->bits == 4 && w
 void edgenn_conv_2d_packed(const edgenn_conv_2d_packed_params *p, const int8_t *input, int8_t *output) {
     const edgenn_conv_2d_params *conv = p->layer;
     edgenn_conv_2d_params slice = *conv;
-    const int8_t *values = p->weights->values;
+    int32_t block = 0;
     int32_t c;
-#if EDGENN_CONV_DSP && EDGENN_USE_CONV_INT4
+#if EDGENN_USE_CONV_INT4
     if (packed_int4(p->weights) && edgenn_conv_2d_int4(conv, input, p->weights->data, output)) {
+        return;
+    }
+#endif
+#if EDGENN_USE_CONV_SPARSE
+    if (p->weights->bits == EDGENN_PACK_SPARSE && edgenn_conv_2d_sparse(conv, input, p->weights, output)) {
         return;
     }
 #endif
     for (c = 0; c < conv->out_c; c += p->group) {
         const int32_t n = conv->out_c - c < p->group ? conv->out_c - c : p->group;
-        edgenn_unpack(p->weights, c, n, &values, p->scratch);
+        edgenn_unpack(p->weights, c, n, &block, p->scratch);
         slice.out_c = n;
         slice.group_out = n;
         slice.bias = conv->bias + c;
@@ -106,6 +106,52 @@ void edgenn_conv_2d_packed(const edgenn_conv_2d_packed_params *p, const int8_t *
         edgenn_conv_2d(&slice, input, p->scratch, output + c);
     }
 }
+
+#if EDGENN_USE_FC_SPARSE
+/*
+ * Channels c, c + 1 (a pair, packed.h) of a dense layer on sparse weights: each of the pair's blocks
+ * reads one word of the input for both; a last partial block (its index n / 4, where n % 4 is not 0)
+ * value by value, so that no load reads past the input. `*idx` and `*v` are left after the pair's.
+ */
+static void fc_sparse_pair(const int8_t *x, int32_t n, int32_t count, const uint8_t **idx, const int8_t **v,
+                           int32_t *acc) {
+    const uint8_t *at = *idx;
+    const int8_t *wv = *v;
+    const uint8_t *end = at + count;
+    int32_t a0 = 0;
+    int32_t a1 = 0;
+    int32_t j;
+    *idx = end;
+    *v = wv + 8 * count;
+    if ((n & 3) && count > 0 && (int32_t)end[-1] == (n >> 2)) {
+        const int8_t *tail = wv + 8 * (count - 1);
+        for (j = 0; j < (n & 3); ++j) {
+            a0 += x[(n & ~3) + j] * tail[j];
+            a1 += x[(n & ~3) + j] * tail[4 + j];
+        }
+        --end;
+    }
+    for (; at != end; wv += 8) {
+        const int8_t *a = x + 4 * (int32_t)*at++;
+#if EDGENN_CONV_DSP
+        const uint32_t xv = edgenn_load4(a);
+        const int32_t xe = edgenn_even16(xv);
+        const int32_t xo = edgenn_odd16(xv);
+        const uint32_t w0 = edgenn_load4(wv);
+        const uint32_t w1 = edgenn_load4(wv + 4);
+        a0 = __smlad(xe, edgenn_even16(w0), __smlad(xo, edgenn_odd16(w0), a0));
+        a1 = __smlad(xe, edgenn_even16(w1), __smlad(xo, edgenn_odd16(w1), a1));
+#else
+        for (j = 0; j < 4; ++j) {
+            a0 += a[j] * wv[j];
+            a1 += a[j] * wv[4 + j];
+        }
+#endif
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+}
+#endif
 
 #if EDGENN_USE_FC_INT4
 /* Value k of a channel in an int4 row: the low nibble (shift 0) or the high one (4), two's complement. */
@@ -266,7 +312,7 @@ void edgenn_fully_connected_packed(const edgenn_fully_connected_packed_params *p
                                    int8_t *output) {
     const edgenn_fully_connected_params *fc = p->layer;
     edgenn_fully_connected_params slice = *fc;
-    const int8_t *values = p->weights->values;
+    int32_t block = 0;
     int32_t c;
 #if EDGENN_USE_FC_INT4
     if (packed_int4(p->weights)) {
@@ -274,9 +320,26 @@ void edgenn_fully_connected_packed(const edgenn_fully_connected_packed_params *p
         return;
     }
 #endif
+#if EDGENN_USE_FC_SPARSE
+    if (p->weights->bits == EDGENN_PACK_SPARSE) {
+        /* Every core: each pair of channels' blocks alone, the others skipped. */
+        const uint8_t *idx = p->weights->data;
+        const int8_t *v = p->weights->values;
+        for (c = 0; c < fc->output_depth; c += 2) {
+            int32_t acc[2];
+            int32_t j;
+            fc_sparse_pair(input, fc->accum_depth, p->weights->counts[c >> 1], &idx, &v, acc);
+            for (j = 0; j < 2 && c + j < fc->output_depth; ++j) {
+                output[c + j] = edgenn_conv_out(fc->bias[c + j] + acc[j], c + j, fc->rq_k, fc->multiplier, fc->shift,
+                                                fc->output_offset, fc->act_min, fc->act_max);
+            }
+        }
+        return;
+    }
+#endif
     for (c = 0; c < fc->output_depth; c += p->group) {
         const int32_t n = fc->output_depth - c < p->group ? fc->output_depth - c : p->group;
-        edgenn_unpack(p->weights, c, n, &values, p->scratch);
+        edgenn_unpack(p->weights, c, n, &block, p->scratch);
         slice.output_depth = n;
         slice.bias = fc->bias + c;
         slice.multiplier = fc->multiplier + EDGENN_QCH(c);

@@ -16,13 +16,15 @@
 #define EDGENN_USE_DW_3X3_ACT 1 /* depthwise multiplier 1, 3x3, one-multiply requantization, a narrower activation range */
 #define EDGENN_USE_RQ_TWO_STEP 1 /* a convolution-like layer requantizing in TFLM's two steps (rq_k == 0) */
 #define EDGENN_USE_PER_CHANNEL 1 /* a convolution-like layer whose multipliers or shifts differ between output channels */
-#define EDGENN_USE_CONV_INT4 1 /* CONV_2D with int4 weights (packed.h) that the DSP cores' pair path takes: read in its loop */
+#define EDGENN_USE_CONV_INT4 1 /* CONV_2D with int4 weights (packed.h) read in the pair path's loop, on every core */
 #define EDGENN_USE_FC_INT4 1 /* FULLY_CONNECTED with int4 weights (packed.h): read in its loop, no scratch */
+#define EDGENN_USE_CONV_SPARSE 1 /* CONV_2D with sparse weights (packed.h) read in the pair path's loop: zero blocks skipped */
+#define EDGENN_USE_FC_SPARSE 1 /* FULLY_CONNECTED with sparse weights (packed.h): zero blocks skipped, no scratch */
 
 /* The values above as one number, for the kernels' symbols. */
-#define EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h, i, j) a##b##c##d##e##f##g##h##i##j
-#define EDGENN_CONFIG_DIGITS_(a, b, c, d, e, f, g, h, i, j) EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h, i, j)
+#define EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h, i, j, k, l) a##b##c##d##e##f##g##h##i##j##k##l
+#define EDGENN_CONFIG_DIGITS_(a, b, c, d, e, f, g, h, i, j, k, l) EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h, i, j, k, l)
 #define EDGENN_CONFIG_BITS \
-    EDGENN_CONFIG_DIGITS_(EDGENN_USE_CONV_PLAIN, EDGENN_USE_DW_LINE, EDGENN_USE_DW_SAME, EDGENN_USE_DW_GENERAL, EDGENN_USE_DW_3X3_FULL, EDGENN_USE_DW_3X3_ACT, EDGENN_USE_RQ_TWO_STEP, EDGENN_USE_PER_CHANNEL, EDGENN_USE_CONV_INT4, EDGENN_USE_FC_INT4)
+    EDGENN_CONFIG_DIGITS_(EDGENN_USE_CONV_PLAIN, EDGENN_USE_DW_LINE, EDGENN_USE_DW_SAME, EDGENN_USE_DW_GENERAL, EDGENN_USE_DW_3X3_FULL, EDGENN_USE_DW_3X3_ACT, EDGENN_USE_RQ_TWO_STEP, EDGENN_USE_PER_CHANNEL, EDGENN_USE_CONV_INT4, EDGENN_USE_FC_INT4, EDGENN_USE_CONV_SPARSE, EDGENN_USE_FC_SPARSE)
 
 #endif /* EDGENN_CONFIG_H */

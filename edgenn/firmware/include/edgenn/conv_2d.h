@@ -58,7 +58,8 @@ typedef struct {
  * out_w, out_c]. */
 void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights, int8_t *output);
 
-/* The layer on int4 weights (packed.h) where the DSP cores' pair path takes it (CONV_INT4); 0 where not. */
+/* The layer on int4 weights (packed.h), read in the pair path's loop (CONV_INT4); 0 where that path
+ * declines the layer's windows. */
 int edgenn_conv_2d_int4(const edgenn_conv_2d_params *p, const int8_t *input, const uint8_t *weights,
                         int8_t *output);
 

@@ -10,6 +10,8 @@
 
 #include "edgenn.h"
 
+#include <string.h>
+
 #if defined(__GNUC__) || defined(__clang__)
 #define EDGENN_CONV_INLINE static __inline__ __attribute__((always_inline))
 #else

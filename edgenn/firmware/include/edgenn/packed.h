@@ -17,15 +17,17 @@
 
 typedef struct {
     int32_t depth;     /* values per output channel */
-    int32_t row_bytes; /* bytes of one channel's indices (LSB first) or bitmap (sparse); int4: depth */
+    int32_t row_bytes; /* bytes of one channel's indices (LSB first); int4: of a pair's; sparse: 0 */
     int32_t bits;      /* an index's bits, 2 to 4; EDGENN_PACK_SPARSE */
-    /* Per channel, row_bytes of indices, or the bitmap of its blocks of 4 values (bit b of byte b / 8
-     * for values [4b, 4b + 4)), set where the block holds a nonzero value. int4: per pair of channels,
-     * byte k holds channel 2p's value k in its low nibble and channel 2p + 1's in its high one. */
+    /* Per channel, row_bytes of indices into its table. int4: per pair of channels, byte k holds
+     * channel 2p's value k in its low nibble and channel 2p + 1's in its high one. Sparse: per pair of
+     * channels, in order, the index k of each block of its values [4k, 4k + 4) that holds a nonzero. */
     const uint8_t *data;
-    /* Per channel, its table of 2^bits values; NULL where an index is the value (int4). Sparse: the
-     * marked blocks of every channel in order, a last partial block with its depth % 4 values. */
+    /* Per channel, its table of 2^bits values; NULL where an index is the value (int4). Sparse: each
+     * block's 8 values, channel 2p's 4 then channel 2p + 1's (a last partial block, and the missing
+     * channel of an odd count, padded with 0). */
     const int8_t *values;
+    const uint16_t *counts; /* sparse: each pair of channels' blocks; else NULL */
 } edgenn_packed;
 
 typedef struct {
@@ -42,9 +44,14 @@ typedef struct {
     int32_t group;
 } edgenn_fully_connected_packed_params;
 
-/* Unpacks `rows` channels, from channel `row` on, into dst; `*values` is where sparse channel `row`'s
- * blocks start (w->values for channel 0), and is advanced past them. */
-void edgenn_unpack(const edgenn_packed *w, int32_t row, int32_t rows, const int8_t **values, int8_t *dst);
+/* The layer on sparse weights, its zero blocks skipped, in the pair path's loop (CONV_SPARSE); 0 where
+ * that path declines the layer's windows. In conv_2d.c. */
+int edgenn_conv_2d_sparse(const edgenn_conv_2d_params *p, const int8_t *input, const edgenn_packed *weights,
+                          int8_t *output);
+
+/* Unpacks `rows` channels, from channel `row` (even) on, into dst; `*block` is the first block of
+ * sparse channel `row`'s pair (0 for channel 0), and is advanced past the last whole pair's. */
+void edgenn_unpack(const edgenn_packed *w, int32_t row, int32_t rows, int32_t *block, int8_t *dst);
 
 void edgenn_conv_2d_packed(const edgenn_conv_2d_packed_params *p, const int8_t *input, int8_t *output);
 
