@@ -81,6 +81,8 @@ class OpEmitter:
         packed twin, which unpacks a group of channels at a time into the layer's scratch buffer."""
         p = self.packing
         self.unit.modules["packed"] = None
+        if p.group:
+            self.use("UNPACK")
         what = {"int4": "int4", "sparse": "block_index"}.get(p.encoding, "indices")
         values = "NULL"
         if p.values is not None:

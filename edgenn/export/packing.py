@@ -143,7 +143,7 @@ def encode(weights: np.ndarray, encoding: str) -> Packing | None:
 
 
 def unpack(p: Packing) -> np.ndarray:
-    """The weights [rows, depth] back: the NumPy twin of edgenn_unpack."""
+    """The weights [rows, depth] back: the NumPy twin of edgenn_unpack_weights."""
     if p.bits == SPARSE:
         blocks = -(-p.depth // 4)
         pairs = p.counts.size

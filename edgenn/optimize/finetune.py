@@ -26,12 +26,19 @@ class FineTuned:
     targets: dict[str, float]  # per-layer final sparsity; empty without unstructured pruning
 
 
-def fine_tune(model, ds: Dataset, spec: OptimizeSpec, seed: int, sparsity: float = 0.0) -> FineTuned:
-    """Train `model` further on ds's training split, pruning it to `sparsity` on the way.
+def fine_tune(
+    model, ds: Dataset, spec: OptimizeSpec, seed: int, sparsity: float = 0.0, compress: str = "none"
+) -> FineTuned:
+    """Train `model` further on ds's training split, pruning it to `sparsity` on the way, and keeping
+    its weights where `compress` (edgenn.optimize.compress's schemes) packs them: "sparse" prunes the
+    Conv2D and Dense kernels in blocks of 2 channels x 4 values, "lutB" clusters each of their channels
+    to 2^B shared values, "int4" keeps each on a symmetric 4-bit grid (edgenn.optimize.cluster).
 
     The epoch kept is the best on the validation split among those trained at full sparsity
     (every epoch when `sparsity` is 0).
     """
+    if sparsity > 0 and (compress == "int4" or compress.startswith("lut")):
+        raise ValueError(f"prune first, then fine-tune for {compress}: the clusters are set at the start")
     tf = tensorflow()
     import keras
 
@@ -56,8 +63,13 @@ def fine_tune(model, ds: Dataset, spec: OptimizeSpec, seed: int, sparsity: float
             begin_step=0,
             end_step=max(1, int(steps * spec.fine_tune_epochs * spec.prune_share)),
             frequency=max(1, steps // 4),
+            blocks=compress == "sparse",
         )
         callbacks.append(pruning)
+    if compress == "int4" or compress.startswith("lut"):
+        from edgenn.optimize import cluster
+
+        callbacks.append(cluster.GridWeights() if compress == "int4" else cluster.ClusterWeights(int(compress[3:])))
     best = {"val_accuracy": -1.0, "epoch": 0, "weights": None}
 
     class KeepBest(keras.callbacks.Callback):

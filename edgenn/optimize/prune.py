@@ -79,6 +79,33 @@ def magnitude_mask(weights: np.ndarray, sparsity: float, keep: np.ndarray | None
     return mask.reshape(weights.shape)
 
 
+def block_mask(kernel: np.ndarray, sparsity: float, keep: np.ndarray | None = None) -> np.ndarray:
+    """magnitude_mask in blocks of 2 output channels x 4 values (a Conv2D [kh, kw, in, out] or Dense
+    [in, out] kernel as the .tflite stores it, one row per output channel): the round(sparsity * blocks)
+    blocks with the smallest L1 norm are zeroed whole, the unit whose zeros the C's sparse encoding
+    skips (edgenn/export/packing.py). A block holding a weight `keep` masks out counts as the smallest."""
+    out = kernel.shape[-1]
+    rows = np.abs(kernel.reshape(-1, out).T)  # [out, values]
+    if keep is not None:
+        rows = rows * keep.reshape(-1, out).T
+    depth = rows.shape[1]
+    blocks, pairs = -(-depth // 4), -(-out // 2)
+    padded = np.zeros((2 * pairs, blocks * 4))
+    padded[:out, :depth] = rows
+    norms = padded.reshape(pairs, 2, blocks, 4).sum(axis=(1, 3)).ravel()
+    if keep is not None:
+        kept = np.zeros((2 * pairs, blocks * 4))
+        kept[:out, :depth] = keep.reshape(-1, out).T
+        norms = np.where(kept.reshape(pairs, 2, blocks, 4).any(axis=(1, 3)).ravel(), norms, -1.0)
+    count = int(np.floor(sparsity * norms.size + 0.5))
+    alive = np.ones(norms.size, np.float32)
+    if count:
+        alive[np.argsort(norms, kind="stable")[:count]] = 0.0
+    tiles = np.broadcast_to(alive.reshape(pairs, 1, blocks, 1), (pairs, 2, blocks, 4)).reshape(2 * pairs, -1)
+    mask = tiles[:out, :depth].T.reshape(kernel.shape).astype(np.float32)
+    return mask if keep is None else mask * keep
+
+
 def _keras():
     tensorflow()
     import keras
@@ -193,6 +220,8 @@ def _make_callback_class(keras):
             frequency: steps between mask updates.
             initial_sparsity: the schedule's start (capped at each target's final sparsity).
             power: the schedule's exponent (polynomial_sparsity).
+            blocks: prune the Conv2D and Dense kernels in blocks of 2 output channels x 4 values
+                (block_mask), whose zeros the C's sparse weights skip; depthwise ones weight by weight.
         """
 
         def __init__(
@@ -203,6 +232,7 @@ def _make_callback_class(keras):
             frequency: int = 10,
             initial_sparsity: float = 0.0,
             power: float = 3,
+            blocks: bool = False,
         ):
             super().__init__()
             if not targets:
@@ -224,6 +254,8 @@ def _make_callback_class(keras):
             self.frequency = frequency
             self.initial_sparsity = initial_sparsity
             self.power = power
+            self.blocks = blocks
+            self._blocked: set[str] = set()
             self.step = 0
             self.masks: dict[str, np.ndarray] = {}
             self._kernels: dict[str, Any] = {}
@@ -249,6 +281,13 @@ def _make_callback_class(keras):
                     f"no prunable layer named {', '.join(missing)} (prunable: {', '.join(layers) or 'none'})"
                 )
             self._kernels = {name: kernel_variable(layers[name]) for name in self.targets}
+            if self.blocks:
+                plain = (keras.layers.Conv2D, keras.layers.Dense)
+                self._blocked = {
+                    name
+                    for name in self.targets
+                    if isinstance(layers[name], plain) and not isinstance(layers[name], keras.layers.DepthwiseConv2D)
+                }
             if self.step == 0 and self._update_due(0):
                 self._update_masks()
             self._apply_masks()
@@ -267,7 +306,8 @@ def _make_callback_class(keras):
         def _update_masks(self):
             for name, sparsity in self.sparsity_at(self.step).items():
                 var = self._kernels[name]
-                mask = magnitude_mask(var.numpy(), sparsity, self.masks.get(name))
+                prune = block_mask if name in self._blocked else magnitude_mask
+                mask = prune(var.numpy(), sparsity, self.masks.get(name))
                 self.masks[name] = mask
                 self._mask_tensors[name] = keras.ops.convert_to_tensor(mask, dtype=var.dtype)
 

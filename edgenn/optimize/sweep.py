@@ -70,6 +70,8 @@ class Job:
     quant: tuple[str, ...] = ()
     keys: tuple[str, ...] = ()  # cache key per quantization variant (or the one classical key)
     model_key: str = ""  # cache key of the pruned, fine-tuned Keras model
+    compress: str = "none"  # the weight compression the model was fine-tuned for (its variants' too)
+    start_key: str = ""  # int4, lutB: the model key of the pruned model the fine-tuning starts from
 
 
 def point_name(channels: float, sparsity: float, quant: str) -> str:
@@ -116,16 +118,20 @@ def plan(
 ) -> list[Job]:
     """The jobs of a sweep, with each point's cache key."""
     settings = asdict(recipe.optimize)
-    variants = [variant(q, z) for q in quant for z in compress if z == "none" or compressible(q)]
+    int8 = [q for q in quant if compressible(q)]
     jobs = []
     for c in channels:
         for s in sparsity:
             model = {"schema": SCHEMA, "base": key, "optimize": settings, "channels": c, "sparsity": s}
-            keys = []
-            for v in variants:
-                q, z = split_variant(v)
-                keys.append(_hash({**model, "quant": q} if z == "none" else {**model, "quant": q, "compress": z}))
-            jobs.append(Job("nn", c, s, tuple(variants), tuple(keys), _hash(model)))
+            for z in compress:
+                if z == "none":
+                    keys = tuple(_hash({**model, "quant": q}) for q in quant)
+                    jobs.append(Job("nn", c, s, tuple(quant), keys, _hash(model)))
+                elif int8 and not (z == "sparse" and s == 0):  # sparse without pruning is the dense model
+                    tuned = {**model, "compress": z}
+                    keys = tuple(_hash({**tuned, "quant": q}) for q in int8)
+                    labels = tuple(variant(q, z) for q in int8)
+                    jobs.append(Job("nn", c, s, labels, keys, _hash(tuned), z, _hash(model)))
     if classical:
         jobs.append(Job("classical", keys=(_hash({"schema": SCHEMA, "base": key, "classical": 1}),)))
     return jobs
@@ -193,7 +199,8 @@ def _c_scored(tflite: bytes, workdir: Path, x: np.ndarray, y: np.ndarray, compre
         from edgenn.profile import first_inputs
 
         graph = parse_tflite(tflite, path)
-        instructions = round(toolchain.count_instructions(folder, first_inputs(folder, graph, None, 1)))
+        if graph.input_tensor().dtype in ("int8", "int16"):  # the speed benchmark's inputs are integer codes
+            instructions = round(toolchain.count_instructions(folder, first_inputs(folder, graph, None, 1)))
     return fp, accuracy(dequantize(runner.predict(x), runner.output_quant), y), instructions
 
 
@@ -265,7 +272,10 @@ def model_macs(model) -> int:
 
 
 def _pruned_model(job: Job, recipe: Recipe, base: Path, cache: Path):
-    """The job's model, narrowed and/or sparsified and fine-tuned, with its figures; cached by job.model_key."""
+    """The job's model, narrowed and/or sparsified and fine-tuned, with its figures; cached by job.model_key.
+
+    For a compression, fine-tuned for it: "sparse" prunes in blocks (from the narrowed model), "int4"
+    and "lutB" start from the point's pruned model and keep its weights on a grid or in clusters."""
     from edgenn.convert.pipeline import load_keras
     from edgenn.data.splits import load_recipe_data
     from edgenn.optimize.finetune import fine_tune
@@ -274,6 +284,18 @@ def _pruned_model(job: Job, recipe: Recipe, base: Path, cache: Path):
     saved, saved_info = cache / "models" / f"{job.model_key}.keras", cache / "models" / f"{job.model_key}.json"
     if saved.is_file() and saved_info.is_file():
         return load_keras(saved), json.loads(saved_info.read_text())
+    if job.compress not in ("none", "sparse"):
+        from edgenn.data.splits import load_recipe_data
+
+        plain = Job("nn", job.channels, job.sparsity, model_key=job.start_key)
+        model, info = _pruned_model(plain, recipe, base, cache)
+        tuned = fine_tune(model, load_recipe_data(recipe), recipe.optimize, recipe.train.seed, 0.0, job.compress)
+        model = tuned.model
+        info = {**info, "val_accuracy": tuned.best_val_accuracy, "compress_seconds": round(tuned.seconds, 2)}
+        with atomic_path(saved) as tmp:
+            model.save(tmp)
+        write_json(saved_info, info)
+        return model, info
     model = load_keras(base / layout.KERAS_MODEL)
     # The float model's validation accuracy: what to choose a point by (the test split only reports).
     history = json.loads((base / layout.HISTORY).read_text())
@@ -285,7 +307,7 @@ def _pruned_model(job: Job, recipe: Recipe, base: Path, cache: Path):
         info["layers_channels"] = {row["name"]: [row["kept"], row["channels"]] for row in report["layers"]}
     if job.channels < 1.0 or job.sparsity > 0.0:
         ds = load_recipe_data(recipe)
-        tuned = fine_tune(model, ds, recipe.optimize, recipe.train.seed, job.sparsity)
+        tuned = fine_tune(model, ds, recipe.optimize, recipe.train.seed, job.sparsity, job.compress)
         model = tuned.model
         info.update(val_accuracy=tuned.best_val_accuracy, fine_tune_seconds=round(tuned.seconds, 2))
     info.update(
@@ -312,7 +334,8 @@ def _nn_job(job: Job, recipe_path: Path, base: Path, cache: Path, data: Path | N
             cached = _cached(cache, key)
             if cached is None:
                 q, compress = split_variant(quant)
-                p = evaluate_point(model, q, built, Path(tmp, quant), compress, job.sparsity)
+                # The model was fine-tuned for the compression: no weight changes but the encoding's own.
+                p = evaluate_point(model, q, built, Path(tmp, quant), compress, 0.0)
                 cached = [
                     {
                         "name": point_name(job.channels, job.sparsity, quant),

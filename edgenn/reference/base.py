@@ -48,6 +48,7 @@ FEATURES = {
     "FC_INT4": "FULLY_CONNECTED with int4 weights (packed.h): read in its loop, no scratch",
     "CONV_SPARSE": "CONV_2D with sparse weights (packed.h) read in the pair path's loop: zero blocks skipped",
     "FC_SPARSE": "FULLY_CONNECTED with sparse weights (packed.h): zero blocks skipped, no scratch",
+    "UNPACK": "a packed layer whose weights are unpacked a group of channels at a time into its scratch",
 }
 
 

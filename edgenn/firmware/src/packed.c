@@ -7,6 +7,7 @@
 
 EDGENN_CONFIG_MARK(packed); /* the kernel paths config.h compiles, for the model's link check */
 
+#if EDGENN_USE_UNPACK
 /* One channel of indices into its table: 4 bits (two per byte, the low nibble first), 2 or 3. */
 static void unpack_indices(const edgenn_packed *w, const uint8_t *src, const int8_t *table, int8_t *dst) {
     const int32_t n = w->depth;
@@ -62,7 +63,7 @@ static void unpack_sparse(const edgenn_packed *w, int32_t r, int32_t k, int8_t *
     }
 }
 
-void edgenn_unpack(const edgenn_packed *w, int32_t row, int32_t rows, int32_t *block, int8_t *dst) {
+void edgenn_unpack_weights(const edgenn_packed *w, int32_t row, int32_t rows, int32_t *block, int8_t *dst) {
     int32_t r;
     for (r = row; r < row + rows; ++r, dst += w->depth) {
         if (w->bits == EDGENN_PACK_SPARSE) {
@@ -75,15 +76,13 @@ void edgenn_unpack(const edgenn_packed *w, int32_t row, int32_t rows, int32_t *b
         }
     }
 }
+#endif
 
 /* int4 weights: the values of a pair of channels in one row (packed.h), as the DSP loops read them. */
 EDGENN_INLINE int packed_int4(const edgenn_packed *w) { return w->bits == 4 && w->values == NULL; }
 
 void edgenn_conv_2d_packed(const edgenn_conv_2d_packed_params *p, const int8_t *input, int8_t *output) {
     const edgenn_conv_2d_params *conv = p->layer;
-    edgenn_conv_2d_params slice = *conv;
-    int32_t block = 0;
-    int32_t c;
 #if EDGENN_USE_CONV_INT4
     if (packed_int4(p->weights) && edgenn_conv_2d_int4(conv, input, p->weights->data, output)) {
         return;
@@ -94,17 +93,29 @@ void edgenn_conv_2d_packed(const edgenn_conv_2d_packed_params *p, const int8_t *
         return;
     }
 #endif
-    for (c = 0; c < conv->out_c; c += p->group) {
-        const int32_t n = conv->out_c - c < p->group ? conv->out_c - c : p->group;
-        edgenn_unpack(p->weights, c, n, &block, p->scratch);
-        slice.out_c = n;
-        slice.group_out = n;
-        slice.bias = conv->bias + c;
-        slice.bias_raw = conv->bias_raw != NULL ? conv->bias_raw + c : NULL;
-        slice.multiplier = conv->multiplier + EDGENN_QCH(c);
-        slice.shift = conv->shift + EDGENN_QCH(c);
-        edgenn_conv_2d(&slice, input, p->scratch, output + c);
+#if EDGENN_USE_UNPACK
+    {
+        /* Groups of channels unpacked in turn, each computed as a layer of its own. */
+        edgenn_conv_2d_params slice = *conv;
+        int32_t block = 0;
+        int32_t c;
+        for (c = 0; c < conv->out_c; c += p->group) {
+            const int32_t n = conv->out_c - c < p->group ? conv->out_c - c : p->group;
+            edgenn_unpack_weights(p->weights, c, n, &block, p->scratch);
+            slice.out_c = n;
+            slice.group_out = n;
+            slice.bias = conv->bias + c;
+            slice.bias_raw = conv->bias_raw != NULL ? conv->bias_raw + c : NULL;
+            slice.multiplier = conv->multiplier + EDGENN_QCH(c);
+            slice.shift = conv->shift + EDGENN_QCH(c);
+            edgenn_conv_2d(&slice, input, p->scratch, output + c);
+        }
     }
+#else
+    (void)input;
+    (void)output;
+    (void)conv;
+#endif
 }
 
 #if EDGENN_USE_FC_SPARSE
@@ -311,9 +322,6 @@ static void fc_int4(const edgenn_fully_connected_params *p, const uint8_t *weigh
 void edgenn_fully_connected_packed(const edgenn_fully_connected_packed_params *p, const int8_t *input,
                                    int8_t *output) {
     const edgenn_fully_connected_params *fc = p->layer;
-    edgenn_fully_connected_params slice = *fc;
-    int32_t block = 0;
-    int32_t c;
 #if EDGENN_USE_FC_INT4
     if (packed_int4(p->weights)) {
         fc_int4(fc, p->weights->data, input, output);
@@ -325,6 +333,7 @@ void edgenn_fully_connected_packed(const edgenn_fully_connected_packed_params *p
         /* Every core: each pair of channels' blocks alone, the others skipped. */
         const uint8_t *idx = p->weights->data;
         const int8_t *v = p->weights->values;
+        int32_t c;
         for (c = 0; c < fc->output_depth; c += 2) {
             int32_t acc[2];
             int32_t j;
@@ -337,13 +346,24 @@ void edgenn_fully_connected_packed(const edgenn_fully_connected_packed_params *p
         return;
     }
 #endif
-    for (c = 0; c < fc->output_depth; c += p->group) {
-        const int32_t n = fc->output_depth - c < p->group ? fc->output_depth - c : p->group;
-        edgenn_unpack(p->weights, c, n, &block, p->scratch);
-        slice.output_depth = n;
-        slice.bias = fc->bias + c;
-        slice.multiplier = fc->multiplier + EDGENN_QCH(c);
-        slice.shift = fc->shift + EDGENN_QCH(c);
-        edgenn_fully_connected(&slice, input, p->scratch, output + c);
+#if EDGENN_USE_UNPACK
+    {
+        edgenn_fully_connected_params slice = *fc;
+        int32_t block = 0;
+        int32_t c;
+        for (c = 0; c < fc->output_depth; c += p->group) {
+            const int32_t n = fc->output_depth - c < p->group ? fc->output_depth - c : p->group;
+            edgenn_unpack_weights(p->weights, c, n, &block, p->scratch);
+            slice.output_depth = n;
+            slice.bias = fc->bias + c;
+            slice.multiplier = fc->multiplier + EDGENN_QCH(c);
+            slice.shift = fc->shift + EDGENN_QCH(c);
+            edgenn_fully_connected(&slice, input, p->scratch, output + c);
+        }
     }
+#else
+    (void)input;
+    (void)output;
+    (void)fc;
+#endif
 }

@@ -51,7 +51,7 @@ int edgenn_conv_2d_sparse(const edgenn_conv_2d_params *p, const int8_t *input, c
 
 /* Unpacks `rows` channels, from channel `row` (even) on, into dst; `*block` is the first block of
  * sparse channel `row`'s pair (0 for channel 0), and is advanced past the last whole pair's. */
-void edgenn_unpack(const edgenn_packed *w, int32_t row, int32_t rows, int32_t *block, int8_t *dst);
+void edgenn_unpack_weights(const edgenn_packed *w, int32_t row, int32_t rows, int32_t *block, int8_t *dst);
 
 void edgenn_conv_2d_packed(const edgenn_conv_2d_packed_params *p, const int8_t *input, int8_t *output);
 
