@@ -389,12 +389,22 @@ def _packed_schedule(
     """The op order and plan (plan_schedule) with the layers of `found` packed. A packed layer leaves
     row-streamed chains and needs a scratch buffer, so it may grow the arena: with `auto`, layers are
     packed one at a time, those that save the most bytes first, each only where the arena stays the
-    dense model's. Then each packed layer's scratch grows into the bytes the arena leaves free at its
-    step (_widen_groups)."""
+    dense model's, and in a way (int4, sparse, palettes) only where its layers save more than the
+    kernel code it adds (packing.CODE_BYTES). Then each packed layer's scratch grows into the bytes
+    the arena leaves free at its step (_widen_groups)."""
     if not auto or not found:
         packed_graph, packings = packing.with_scratch(graph, found)
         best = plan_schedule(packed_graph, stream, ram_budget)
         return _widen_groups(graph, best, packings, stream, ram_budget)
+    # A way of packing that saves less than the kernel code it adds makes the model larger.
+    saved: dict[str, int] = {}
+    for p in found.values():
+        saved[packing.family(p.encoding)] = saved.get(packing.family(p.encoding), 0) + p.dense_bytes - p.nbytes
+    found = {
+        i: p
+        for i, p in found.items()
+        if saved[packing.family(p.encoding)] > packing.CODE_BYTES[packing.family(p.encoding)]
+    }
     best = plan_schedule(graph, stream, ram_budget)
     limit = best[1].arena_bytes
     keep: dict[int, packing.Packing] = {}

@@ -31,6 +31,17 @@ ENCODINGS = ("int4", "lut2", "lut3", "lut4", "sparse")
 CHOICES = ("auto", "none", *ENCODINGS)  # codegen's --compress: every encoding, none, or one
 SCRATCH_BYTES = 512  # the unpacked channels of one layer take at most this, or one channel where it is longer
 MIN_SAVING = 64  # bytes a layer must save to be packed: below it, the unpacking code costs more than it saves
+# The Cortex-M4 code (gcc -O2, bytes, rounded up) that packing layers in each way adds to a model, as
+# `edgenn analyze` measured it on the digits model: `--compress auto` packs in a way only where the
+# layers so packed save more than this.
+CODE_BYTES = {"int4": 2048, "sparse": 1536, "lut": 768}
+
+
+def family(encoding: str) -> str:
+    """The kernel code an encoding needs: int4 and sparse their own loops, the palettes the unpacking."""
+    return "lut" if encoding.startswith("lut") else encoding
+
+
 SPARSE = 0  # Packing.bits of the sparse encoding (EDGENN_PACK_SPARSE)
 
 
