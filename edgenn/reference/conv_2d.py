@@ -190,7 +190,6 @@ def emit(p: Params, e) -> str:
     offsets, run_len = window_runs(w, in_w, in_c, group_c)
     fields = {
         **shape_fields(w, (batches, in_h, in_w, in_c), out_c),
-        "out_stride": out_c,
         "filter_h": w.filter_h,
         "filter_w": w.filter_w,
         "group_c": group_c,

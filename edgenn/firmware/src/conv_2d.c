@@ -107,7 +107,7 @@ static void conv_inner_one(const edgenn_conv_2d_params *p, const int8_t *x, cons
     const int32_t depth = p->filter_h * p->filter_w * p->group_c;
     int32_t c;
     int32_t r;
-    for (c = 0; c < p->out_c; ++c) {
+    for (c = 0; c < p->group_out * p->groups; ++c) {
         const int8_t *a = x + (c / p->group_out) * p->group_c;
         const int8_t *w = weights + c * depth;
         int32_t acc = p->bias[c];
@@ -159,7 +159,7 @@ static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int
     edgenn_conv_taps(ix, p->in_w, p->filter_w, p->dilation_w, &kx0, &kx1);
     if (merge) {
         /* Two output channels per pass share each input load. */
-        for (; c + 1 < p->out_c; c += 2) {
+        for (; c + 1 < p->group_out * p->groups; c += 2) {
             const int8_t *w = weights + c * depth;
             int32_t acc[2];
             acc[0] = bias[c];
@@ -173,7 +173,7 @@ static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int
             out[c + 1] = conv_out(p, acc[1], c + 1);
         }
     }
-    for (; c < p->out_c; ++c) {
+    for (; c < p->group_out * p->groups; ++c) {
         const int32_t channel = (c / p->group_out) * p->group_c;
         const int8_t *w = weights + c * depth;
         int32_t acc = bias[c];
@@ -635,7 +635,7 @@ static EDGENN_NOINLINE int conv_pairs(const edgenn_conv_2d_params *p, const int8
     const int32_t n = p->filter_h * p->filter_w * p->group_c;
     const int32_t pixels = p->batches * p->out_h * p->out_w;
     const int32_t image = p->in_h * p->in_w * p->in_c;
-    const int32_t stride = p->out_stride;
+    const int32_t stride = p->out_c;
     /* Windows in place: one run of n values, the next pixel's n values on. */
     const int flat = p->runs == 1 && p->groups == 1 && p->stride_w * p->in_c == n;
     const int32_t pair = pixels >= 2; /* else the lone pixel pairs with itself */
@@ -650,7 +650,7 @@ static EDGENN_NOINLINE int conv_pairs(const edgenn_conv_2d_params *p, const int8
         /* Every pair in place (a pointwise convolution over every pixel, one long row). */
         for (i = 0; i < pixels; i += 2) {
             const int32_t i0 = i + 1 < pixels ? i : i - 1;
-            run(p, input + i0 * n, 0, p->out_c, weights, output + i0 * stride, output + (i0 + 1) * stride);
+            run(p, input + i0 * n, 0, p->group_out, weights, output + i0 * stride, output + (i0 + 1) * stride);
         }
         return 1;
     }
@@ -669,7 +669,7 @@ static EDGENN_NOINLINE int conv_pairs(const edgenn_conv_2d_params *p, const int8
         int8_t *out0 = output + i0 * stride;
         int8_t *out1 = output + i1 * stride;
         if (flat && pair && in0 && in1 && b0 == b1 && iy0 == iy1) {
-            run(p, input + b0 * image + (iy0 * p->in_w + ix0) * p->in_c, 0, p->out_c, weights, out0, out1);
+            run(p, input + b0 * image + (iy0 * p->in_w + ix0) * p->in_c, 0, p->group_out, weights, out0, out1);
         } else {
             int32_t g;
             for (g = 0; g < p->groups; ++g) {
@@ -834,7 +834,7 @@ void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const i
         for (oy = 0; oy < p->out_h; ++oy) {
             const int32_t iy = oy * p->stride_h - p->pad_top;
             const int inner_row = oy >= p->inner_y0 && oy < p->inner_y1;
-            int8_t *out = output + (b * p->out_h + oy) * p->out_w * p->out_stride;
+            int8_t *out = output + (b * p->out_h + oy) * p->out_w * p->out_c;
             ox = 0;
             while (ox < p->out_w) {
                 const int32_t ix = ox * p->stride_w - p->pad_left;
@@ -845,8 +845,8 @@ void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const i
                 if (inner) {
                     const int8_t *x = in_b + (iy * p->in_w + ix) * p->in_c;
                     if (ox + 1 < p->inner_x1) {
-                        conv_inner_pair(p, x, x + step, weights, out, out + p->out_stride);
-                        out += 2 * p->out_stride;
+                        conv_inner_pair(p, x, x + step, weights, out, out + p->out_c);
+                        out += 2 * p->out_c;
                         ox += 2;
                         continue;
                     }
@@ -855,7 +855,7 @@ void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const i
                     conv_border(p, in_b, iy, ix, weights, out, p->bias_raw, p->input_offset);
                 }
 #endif
-                out += p->out_stride;
+                out += p->out_c;
                 ox += 1;
             }
         }

@@ -95,14 +95,14 @@ void edgenn_conv_2d_packed(const edgenn_conv_2d_packed_params *p, const int8_t *
 #endif
 #if EDGENN_USE_UNPACK
     {
-        /* Groups of channels unpacked in turn, each computed as a layer of its own. */
+        /* Groups of channels unpacked in turn, each computed as a slice of the layer: group_out of its
+         * out_c channels (conv_2d.h). */
         edgenn_conv_2d_params slice = *conv;
         int32_t block = 0;
         int32_t c;
         for (c = 0; c < conv->out_c; c += p->group) {
             const int32_t n = conv->out_c - c < p->group ? conv->out_c - c : p->group;
             edgenn_unpack_weights(p->weights, c, n, &block, p->scratch);
-            slice.out_c = n;
             slice.group_out = n;
             slice.bias = conv->bias + c;
             slice.bias_raw = conv->bias_raw != NULL ? conv->bias_raw + c : NULL;

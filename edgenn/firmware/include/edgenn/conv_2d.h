@@ -11,11 +11,12 @@ typedef struct {
     int32_t out_h;
     int32_t out_w;
     int32_t out_c;
-    int32_t out_stride; /* output values from one pixel to the next: out_c, or more for a slice of the channels */
     int32_t filter_h;
     int32_t filter_w;
     int32_t group_c;   /* input channels per group: the weights' depth */
-    int32_t group_out; /* output channels per group */
+    /* Output channels per group. The kernel computes group_out * groups channels, out_c values apart from
+     * one pixel to the next: all of them, or (one group) the first group_out of a packed layer's slice. */
+    int32_t group_out;
     int32_t groups;
     int32_t stride_h;
     int32_t stride_w;

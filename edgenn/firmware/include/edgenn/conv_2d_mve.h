@@ -153,8 +153,8 @@ static void conv_mve_window(const edgenn_conv_2d_params *p, const int8_t *x, con
                             int8_t *out) {
     int32_t acc[EDGENN_MVE_CONV_CHUNK];
     int32_t c;
-    for (c = 0; c < p->out_c; c += EDGENN_MVE_CONV_CHUNK) {
-        const int32_t n = p->out_c - c < EDGENN_MVE_CONV_CHUNK ? p->out_c - c : EDGENN_MVE_CONV_CHUNK;
+    for (c = 0; c < p->group_out; c += EDGENN_MVE_CONV_CHUNK) {
+        const int32_t n = p->group_out - c < EDGENN_MVE_CONV_CHUNK ? p->group_out - c : EDGENN_MVE_CONV_CHUNK;
         if (depth > 128) {
             conv_mve_dots4(x, weights + c * depth, depth, n, acc);
         } else {
@@ -183,8 +183,8 @@ static int edgenn_conv_2d_mve(const edgenn_conv_2d_params *p, const int8_t *inpu
         for (oy = 0; oy < p->out_h; ++oy) {
             const int32_t iy = oy * p->stride_h - p->pad_top;
             const int inner_row = oy >= p->inner_y0 && oy < p->inner_y1;
-            int8_t *out = output + (b * p->out_h + oy) * p->out_w * p->out_stride;
-            for (ox = 0; ox < p->out_w; ++ox, out += p->out_stride) {
+            int8_t *out = output + (b * p->out_h + oy) * p->out_w * p->out_c;
+            for (ox = 0; ox < p->out_w; ++ox, out += p->out_c) {
                 const int32_t ix = ox * p->stride_w - p->pad_left;
                 const int8_t *x;
                 if (inner_row && ox >= p->inner_x0 && ox < p->inner_x1) {

@@ -31,7 +31,7 @@ typedef struct {
 } edgenn_packed;
 
 typedef struct {
-    const edgenn_conv_2d_params *layer; /* the dense layer's params; its out_stride is out_c */
+    const edgenn_conv_2d_params *layer; /* the dense layer's params */
     const edgenn_packed *weights;
     int8_t *scratch; /* group * depth bytes in the arena */
     int32_t group;   /* output channels unpacked at a time */
