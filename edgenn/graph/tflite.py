@@ -151,6 +151,27 @@ def parse_tflite(data: bytes, path: Path | None = None) -> Graph:
     return Graph(path, hashlib.sha256(data).hexdigest(), len(data), tuple(tensors), ops, inputs, outputs)
 
 
+def model_tree(data: bytes, where=None):
+    """The model's validated object tree (schema.ModelT), every buffer's bytes inside it (buffers kept
+    after the flatbuffer are moved in), ready to change and serialize again (`serialize`)."""
+    model = _unpack(data, where or "<bytes>")
+    validate(model, data, where or "<bytes>", schema)
+    for buf in model.buffers or []:
+        if buf.offset and buf.offset > 1:
+            buf.data = np.frombuffer(data[buf.offset : buf.offset + buf.size], dtype=np.uint8)
+            buf.offset = buf.size = 0
+    return model
+
+
+def serialize(model, size_hint: int = 0) -> bytes:
+    """A schema.ModelT as .tflite bytes."""
+    import flatbuffers
+
+    builder = flatbuffers.Builder(size_hint + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
 def native_bytes(data: bytes, where=None) -> bytes:
     """The model re-serialized from its validated object tree, for native interpreters.
 
@@ -159,17 +180,7 @@ def native_bytes(data: bytes, where=None) -> bytes:
     rather than as an error; re-serializing makes a flatbuffer whose every offset is right by
     construction, with the same content (buffers kept after the flatbuffer are moved inside).
     """
-    import flatbuffers
-
-    model = _unpack(data, where or "<bytes>")
-    validate(model, data, where or "<bytes>", schema)
-    for buf in model.buffers or []:
-        if buf.offset and buf.offset > 1:
-            buf.data = np.frombuffer(data[buf.offset : buf.offset + buf.size], dtype=np.uint8)
-            buf.offset = buf.size = 0
-    builder = flatbuffers.Builder(len(data) + 1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
+    return serialize(model_tree(data, where), len(data))
 
 
 def read_tflite(path: str | Path) -> Graph:

@@ -18,12 +18,10 @@ This is post-training: the accuracy it costs is the model's, measured like any v
 
 from __future__ import annotations
 
-import flatbuffers
 import numpy as np
 
 from edgenn.errors import EdgeNNError
-from edgenn.graph.tflite import OP_NAMES, _unpack, schema
-from edgenn.graph.validate import validate
+from edgenn.graph.tflite import OP_NAMES, model_tree, schema, serialize
 
 SCHEMES = ("int4", "lut2", "lut3", "lut4", "sparse")
 PACKED_OPS = ("CONV_2D", "FULLY_CONNECTED")  # the ops whose C kernels take packed weights
@@ -74,12 +72,7 @@ def compress_tflite(data: bytes, scheme: str, sparsity: float = 0.75, where=None
         raise EdgeNNError(where, f"unknown compression {scheme!r}; one of {', '.join(SCHEMES)}")
     if not 0.0 <= sparsity < 1.0:
         raise EdgeNNError(where, f"sparsity {sparsity} is not in [0, 1)")
-    model = _unpack(data, where or "<bytes>")
-    validate(model, data, where or "<bytes>", schema)
-    for buf in model.buffers or []:
-        if buf.offset and buf.offset > 1:
-            buf.data = np.frombuffer(data[buf.offset : buf.offset + buf.size], dtype=np.uint8)
-            buf.offset = buf.size = 0
+    model = model_tree(data, where)
     sub = model.subgraphs[0]
     users: dict[int, int] = {}
     for t in sub.tensors:
@@ -111,9 +104,7 @@ def compress_tflite(data: bytes, scheme: str, sparsity: float = 0.75, where=None
         buf.data = new.astype(np.int8).view(np.uint8).reshape(-1)
         changed = int((new != w).sum())
         notes.append(f"op {index} ({name}): {scheme}, {changed:,} of {w.size:,} weights changed")
-    builder = flatbuffers.Builder(len(data) + 1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output()), notes
+    return serialize(model, len(data)), notes
 
 
 def _int4(model, sub, op, wt, w: np.ndarray) -> np.ndarray | None:
