@@ -289,13 +289,6 @@ static void conv_patch(const edgenn_conv_2d_params *p, const int8_t *in, int32_t
 
 #endif
 
-#if EDGENN_USE_CONV_INT4
-/* Value k of a channel in an int4 row: the low nibble (shift 0) or the high one (4), two's complement. */
-EDGENN_CONV_INLINE int32_t conv_int4_at(const uint8_t *row, int32_t k, uint32_t shift) {
-    return (int32_t)((((uint32_t)row[k] >> shift) & 15u) ^ 8u) - 8;
-}
-#endif
-
 #if EDGENN_CONV_SSE2
 /* Output channels [c, end) of two pixels whose windows are x[0, n) and x[n, 2n). */
 static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
@@ -586,8 +579,8 @@ static void conv_pixels_int4(const edgenn_conv_2d_params *p, const int8_t *x, in
         s10 = p->bias[c] + (s10 >> 4);
         s11 = p->bias[c + 1] + (s11 >> 4);
         for (d = whole; d < n; ++d) {
-            const int32_t w0 = conv_int4_at(row, d, 0);
-            const int32_t w1 = conv_int4_at(row, d, 4);
+            const int32_t w0 = edgenn_int4_at(row, d, 0);
+            const int32_t w1 = edgenn_int4_at(row, d, 4);
             s00 += x[d] * w0;
             s01 += x[d] * w1;
             s10 += x[n + d] * w0;
@@ -600,7 +593,7 @@ static void conv_pixels_int4(const edgenn_conv_2d_params *p, const int8_t *x, in
         int32_t s0 = p->bias[c];
         int32_t s1 = s0;
         for (d = 0; d < n; ++d) {
-            const int32_t w0 = conv_int4_at(row, d, 0);
+            const int32_t w0 = edgenn_int4_at(row, d, 0);
             s0 += x[d] * w0;
             s1 += x[n + d] * w0;
         }
@@ -788,7 +781,7 @@ static void conv_pixels_int4(const edgenn_conv_2d_params *p, const int8_t *x, in
         int32_t s1 = s0;
         int32_t d;
         for (d = 0; d < n; ++d) {
-            const int32_t w = conv_int4_at(row, d, shift);
+            const int32_t w = edgenn_int4_at(row, d, shift);
             s0 += x[d] * w;
             s1 += x[n + d] * w;
         }

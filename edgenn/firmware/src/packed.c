@@ -47,8 +47,7 @@ static void unpack_int4(const edgenn_packed *w, int32_t r, int8_t *dst) {
     const uint32_t shift = (uint32_t)(r & 1) * 4u;
     int32_t k;
     for (k = 0; k < w->depth; ++k) {
-        const uint32_t v = ((uint32_t)src[k] >> shift) & 15u;
-        dst[k] = (int8_t)((int32_t)(v ^ 8u) - 8);
+        dst[k] = (int8_t)edgenn_int4_at(src, k, shift);
     }
 }
 
@@ -165,10 +164,6 @@ static void fc_sparse_pair(const int8_t *x, int32_t n, int32_t count, const uint
 #endif
 
 #if EDGENN_USE_FC_INT4
-/* Value k of a channel in an int4 row: the low nibble (shift 0) or the high one (4), two's complement. */
-EDGENN_INLINE int32_t int4_at(const uint8_t *row, int32_t k, uint32_t shift) {
-    return (int32_t)((((uint32_t)row[k] >> shift) & 15u) ^ 8u) - 8;
-}
 
 #if EDGENN_CONV_DSP
 /*
@@ -279,7 +274,7 @@ static void fc_int4_finish(const edgenn_fully_connected_params *p, const uint8_t
         const uint8_t *row = weights + ((c + j) >> 1) * n;
         int32_t sum = p->bias[c + j] + acc[j];
         for (k = n & ~3; k < n; ++k) {
-            sum += x[k] * int4_at(row, k, (uint32_t)((c + j) & 1) * 4u);
+            sum += x[k] * edgenn_int4_at(row, k, (uint32_t)((c + j) & 1) * 4u);
         }
         out[c + j] = edgenn_conv_out(sum, c + j, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min,
                                      p->act_max);
@@ -311,7 +306,7 @@ static void fc_int4(const edgenn_fully_connected_params *p, const uint8_t *weigh
         int32_t sum = p->bias[c];
         int32_t k;
         for (k = 0; k < n; ++k) {
-            sum += x[k] * int4_at(row, k, shift);
+            sum += x[k] * edgenn_int4_at(row, k, shift);
         }
         out[c] = edgenn_conv_out(sum, c, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min,
                                  p->act_max);

@@ -15,6 +15,11 @@
 
 #define EDGENN_PACK_SPARSE 0 /* edgenn_packed.bits of the sparse encoding */
 
+/* Value k of a channel in an int4 row: the low nibble (shift 0) or the high one (4), two's complement. */
+EDGENN_INLINE int32_t edgenn_int4_at(const uint8_t *row, int32_t k, uint32_t shift) {
+    return (int32_t)((((uint32_t)row[k] >> shift) & 15u) ^ 8u) - 8;
+}
+
 typedef struct {
     int32_t depth;     /* values per output channel */
     int32_t row_bytes; /* bytes of one channel's indices (LSB first); int4: of a pair's; sparse: 0 */
