@@ -548,9 +548,14 @@ def run(recipe, output, data, name):
     help="Comma-separated weight compressions of the int8 variants, each a point of its own: none, int4, lut2, "
     "lut3, lut4 (weights clustered per channel), sparse (blocks of 4 pruned to the point's sparsity). Default: none.",
 )
+@click.option(
+    "--qat",
+    is_flag=True,
+    help="Also fine-tune each point and compression with quantization-aware training: points int8_qat[+LIST].",
+)
 @click.option("--no-classical", is_flag=True, help="Leave out the classical baselines.")
 @data_option
-def sweep(recipe, sparsity, channels, quant, compress, output, jobs, no_classical, data):
+def sweep(recipe, sparsity, channels, quant, compress, qat, output, jobs, no_classical, data):
     """Prune and quantize RECIPE's model over a grid; write sweep.json, sweep.md and pareto.png into
     build/<recipe>-sweep (or -o). Resumable: finished points are cached in the output folder."""
     import os
@@ -568,6 +573,7 @@ def sweep(recipe, sparsity, channels, quant, compress, output, jobs, no_classica
         sparsity=sparsity,
         quant=quant,
         compress=compress,
+        qat=qat,
         jobs=jobs or os.cpu_count() or 1,
         classical=not no_classical,
         data=data,

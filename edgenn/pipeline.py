@@ -231,6 +231,7 @@ def sweep(recipe_path: Path, output: Path | None = None, command: str = "edgenn 
         "sparsity": sw.DEFAULT_SPARSITY,
         "quant": sw.DEFAULT_QUANT,
         "compress": sw.DEFAULT_COMPRESS,
+        "qat": False,
     }
     grid = {**defaults, **{k: v for k, v in grid.items() if v is not None}}
     with stage("sweep"):

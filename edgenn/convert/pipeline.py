@@ -24,6 +24,9 @@ def load_keras(path: Path):
     """Load a .keras file with safe_mode: no code from the file is executed."""
     import keras
 
+    from edgenn.train.fake_quant import register
+
+    register()  # edgenn's own fake-quantization layers, for models fine-tuned with them
     try:
         return keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:

@@ -71,6 +71,13 @@ VARIANTS: dict[str, TFLiteVariant] = {
     ),
 }
 
+# A model trained with fake quantization (edgenn.optimize.qat) converts to full int8 from its own
+# ranges; it is not a variant of a float model, so it is not in VARIANTS. No `ops` restriction: that
+# would ask for calibration samples, and the FakeQuant ops already place a scale on every tensor.
+QAT_INT8 = TFLiteVariant(
+    "full int8 from fake-quantization ranges, int8 I/O", optimize=True, input_type="int8", output_type="int8"
+)
+
 
 def serving_function(tf, model):
     """The model's inference graph with a fixed (1, *input_shape) float32 signature."""

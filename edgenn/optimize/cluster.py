@@ -152,7 +152,14 @@ def _make_classes(keras):
         def project(self, name, rows):
             return snap_to_grid(rows)
 
-    return ClusterWeights, GridWeights
+    class KeepZeros(_Projection):
+        """The zeros of the Conv2D and Dense kernels (or of `layers`) stay zero: the weights of a pruned model
+        fine-tuned without a pruning schedule."""
+
+        def project(self, name, rows):
+            return rows
+
+    return ClusterWeights, GridWeights, KeepZeros
 
 
 _classes = None
@@ -162,8 +169,9 @@ def __getattr__(name: str):
     # The callbacks subclass keras.callbacks.Callback, yet importing this module should not import
     # TensorFlow: the classes are made on first access (PEP 562).
     global _classes
-    if name in ("ClusterWeights", "GridWeights"):
+    names = ("ClusterWeights", "GridWeights", "KeepZeros")
+    if name in names:
         if _classes is None:
-            _classes = dict(zip(("ClusterWeights", "GridWeights"), _make_classes(_keras()), strict=True))
+            _classes = dict(zip(names, _make_classes(_keras()), strict=True))
         return _classes[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

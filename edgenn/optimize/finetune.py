@@ -27,18 +27,31 @@ class FineTuned:
 
 
 def fine_tune(
-    model, ds: Dataset, spec: OptimizeSpec, seed: int, sparsity: float = 0.0, compress: str = "none"
+    model,
+    ds: Dataset,
+    spec: OptimizeSpec,
+    seed: int,
+    sparsity: float = 0.0,
+    compress: str = "none",
+    qat: bool = False,
+    calib: int = 200,
 ) -> FineTuned:
     """Train `model` further on ds's training split, pruning it to `sparsity` on the way, and keeping
     its weights where `compress` (edgenn.optimize.compress's schemes) packs them: "sparse" prunes the
     Conv2D and Dense kernels in blocks of 2 channels x 4 values, "lutB" clusters each of their channels
     to 2^B shared values, "int4" keeps each on a symmetric 4-bit grid (edgenn.optimize.cluster).
 
+    With `qat`, the model trains as its int8 model computes (edgenn.optimize.qat: BatchNorm folded,
+    weights and activations fake-quantized, ranges set on `calib` training samples); "int4" then
+    trains through the 4-bit grid, and the zeros of an already pruned model stay zero. The returned
+    model is the fake-quantized one: edgenn.optimize.qat.to_int8 converts it.
+
     The epoch kept is the best on the validation split among those trained at full sparsity
     (every epoch when `sparsity` is 0).
     """
-    if sparsity > 0 and (compress == "int4" or compress.startswith("lut")):
-        raise ValueError(f"prune first, then fine-tune for {compress}: the clusters are set at the start")
+    if sparsity > 0 and (compress == "int4" or compress.startswith("lut") or qat):
+        what = "quantization-aware training" if qat else compress
+        raise ValueError(f"prune first, then fine-tune for {what}: the clusters and ranges are set at the start")
     tf = tensorflow()
     import keras
 
@@ -49,6 +62,10 @@ def fine_tune(
     # Layers draw their random seeds (Dropout's masks) when they are made: remake them under the seed
     # just set, or the result would depend on what the process did before.
     model = strip(model)
+    if qat:
+        from edgenn.optimize.qat import qat_model
+
+        model = qat_model(model, ds.x_train[:calib], weight_bits=4 if compress == "int4" else 8)
     model.compile(
         optimizer=keras.optimizers.Adam(spec.learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not outputs_probabilities(model)),
@@ -66,10 +83,15 @@ def fine_tune(
             blocks=compress == "sparse",
         )
         callbacks.append(pruning)
-    if compress == "int4" or compress.startswith("lut"):
+    if compress == "int4" or compress.startswith("lut") or qat:
         from edgenn.optimize import cluster
 
-        callbacks.append(cluster.GridWeights() if compress == "int4" else cluster.ClusterWeights(int(compress[3:])))
+        if compress.startswith("lut"):
+            callbacks.append(cluster.ClusterWeights(int(compress[3:])))
+        elif compress == "int4" and not qat:  # with qat the forward pass puts the weights on the grid
+            callbacks.append(cluster.GridWeights())
+        elif sparsity == 0:
+            callbacks.append(cluster.KeepZeros())
     best = {"val_accuracy": -1.0, "epoch": 0, "weights": None}
 
     class KeepBest(keras.callbacks.Callback):

@@ -29,6 +29,9 @@ from edgenn.evaluate.runners import runner_for
 from edgenn.tfimport import tensorflow
 
 ONNX_CALIB_SAMPLES = 64
+# Full int8 from a model fine-tuned with fake quantization (edgenn.optimize.qat.to_int8): a variant of
+# a trained model rather than a conversion setting, so not in TFLITE_VARIANTS.
+QAT_VARIANT = "int8_qat"
 RUNNERS = ("litert", "tflm", "onnxruntime", "c")
 TFLITE_RUNNERS = ("litert", "tflm", "c")
 
@@ -119,7 +122,7 @@ def _c_reason(graph) -> str | None:
 
 def runner_support(variant_name: str, data: bytes) -> RunnerSupport:
     """Try every runner on the model (load, then invoke once on zeros); the C backend is only checked."""
-    if variant_name not in TFLITE_VARIANTS and variant_name not in ONNX_VARIANTS:
+    if variant_name not in TFLITE_VARIANTS and variant_name not in ONNX_VARIANTS and variant_name != QAT_VARIANT:
         raise _unknown(variant_name)
     from edgenn.graph.tflite import parse_tflite
 

@@ -71,7 +71,8 @@ class Job:
     keys: tuple[str, ...] = ()  # cache key per quantization variant (or the one classical key)
     model_key: str = ""  # cache key of the pruned, fine-tuned Keras model
     compress: str = "none"  # the weight compression the model was fine-tuned for (its variants' too)
-    start_key: str = ""  # int4, lutB: the model key of the pruned model the fine-tuning starts from
+    start_key: str = ""  # int4, lutB, qat: the model key of the pruned model the fine-tuning starts from
+    qat: bool = False  # fine-tuned with fake quantization (edgenn.optimize.qat); its one variant is int8_qat
 
 
 def point_name(channels: float, sparsity: float, quant: str) -> str:
@@ -115,8 +116,13 @@ def plan(
     quant: Iterable[str],
     classical: bool,
     compress: Iterable[str] = DEFAULT_COMPRESS,
+    qat: bool = False,
 ) -> list[Job]:
-    """The jobs of a sweep, with each point's cache key."""
+    """The jobs of a sweep, with each point's cache key. With `qat`, every (channels, sparsity,
+    compression) also gets a model fine-tuned with fake quantization from the point's model (the
+    block-pruned one for "sparse"), converted to int8_qat."""
+    from edgenn.optimize.quantize import QAT_VARIANT
+
     settings = asdict(recipe.optimize)
     int8 = [q for q in quant if compressible(q)]
     jobs = []
@@ -132,6 +138,11 @@ def plan(
                     keys = tuple(_hash({**tuned, "quant": q}) for q in int8)
                     labels = tuple(variant(q, z) for q in int8)
                     jobs.append(Job("nn", c, s, labels, keys, _hash(tuned), z, _hash(model)))
+                if qat and not (z == "sparse" and s == 0):
+                    start = _hash({**model, "compress": z}) if z == "sparse" else _hash(model)
+                    tuned = {**model, "compress": z, "qat": True}
+                    keys = (_hash({**tuned, "quant": QAT_VARIANT}),)
+                    jobs.append(Job("nn", c, s, (variant(QAT_VARIANT, z),), keys, _hash(tuned), z, start, True))
     if classical:
         jobs.append(Job("classical", keys=(_hash({"schema": SCHEMA, "base": key, "classical": 1}),)))
     return jobs
@@ -210,10 +221,14 @@ def evaluate_point(model, quant: str, data, workdir: Path, compress: str = "none
     from edgenn.evaluate.runners import TFLMRunner
     from edgenn.optimize.compress import compress_tflite
     from edgenn.optimize.prune import gzip_size
-    from edgenn.optimize.quantize import TFLITE_VARIANTS, evaluate_variant, onnx_variant, tflite_variant
+    from edgenn.optimize.quantize import QAT_VARIANT, TFLITE_VARIANTS, evaluate_variant, onnx_variant, tflite_variant
 
     workdir.mkdir(parents=True, exist_ok=True)
-    if quant in TFLITE_VARIANTS:
+    if quant == QAT_VARIANT:
+        from edgenn.optimize.qat import to_int8
+
+        blob = to_int8(model)
+    elif quant in TFLITE_VARIANTS:
         blob = tflite_variant(model, quant, data.x_calib)
     else:
         blob = onnx_variant(float_onnx(model), quant, data.x_calib)
@@ -236,7 +251,7 @@ def evaluate_point(model, quant: str, data, workdir: Path, compress: str = "none
         "quant": variant(quant, compress),
         "compress": compress,
         "instructions": instructions,
-        "format": "tflite" if quant in TFLITE_VARIANTS else "onnx",
+        "format": "onnx" if quant not in TFLITE_VARIANTS and quant != QAT_VARIANT else "tflite",
         "accuracy": result.accuracy.get(runner) if runner else None,
         "runner": runner,
         "accuracy_by_runner": result.accuracy,
@@ -275,7 +290,9 @@ def _pruned_model(job: Job, recipe: Recipe, base: Path, cache: Path):
     """The job's model, narrowed and/or sparsified and fine-tuned, with its figures; cached by job.model_key.
 
     For a compression, fine-tuned for it: "sparse" prunes in blocks (from the narrowed model), "int4"
-    and "lutB" start from the point's pruned model and keep its weights on a grid or in clusters."""
+    and "lutB" start from the point's pruned model and keep its weights on a grid or in clusters.
+    A QAT job starts from the model of its point and compression and fine-tunes it with fake
+    quantization (keeping its zeros, its grid or its clusters)."""
     from edgenn.convert.pipeline import load_keras
     from edgenn.data.splits import load_recipe_data
     from edgenn.optimize.finetune import fine_tune
@@ -284,14 +301,15 @@ def _pruned_model(job: Job, recipe: Recipe, base: Path, cache: Path):
     saved, saved_info = cache / "models" / f"{job.model_key}.keras", cache / "models" / f"{job.model_key}.json"
     if saved.is_file() and saved_info.is_file():
         return load_keras(saved), json.loads(saved_info.read_text())
-    if job.compress not in ("none", "sparse"):
-        from edgenn.data.splits import load_recipe_data
-
-        plain = Job("nn", job.channels, job.sparsity, model_key=job.start_key)
+    if job.qat or job.compress not in ("none", "sparse"):
+        start = "sparse" if job.qat and job.compress == "sparse" else "none"
+        plain = Job("nn", job.channels, job.sparsity, model_key=job.start_key, compress=start)
         model, info = _pruned_model(plain, recipe, base, cache)
-        tuned = fine_tune(model, load_recipe_data(recipe), recipe.optimize, recipe.train.seed, 0.0, job.compress)
+        ds = load_recipe_data(recipe)
+        tuned = fine_tune(model, ds, recipe.optimize, recipe.train.seed, 0.0, job.compress, job.qat)
         model = tuned.model
-        info = {**info, "val_accuracy": tuned.best_val_accuracy, "compress_seconds": round(tuned.seconds, 2)}
+        seconds = "qat_seconds" if job.qat else "compress_seconds"
+        info = {**info, "val_accuracy": tuned.best_val_accuracy, seconds: round(tuned.seconds, 2)}
         with atomic_path(saved) as tmp:
             model.save(tmp)
         write_json(saved_info, info)
@@ -418,6 +436,7 @@ def sweep(
     command: str = "edgenn sweep",
     data: Path | None = None,
     compress: Iterable[str] = DEFAULT_COMPRESS,
+    qat: bool = False,
 ) -> dict:
     """Run (or resume) a sweep and write sweep.json, sweep.md and pareto.png into `out`.
 
@@ -454,7 +473,7 @@ def sweep(
     key = base_key(recipe)
     base = train_base(recipe, out, key)
     cache = out / CACHE_DIR
-    planned = plan(recipe, key, channels, sparsity, quant, classical, compress)
+    planned = plan(recipe, key, channels, sparsity, quant, classical, compress, qat)
     done: dict[Job, list[dict]] = {}
     todo = []
     for job in planned:
@@ -490,6 +509,7 @@ def sweep(
             "sparsity": list(sparsity),
             "quant": list(quant),
             "compress": list(compress),
+            "qat": qat,
         },
         "optimize": asdict(recipe.optimize),
         "data": {"split": "test", "samples": int(len(np.load(base / layout.DATA)["y_test"]))},
@@ -503,6 +523,9 @@ def sweep(
             "macs": "multiply-accumulates of one inference, from the float32 .tflite graph",
             "compress": "the weight compression after quantization (edgenn.optimize.compress; none: the int8 "
             "weights as converted); the C packs the compressed weights (edgenn codegen --compress)",
+            "int8_qat": "the full int8 model of a copy fine-tuned with fake quantization (edgenn.optimize.qat: "
+            "BatchNorm folded, per-channel weights and per-tensor activations as TFLite quantizes them), its "
+            "scales taken from the fake-quant ranges",
             "instructions": "instructions of one inference of the generated C on the emulated Cortex-M4 "
             "(QEMU plugin, as edgenn profile counts them); null without its tools or for other runners",
             "pareto": "no other point has flash_bytes <= and accuracy >=, one of them strictly",

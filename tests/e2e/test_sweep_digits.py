@@ -134,12 +134,13 @@ def test_resume_computes_only_what_is_missing(swept):
 
 
 COMPRESS = ["--channels", "1", "--sparsity", "0", "--quant", "int8_per_channel", "--compress", "none,int4,lut2"]
+COMPRESS += ["--qat"]
 
 
 @pytest.fixture(scope="module")
 def compressed(swept, tmp_path_factory):
-    """The compression axis on the unpruned model, from a copy of the sweep's base and cache: only the
-    compressed points are new."""
+    """The compression axis on the unpruned model, with quantization-aware training, from a copy of the
+    sweep's base and cache: only the compressed and QAT points are new."""
     import shutil
 
     out = tmp_path_factory.mktemp("sweep") / "compressed"
@@ -163,3 +164,18 @@ def test_compressed_points_shrink_flash_and_stay_bit_exact(compressed):
             assert p["instructions"] > 0 and dense["instructions"] > 0
     lut2, int4 = (_point(compressed, f"c1_s0_int8_per_channel+{s}") for s in ("lut2", "int4"))
     assert lut2["flash_bytes"] < int4["flash_bytes"]  # two bits a weight against four
+
+
+def test_qat_points_are_int8_models_the_c_runs_bit_exact(compressed):
+    assert compressed["grid"]["qat"] is True
+    dense = _point(compressed, "c1_s0_int8_per_channel")
+    for scheme in ("none", "int4", "lut2"):
+        label = "int8_qat" if scheme == "none" else f"int8_qat+{scheme}"
+        p = _point(compressed, f"c1_s0_{label}")
+        ptq = _point(compressed, f"c1_s0_int8_per_channel{'' if scheme == 'none' else '+' + scheme}")
+        assert p["quant"] == label and p["compress"] == scheme and p["runner"] == "c"
+        assert p["accuracy_by_runner"]["c"] == p["accuracy_by_runner"]["tflm"]  # bit-exact on the QAT model too
+        assert "qat_seconds" in p and p["val_accuracy"] > 0.9
+        assert abs(dense["accuracy"] - p["accuracy"]) * 100 <= 1.5, (label, p["accuracy"], dense["accuracy"])
+        # The same encoding of the same layers: the flash differs by the constants' rounding at most.
+        assert abs(p["flash_bytes"] - ptq["flash_bytes"]) <= 0.05 * ptq["flash_bytes"], (label, p, ptq)
