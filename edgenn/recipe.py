@@ -181,6 +181,8 @@ class OptimizeSpec:
     learning_rate: float = 1e-3
     batch_size: int = 32
     prune_share: float = 0.6  # share of fine-tuning over which sparsity rises; the rest recovers at the target
+    # Quantization-aware fine-tuning starts from a model already fine-tuned for its point: a gentler rate.
+    qat_learning_rate: float = 1e-4
 
 
 @dataclass(frozen=True)
@@ -471,6 +473,7 @@ def load_recipe(path: str | Path) -> Recipe:
     optimize = _section(path, raw, "optimize", OptimizeSpec)
     _positive(path, "optimize.fine_tune_epochs", optimize.fine_tune_epochs)
     _positive(path, "optimize.learning_rate", optimize.learning_rate)
+    _positive(path, "optimize.qat_learning_rate", optimize.qat_learning_rate)
     _positive(path, "optimize.batch_size", optimize.batch_size)
     if not 0.0 < optimize.prune_share <= 1.0:
         raise RecipeError(path, f"'optimize.prune_share' must be in (0, 1], got {optimize.prune_share}")

@@ -52,23 +52,28 @@ def from_channels(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def kmeans_1d(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(centroids, assignment of each value) for `values` in one dimension: Lloyd's iterations from
-    centroids spread evenly between the smallest and the largest value. Zeros (pruned weights) are a
-    cluster of their own, at 0, whenever there are any."""
+    centroids spread evenly between the smallest and the largest value; values with no more than k
+    distinct ones are their own centroids. Zeros (pruned weights) are a cluster of their own, at 0,
+    whenever there are any."""
     v = np.asarray(values, np.float64).reshape(-1)
     zero = v == 0
     free = k - 1 if zero.any() else k
     rest = v[~zero]
     if rest.size == 0 or free < 1:
         return np.zeros(1), np.zeros(v.size, np.int64)
-    centroids = np.linspace(rest.min(), rest.max(), free) if free > 1 else np.array([rest.mean()])
-    for _ in range(KMEANS_STEPS):
-        nearest = np.abs(rest[:, None] - centroids[None, :]).argmin(1)
-        sums = np.bincount(nearest, rest, minlength=free)
-        counts = np.bincount(nearest, minlength=free)
-        moved = np.where(counts > 0, sums / np.maximum(counts, 1), centroids)
-        if np.allclose(moved, centroids):
-            break
-        centroids = moved
+    distinct = np.unique(rest)
+    if distinct.size <= free:  # already clustered (a model fine-tuned for it): keep its values exactly
+        centroids = distinct
+    else:
+        centroids = np.linspace(rest.min(), rest.max(), free) if free > 1 else np.array([rest.mean()])
+        for _ in range(KMEANS_STEPS):
+            nearest = np.abs(rest[:, None] - centroids[None, :]).argmin(1)
+            sums = np.bincount(nearest, rest, minlength=free)
+            counts = np.bincount(nearest, minlength=free)
+            moved = np.where(counts > 0, sums / np.maximum(counts, 1), centroids)
+            if np.allclose(moved, centroids):
+                break
+            centroids = moved
     assign = np.zeros(v.size, np.int64)
     assign[~zero] = np.abs(rest[:, None] - centroids[None, :]).argmin(1) + (1 if zero.any() else 0)
     return (np.concatenate([[0.0], centroids]) if zero.any() else centroids), assign

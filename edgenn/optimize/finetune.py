@@ -42,9 +42,10 @@ def fine_tune(
     to 2^B shared values, "int4" keeps each on a symmetric 4-bit grid (edgenn.optimize.cluster).
 
     With `qat`, the model trains as its int8 model computes (edgenn.optimize.qat: BatchNorm folded,
-    weights and activations fake-quantized, ranges set on `calib` training samples); "int4" then
-    trains through the 4-bit grid, and the zeros of an already pruned model stay zero. The returned
-    model is the fake-quantized one: edgenn.optimize.qat.to_int8 converts it.
+    weights and activations fake-quantized, ranges set on `calib` training samples), at the spec's
+    qat_learning_rate; "int4" then trains through the 4-bit grid, and the zeros of an already pruned
+    model stay zero. Start it from a model fine-tuned for `compress`: its clusters are kept as they are.
+    The returned model is the fake-quantized one: edgenn.optimize.qat.to_int8 converts it.
 
     The epoch kept is the best on the validation split among those trained at full sparsity
     (every epoch when `sparsity` is 0).
@@ -67,7 +68,7 @@ def fine_tune(
 
         model = qat_model(model, ds.x_train[:calib], weight_bits=4 if compress == "int4" else 8)
     model.compile(
-        optimizer=keras.optimizers.Adam(spec.learning_rate),
+        optimizer=keras.optimizers.Adam(spec.qat_learning_rate if qat else spec.learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=not outputs_probabilities(model)),
         metrics=["accuracy"],
     )

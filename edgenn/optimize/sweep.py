@@ -71,7 +71,7 @@ class Job:
     keys: tuple[str, ...] = ()  # cache key per quantization variant (or the one classical key)
     model_key: str = ""  # cache key of the pruned, fine-tuned Keras model
     compress: str = "none"  # the weight compression the model was fine-tuned for (its variants' too)
-    start_key: str = ""  # int4, lutB, qat: the model key of the pruned model the fine-tuning starts from
+    start: Job | None = None  # int4, lutB, qat: the job whose model this one's fine-tuning starts from
     qat: bool = False  # fine-tuned with fake quantization (edgenn.optimize.qat); its one variant is int8_qat
 
 
@@ -119,8 +119,8 @@ def plan(
     qat: bool = False,
 ) -> list[Job]:
     """The jobs of a sweep, with each point's cache key. With `qat`, every (channels, sparsity,
-    compression) also gets a model fine-tuned with fake quantization from the point's model (the
-    block-pruned one for "sparse"), converted to int8_qat."""
+    compression) also gets a model fine-tuned with fake quantization from the point's model fine-tuned
+    for that compression, converted to int8_qat."""
     from edgenn.optimize.quantize import QAT_VARIANT
 
     settings = asdict(recipe.optimize)
@@ -129,20 +129,24 @@ def plan(
     for c in channels:
         for s in sparsity:
             model = {"schema": SCHEMA, "base": key, "optimize": settings, "channels": c, "sparsity": s}
+            plain = Job("nn", c, s, tuple(quant), tuple(_hash({**model, "quant": q}) for q in quant), _hash(model))
+            fine_tuned = {"none": plain}
             for z in compress:
                 if z == "none":
-                    keys = tuple(_hash({**model, "quant": q}) for q in quant)
-                    jobs.append(Job("nn", c, s, tuple(quant), keys, _hash(model)))
+                    jobs.append(plain)
                 elif int8 and not (z == "sparse" and s == 0):  # sparse without pruning is the dense model
                     tuned = {**model, "compress": z}
                     keys = tuple(_hash({**tuned, "quant": q}) for q in int8)
                     labels = tuple(variant(q, z) for q in int8)
-                    jobs.append(Job("nn", c, s, labels, keys, _hash(tuned), z, _hash(model)))
-                if qat and not (z == "sparse" and s == 0):
-                    start = _hash({**model, "compress": z}) if z == "sparse" else _hash(model)
+                    start = None if z == "sparse" else plain  # sparse prunes in blocks from the narrowed base
+                    fine_tuned[z] = Job("nn", c, s, labels, keys, _hash(tuned), z, start)
+                    jobs.append(fine_tuned[z])
+            for z in compress if qat else ():
+                if z in fine_tuned:
                     tuned = {**model, "compress": z, "qat": True}
                     keys = (_hash({**tuned, "quant": QAT_VARIANT}),)
-                    jobs.append(Job("nn", c, s, (variant(QAT_VARIANT, z),), keys, _hash(tuned), z, start, True))
+                    labels = (variant(QAT_VARIANT, z),)
+                    jobs.append(Job("nn", c, s, labels, keys, _hash(tuned), z, fine_tuned[z], True))
     if classical:
         jobs.append(Job("classical", keys=(_hash({"schema": SCHEMA, "base": key, "classical": 1}),)))
     return jobs
@@ -291,8 +295,8 @@ def _pruned_model(job: Job, recipe: Recipe, base: Path, cache: Path):
 
     For a compression, fine-tuned for it: "sparse" prunes in blocks (from the narrowed model), "int4"
     and "lutB" start from the point's pruned model and keep its weights on a grid or in clusters.
-    A QAT job starts from the model of its point and compression and fine-tunes it with fake
-    quantization (keeping its zeros, its grid or its clusters)."""
+    A QAT job starts from the model of its point fine-tuned for its compression and fine-tunes it
+    with fake quantization (keeping its zeros, its grid or its clusters)."""
     from edgenn.convert.pipeline import load_keras
     from edgenn.data.splits import load_recipe_data
     from edgenn.optimize.finetune import fine_tune
@@ -301,10 +305,8 @@ def _pruned_model(job: Job, recipe: Recipe, base: Path, cache: Path):
     saved, saved_info = cache / "models" / f"{job.model_key}.keras", cache / "models" / f"{job.model_key}.json"
     if saved.is_file() and saved_info.is_file():
         return load_keras(saved), json.loads(saved_info.read_text())
-    if job.qat or job.compress not in ("none", "sparse"):
-        start = "sparse" if job.qat and job.compress == "sparse" else "none"
-        plain = Job("nn", job.channels, job.sparsity, model_key=job.start_key, compress=start)
-        model, info = _pruned_model(plain, recipe, base, cache)
+    if job.start is not None:
+        model, info = _pruned_model(job.start, recipe, base, cache)
         ds = load_recipe_data(recipe)
         tuned = fine_tune(model, ds, recipe.optimize, recipe.train.seed, 0.0, job.compress, job.qat)
         model = tuned.model

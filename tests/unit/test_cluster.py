@@ -42,6 +42,14 @@ def test_kmeans_keeps_zeros_a_cluster_of_their_own():
     assert len(np.unique(centroids[assign])) == 4
 
 
+def test_kmeans_keeps_values_already_clustered_exactly():
+    rng = np.random.default_rng(3)
+    levels = np.array([-0.731, -0.2, 0.0, 0.45])
+    v = levels[rng.integers(0, 4, 200)] * 1.37  # a clustered channel after BatchNorm folds a factor into it
+    centroids, assign = kmeans_1d(v, 4)
+    np.testing.assert_array_equal(centroids[assign], v)
+
+
 def test_grid_is_symmetric_4_bit_per_channel():
     rows = np.array([[0.7, -0.35, 0.1, 0.0], [-2.0, 1.0, 0.5, 0.3]])
     snapped = snap_to_grid(rows)

@@ -79,6 +79,27 @@ def test_cache_keys_follow_everything_that_determines_a_point(tmp_path):
     assert other_jobs[0].keys[0] != jobs[1].keys[0]
 
 
+def test_qat_jobs_start_from_the_model_fine_tuned_for_their_compression():
+    recipe = load_recipe(RECIPE)
+    key = base_key(recipe)
+    jobs = plan(recipe, key, (0.5,), (0.0, 0.75), ("int8_per_channel",), False, ("none", "lut2", "sparse"), qat=True)
+    by = {(j.sparsity, j.compress, j.qat): j for j in jobs}
+    # sparse at sparsity 0 is the dense model: neither it nor its QAT job is planned
+    want = [(s, z, q) for s in (0.0, 0.75) for z in ("none", "lut2", "sparse") for q in (False, True)]
+    assert sorted(by, key=str) == sorted((w for w in want if w[:2] != (0.0, "sparse")), key=str)
+    for (s, z, qat), job in by.items():
+        if qat:
+            assert job.quant == ("int8_qat" if z == "none" else f"int8_qat+{z}",)
+            assert job.start == by[(s, z, False)]  # the model fine-tuned for the compression, then QAT
+        elif z == "lut2":
+            assert job.start == by[(s, "none", False)]
+        else:
+            assert job.start is None
+    keys = [k for j in jobs for k in j.keys]
+    assert len(set(keys)) == len(keys)
+    assert len({j.model_key for j in jobs}) == len(jobs)
+
+
 def test_refuses_bad_grids_before_writing_anything(tmp_path):
     out = tmp_path / "sweep"
     for kwargs, message in (
