@@ -129,10 +129,10 @@ def export(target, output, name):
 @click.option(
     "--to",
     "scheme",
-    type=click.Choice(["int4", "lut2", "lut3", "lut4", "sparse"]),
+    type=click.Choice(["int4", "lut2", "lut3", "lut4", "lut2t", "lut3t", "lut4t", "sparse"]),
     required=True,
-    help="int4: weights on a 4-bit grid per channel; lutB: clustered to 2^B values per channel; sparse: the "
-    "blocks of 4 weights with the least magnitude set to 0.",
+    help="int4: weights on a 4-bit grid per channel; lutB: clustered to 2^B values per channel; lutBt: to 2^B "
+    "values for the whole layer (one table); sparse: the blocks of 4 weights with the least magnitude set to 0.",
 )
 @click.option(
     "--sparsity",
@@ -546,7 +546,8 @@ def run(recipe, output, data, name):
     default=None,
     metavar="LIST",
     help="Comma-separated weight compressions of the int8 variants, each a point of its own: none, int4, lut2, "
-    "lut3, lut4 (weights clustered per channel), sparse (blocks of 4 pruned to the point's sparsity). Default: none.",
+    "lut3, lut4 (weights clustered per channel), lut2t, lut3t, lut4t (one set of values per layer), sparse "
+    "(blocks of 4 pruned to the point's sparsity). Default: none.",
 )
 @click.option(
     "--qat",

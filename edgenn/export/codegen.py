@@ -96,6 +96,7 @@ class OpEmitter:
                 "data": self.array("uint8_t", p.data, what, "weights", tensor=True),
                 "values": values,
                 "counts": "NULL" if p.counts is None else self.array("uint16_t", p.counts, "block_counts", "weights"),
+                "table_step": p.table_step,
             },
             "packed",
         )

@@ -8,8 +8,8 @@ running the same int8 model. Each encoding is lossless: it applies to a layer on
 the weights exactly, and is chosen only where it saves bytes.
 
     int4     two values per byte (of two channels), where every value lies in [-8, 7] (no table)
-    lut2-4   per output channel a table of 2^b values and b-bit indices, where a channel has at most
-             2^b distinct values
+    lut2-4   b-bit indices into a table of 2^b values per output channel, where a channel has at most
+             2^b distinct values; one table for every channel where the whole layer has at most 2^b
     sparse   per pair of output channels the blocks of 2 x 4 values that hold a nonzero, each with its
              index (at most 256 blocks a row); the kernels skip the others
 
@@ -53,7 +53,7 @@ class Packing:
     depth: int  # values per channel
     row_bytes: int  # bytes of one channel's indices; int4: of a pair of channels; sparse: 0
     data: np.ndarray  # uint8 [rows, row_bytes]; int4 [pairs of rows, depth]; sparse: the blocks' indices
-    values: np.ndarray | None  # int8: tables [rows, 2^bits], the sparse blocks, or None (int4)
+    values: np.ndarray | None  # int8: tables [rows or 1 (shared), 2^bits], the sparse blocks, or None (int4)
     group: int  # channels unpacked at a time (0: none, the kernel reads the packed weights itself)
     scratch: int = -1  # the tensor that plan() adds for the unpacked channels
     counts: np.ndarray | None = None  # sparse: uint16, each pair of channels' blocks
@@ -62,6 +62,11 @@ class Packing:
     def nbytes(self) -> int:
         tables = 0 if self.values is None else self.values.size
         return int(self.data.size + tables + (0 if self.counts is None else 2 * self.counts.size))
+
+    @property
+    def table_step(self) -> int:
+        """Values from one channel's table to the next: 0 where one table serves every channel (or none)."""
+        return 1 << self.bits if self.encoding.startswith("lut") and self.values.shape[0] > 1 else 0
 
     @property
     def dense_bytes(self) -> int:
@@ -80,6 +85,7 @@ class Packing:
             "dense_bytes": self.dense_bytes,
             "scratch_bytes": self.scratch_bytes,
             "group": self.group,
+            "tables": self.values.shape[0] if self.encoding.startswith("lut") else 0,
         }
 
 
@@ -122,14 +128,20 @@ def encode(weights: np.ndarray, encoding: str) -> Packing | None:
         return Packing(encoding, 4, rows, depth, depth, data, None, group)
     if encoding.startswith("lut"):
         bits = int(encoding[3:])
-        tables = np.zeros((rows, 1 << bits), np.int8)
-        indices = np.zeros_like(w)
-        for r in range(rows):
-            uniq, inv = np.unique(w[r], return_inverse=True)
-            if uniq.size > 1 << bits:
-                return None
-            tables[r, : uniq.size] = uniq
-            indices[r] = inv
+        uniq, inv = np.unique(w, return_inverse=True)
+        if uniq.size <= 1 << bits:  # one table serves every channel
+            tables = np.zeros((1, 1 << bits), np.int8)
+            tables[0, : uniq.size] = uniq
+            indices = inv.reshape(w.shape)
+        else:
+            tables = np.zeros((rows, 1 << bits), np.int8)
+            indices = np.zeros_like(w)
+            for r in range(rows):
+                uniq, inv = np.unique(w[r], return_inverse=True)
+                if uniq.size > 1 << bits:
+                    return None
+                tables[r, : uniq.size] = uniq
+                indices[r] = inv
         data = _pack_bits(indices, bits)
         return Packing(encoding, bits, rows, depth, data.shape[1], data, tables, group)
     if encoding == "sparse":
@@ -165,7 +177,8 @@ def unpack(p: Packing) -> np.ndarray:
         nibbles = np.stack([p.data & 15, p.data >> 4], axis=1).reshape(-1, p.depth)[: p.rows].astype(np.int64)
         return (((nibbles + 8) & 15) - 8).astype(np.int8)
     idx = _unpack_bits(p.data, p.bits, p.depth)
-    return np.take_along_axis(p.values.astype(np.int64), idx, axis=1).astype(np.int8)
+    tables = np.broadcast_to(p.values.astype(np.int64), (p.rows, p.values.shape[1]))  # a shared one: every row's
+    return np.take_along_axis(tables, idx, axis=1).astype(np.int8)
 
 
 def allowed(compress: str | Iterable[str]) -> tuple[str, ...]:

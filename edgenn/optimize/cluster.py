@@ -79,6 +79,39 @@ def kmeans_1d(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return (np.concatenate([[0.0], centroids]) if zero.any() else centroids), assign
 
 
+def shared_clusters(codes: np.ndarray, k: int) -> np.ndarray:
+    """Assignments of `codes` (weights in units of their channel's int8 step, in [-127, 127]) to k shared
+    clusters: 0 and 1 the ends (codes -127 and 127), 2 zero where there are zeros, the rest k-means."""
+    v = np.asarray(codes, np.float64)
+    assign = np.zeros(v.shape, np.int64)
+    low, high = v <= -127 + 1e-6, v >= 127 - 1e-6
+    zero = v == 0
+    first = 3 if zero.any() else 2
+    inner = ~(low | high | zero)
+    assign[high] = 1
+    assign[zero] = 2
+    if inner.any():  # k >= 4: at least one cluster is free
+        assign[inner] = kmeans_1d(v[inner], k - first)[1] + first
+    return assign
+
+
+def project_shared(rows: np.ndarray, assign: np.ndarray, zeros: bool) -> np.ndarray:
+    """Rows set to their shared clusters (shared_clusters' numbering; `zeros`: cluster 2 holds zeros),
+    each in its own row's step: the step from the row's weights at the ends, every free cluster's code
+    the mean of its weights' codes, rounded (the int8 value every channel then shares)."""
+    ends = assign <= 1
+    scale = np.where(ends, np.abs(rows), 0).sum(1) / np.maximum(ends.sum(1), 1) / 127  # a row's step
+    scale = np.where(ends.any(1), scale, np.abs(rows).max(1) / 127)[:, None]
+    codes = rows / np.maximum(scale, 1e-12)
+    k = int(assign.max()) + 1
+    counts = np.maximum(np.bincount(assign.ravel(), minlength=k), 1)
+    centroid = np.round(np.bincount(assign.ravel(), codes.ravel(), minlength=k) / counts)
+    centroid[0], centroid[1] = -127.0, 127.0
+    if zeros:
+        centroid[2] = 0.0
+    return np.clip(centroid, -127, 127)[assign] * scale
+
+
 def snap_to_grid(rows: np.ndarray, levels: int = 7) -> np.ndarray:
     """Each row on its symmetric grid k * s, k in [-levels, levels], s its largest magnitude / levels."""
     step = np.maximum(np.abs(rows).max(1, keepdims=True), 1e-12) / levels
@@ -124,23 +157,37 @@ def _make_classes(keras):
 
     class ClusterWeights(_Projection):
         """Each output channel of the Conv2D and Dense kernels (or of `layers`) shares at most 2^bits
-        values: assignments fixed at the start, each weight set to its cluster's mean after every step."""
+        values: assignments fixed at the start, each weight set to its cluster's mean after every step.
 
-        def __init__(self, bits: int, layers: list[str] | None = None):
+        With `shared`, one set of 2^bits values serves every channel of a layer, in units of the
+        channel's own int8 step (max|w| / 127, as the converter scales each channel): the clusters
+        are of w / max|w| * 127 over the whole kernel, with the two ends fixed at -127 and 127 so that
+        each channel's largest weight, and so its scale, stays where it is. The int8 weights then take
+        at most 2^bits values in all, one table for the layer."""
+
+        def __init__(self, bits: int, layers: list[str] | None = None, shared: bool = False):
             super().__init__(layers)
-            if not 1 <= bits <= 8:
-                raise ValueError(f"bits must be in [1, 8], got {bits}")
+            if not 1 <= bits <= 8 or (shared and bits < 2):
+                raise ValueError(f"bits must be in [{2 if shared else 1}, 8], got {bits}")
             self.bits = bits
+            self.shared = shared
             self.assignments: dict[str, np.ndarray] = {}
             self.pruned: dict[str, np.ndarray] = {}  # per channel: its cluster 0 holds its zeros
 
         def start(self, name, kernel):
             rows = channels(kernel)
+            if self.shared:
+                codes = rows / np.maximum(np.abs(rows).max(1, keepdims=True), 1e-12) * 127
+                self.assignments[name] = shared_clusters(codes, 1 << self.bits)
+                self.pruned[name] = (rows == 0).any()
+                return
             self.assignments[name] = np.stack([kmeans_1d(r, 1 << self.bits)[1] for r in rows])
             self.pruned[name] = (rows == 0).any(1)
 
         def project(self, name, rows):
             assign = self.assignments[name]
+            if self.shared:
+                return project_shared(rows, assign, bool(self.pruned[name]))
             k = int(assign.max()) + 1
             flat = assign + np.arange(rows.shape[0])[:, None] * k  # one id per (channel, cluster)
             sums = np.bincount(flat.ravel(), rows.ravel().astype(np.float64), minlength=rows.shape[0] * k)

@@ -7,6 +7,9 @@ the packed C (the reference every bit-exact check compares against).
 
     lut2, lut3, lut4  per output channel, the int8 weights clustered to 2^b values (k-means in one
                       dimension, on the integer grid): the scale stays, the bias stays
+    lut2t ... lut4t   the same over the whole layer: one table of 2^b values that every channel
+                      shares (its own scale still applies), so the C stores one table, not one a
+                      channel
     int4              per output channel, the weights on a 4-bit grid: values in [-7, 7] with the
                       channel's scale times max|w| / 7, and the bias requantized to the new scale
     sparse            per pair of output channels, the blocks of 2 x 4 weights with the smallest
@@ -23,9 +26,15 @@ import numpy as np
 from edgenn.errors import EdgeNNError
 from edgenn.graph.tflite import OP_NAMES, model_tree, schema, serialize
 
-SCHEMES = ("int4", "lut2", "lut3", "lut4", "sparse")
+SCHEMES = ("int4", "lut2", "lut3", "lut4", "lut2t", "lut3t", "lut4t", "sparse")
 PACKED_OPS = ("CONV_2D", "FULLY_CONNECTED")  # the ops whose C kernels take packed weights
 KMEANS_STEPS = 30
+
+
+def encoding(scheme: str) -> str:
+    """The packed encoding (edgenn/export/packing.py) that holds a scheme's weights: lutBt's shared table
+    is lutB's, which the packing finds on its own."""
+    return scheme.removesuffix("t") if scheme.startswith("lut") else scheme
 
 
 def kmeans_int(values: np.ndarray, k: int) -> np.ndarray:
@@ -93,8 +102,8 @@ def compress_tflite(data: bytes, scheme: str, sparsity: float = 0.75, where=None
             continue
         w = np.frombuffer(bytes(np.asarray(buf.data, np.uint8)), np.int8).astype(np.int64).reshape(shape[0], -1)
         if scheme.startswith("lut"):
-            k = 1 << int(scheme[3:])
-            new = np.stack([kmeans_int(row, k) for row in w])
+            k = 1 << int(scheme[3])
+            new = kmeans_int(w, k).reshape(w.shape) if scheme.endswith("t") else np.stack([kmeans_int(r, k) for r in w])
         elif scheme == "sparse":
             new = block_prune(w, sparsity)
         else:

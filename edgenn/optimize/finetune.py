@@ -39,7 +39,8 @@ def fine_tune(
     """Train `model` further on ds's training split, pruning it to `sparsity` on the way, and keeping
     its weights where `compress` (edgenn.optimize.compress's schemes) packs them: "sparse" prunes the
     Conv2D and Dense kernels in blocks of 2 channels x 4 values, "lutB" clusters each of their channels
-    to 2^B shared values, "int4" keeps each on a symmetric 4-bit grid (edgenn.optimize.cluster).
+    to 2^B shared values ("lutBt": 2^B values that all of a layer's channels share, in units of each
+    channel's step), "int4" keeps each on a symmetric 4-bit grid (edgenn.optimize.cluster).
 
     With `qat`, the model trains as its int8 model computes (edgenn.optimize.qat: BatchNorm folded,
     weights and activations fake-quantized, ranges set on `calib` training samples), at the spec's
@@ -87,8 +88,8 @@ def fine_tune(
     if compress == "int4" or compress.startswith("lut") or qat:
         from edgenn.optimize import cluster
 
-        if compress.startswith("lut"):
-            callbacks.append(cluster.ClusterWeights(int(compress[3:])))
+        if compress.startswith("lut"):  # lutBt: one table of values for a layer's channels
+            callbacks.append(cluster.ClusterWeights(int(compress[3]), shared=compress.endswith("t")))
         elif compress == "int4" and not qat:  # with qat the forward pass puts the weights on the grid
             callbacks.append(cluster.GridWeights())
         elif sparsity == 0:

@@ -11,7 +11,7 @@ import pytest
 
 from edgenn.export import packing
 from edgenn.graph.tflite import parse_tflite
-from edgenn.optimize.compress import SCHEMES, compress_tflite
+from edgenn.optimize.compress import SCHEMES, compress_tflite, encoding
 from tests.conftest import require_target_tools, require_tool
 from tests.kernels.harness import HOST_VARIANTS, check_c_bit_exact, int8_tflite
 
@@ -40,15 +40,22 @@ def models() -> dict[str, bytes]:
     return {scheme: compress_tflite(dense, scheme, sparsity=0.5)[0] for scheme in SCHEMES}
 
 
+def _packed(folder) -> list[dict]:
+    return json.loads((folder / "edgenn.json").read_text())["packed"]
+
+
 def _packed_ops(folder) -> dict[int, str]:
-    return {p["op"]: p["encoding"] for p in json.loads((folder / "edgenn.json").read_text())["packed"]}
+    return {p["op"]: p["encoding"] for p in _packed(folder)}
 
 
 def _check(data: bytes, tmp_path, scheme: str, **kwargs) -> None:
-    check_c_bit_exact(data, tmp_path, count=12, compress=scheme, **kwargs)
+    check_c_bit_exact(data, tmp_path, count=12, compress=encoding(scheme), **kwargs)
     graph = parse_tflite(data)
     packable = {op.index for op in graph.ops if op.name in ("CONV_2D", "FULLY_CONNECTED")}
-    assert _packed_ops(tmp_path / "c") == dict.fromkeys(packable, scheme)
+    assert _packed_ops(tmp_path / "c") == dict.fromkeys(packable, encoding(scheme))
+    tables = [p["tables"] for p in _packed(tmp_path / "c")]
+    if scheme.startswith("lut"):  # one table a layer where the compression shared one, else one a channel
+        assert tables == [1] * len(packable) if scheme.endswith("t") else all(t > 1 for t in tables), tables
 
 
 @pytest.mark.parametrize("variant", list(HOST_VARIANTS))
@@ -73,20 +80,25 @@ def test_a_dense_model_stays_dense(tmp_path, models):
     assert _packed_ops(tmp_path / "c") == {}
 
 
-@pytest.mark.parametrize("encoding", packing.ENCODINGS)
+@pytest.mark.parametrize("encoding", [*packing.ENCODINGS, "lut3 shared"])
 def test_encodings_round_trip(encoding):
     rng = np.random.default_rng(1)
     rows, depth = 7, 45
+    shared = encoding.endswith(" shared")
+    encoding = encoding.removesuffix(" shared")
     if encoding == "int4":
         w = rng.integers(-8, 8, (rows, depth))
     elif encoding == "sparse":
         kept = (rng.random((rows, (depth + 3) // 4)) < 0.3).repeat(4, 1)[:, :depth]
         w = rng.integers(-128, 128, (rows, depth)) * kept
     else:
-        palette = rng.integers(-128, 128, (rows, 1 << int(encoding[3:])))
+        palette = rng.integers(-128, 128, (1 if shared else rows, 1 << int(encoding[3:])))
+        palette = np.broadcast_to(palette, (rows, palette.shape[1]))
         w = np.take_along_axis(palette, rng.integers(0, palette.shape[1], (rows, depth)), 1)
     p = packing.encode(w.astype(np.int8), encoding)
     assert p is not None and p.nbytes < w.size
+    if encoding.startswith("lut"):  # one table where the layer has few enough values, else one a channel
+        assert p.values.shape[0] == (1 if shared else rows) and p.table_step == (0 if shared else p.values.shape[1])
     np.testing.assert_array_equal(packing.unpack(p), w)
 
 

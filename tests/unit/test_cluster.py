@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgenn.optimize.cluster import channels, from_channels, kmeans_1d, snap_to_grid
+from edgenn.optimize.cluster import channels, from_channels, kmeans_1d, project_shared, shared_clusters, snap_to_grid
 from edgenn.optimize.prune import block_mask
 
 
@@ -50,6 +50,20 @@ def test_kmeans_keeps_values_already_clustered_exactly():
     np.testing.assert_array_equal(centroids[assign], v)
 
 
+def test_shared_clusters_keep_each_channels_scale_and_one_set_of_int8_values():
+    rng = np.random.default_rng(4)
+    rows = rng.normal(size=(6, 40)) * rng.uniform(0.1, 3.0, (6, 1))  # channels of different magnitudes
+    rows[2, :10] = 0.0  # pruned weights stay a cluster of their own
+    codes = rows / np.abs(rows).max(1, keepdims=True) * 127
+    assign = shared_clusters(codes, 8)
+    projected = project_shared(rows, assign, zeros=True)
+    np.testing.assert_allclose(np.abs(projected).max(1), np.abs(rows).max(1), rtol=1e-12)  # the scale stays
+    np.testing.assert_array_equal(projected[2, :10], 0)
+    int8 = np.round(projected / (np.abs(projected).max(1, keepdims=True) / 127))  # as the converter scales
+    assert len(np.unique(int8)) <= 8
+    np.testing.assert_allclose(project_shared(projected, assign, zeros=True), projected, rtol=1e-12)  # a projection
+
+
 def test_grid_is_symmetric_4_bit_per_channel():
     rows = np.array([[0.7, -0.35, 0.1, 0.0], [-2.0, 1.0, 0.5, 0.3]])
     snapped = snap_to_grid(rows)
@@ -82,14 +96,14 @@ def trained():
     return model, x, y
 
 
-@pytest.mark.parametrize("scheme", ["lut2", "lut3", "int4", "sparse"])
+@pytest.mark.parametrize("scheme", ["lut2", "lut3", "lut3t", "int4", "sparse"])
 def test_fine_tuned_weights_convert_into_the_encoding(trained, scheme):
     keras = pytest.importorskip("keras")
     from edgenn.convert.tflite import batch_one
     from edgenn.data.splits import Dataset
     from edgenn.export.codegen import generate
     from edgenn.graph.tflite import parse_tflite
-    from edgenn.optimize.compress import compress_tflite
+    from edgenn.optimize.compress import compress_tflite, encoding
     from edgenn.optimize.finetune import fine_tune
     from edgenn.recipe import OptimizeSpec
     from tests.kernels.harness import int8_tflite
@@ -105,9 +119,11 @@ def test_fine_tuned_weights_convert_into_the_encoding(trained, scheme):
     assert len(packable) == 3
     for op in packable:
         w = graph.tensors[op.inputs[1]].data.reshape(graph.tensors[op.inputs[1]].shape[0], -1)
-        if scheme.startswith("lut"):
-            assert max(len(np.unique(r)) for r in w) <= 1 << int(scheme[3:]), op.index
+        if scheme.startswith("lut"):  # lutBt: for the whole layer, after BatchNorm folded its factors in
+            assert max(len(np.unique(r)) for r in ([w] if scheme.endswith("t") else w)) <= 1 << int(scheme[3]), op.index
         if scheme != "int4":  # int4 rescales the weights into [-7, 7]; the others leave them as they are
             np.testing.assert_array_equal(rewritten.tensors[op.inputs[1]].data, graph.tensors[op.inputs[1]].data)
-    gen = generate(rewritten, "net", "test", compress=scheme)
+    gen = generate(rewritten, "net", "test", compress=encoding(scheme))
     assert set(gen.packings) == {op.index for op in packable}
+    if scheme.endswith("t"):
+        assert all(p.table_step == 0 for p in gen.packings.values())  # one table a layer

@@ -162,7 +162,7 @@ def _dataset(x, y):
     return Dataset(x[:400], y[:400], x[400:500], y[400:500], x[500:], y[500:], ("0", "1", "2", "3"))
 
 
-@pytest.mark.parametrize("compress", ["none", "int4", "lut3", "sparse"])
+@pytest.mark.parametrize("compress", ["none", "int4", "lut3", "lut3t", "sparse"])
 def test_fine_tuned_qat_model_converts_to_the_int8_model_it_trained_as(trained, compress, tmp_path):
     keras = _keras()
     from edgenn.graph.tflite import parse_tflite

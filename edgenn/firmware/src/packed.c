@@ -71,7 +71,7 @@ void edgenn_unpack_weights(const edgenn_packed *w, int32_t row, int32_t rows, in
         } else if (w->values == NULL) {
             unpack_int4(w, r, dst);
         } else {
-            unpack_indices(w, w->data + r * w->row_bytes, w->values + (r << w->bits), dst);
+            unpack_indices(w, w->data + r * w->row_bytes, w->values + r * w->table_step, dst);
         }
     }
 }

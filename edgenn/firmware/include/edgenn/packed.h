@@ -28,11 +28,12 @@ typedef struct {
      * channel 2p's value k in its low nibble and channel 2p + 1's in its high one. Sparse: per pair of
      * channels, in order, the index k of each block of its values [4k, 4k + 4) that holds a nonzero. */
     const uint8_t *data;
-    /* Per channel, its table of 2^bits values; NULL where an index is the value (int4). Sparse: each
-     * block's 8 values, channel 2p's 4 then channel 2p + 1's (a last partial block, and the missing
-     * channel of an odd count, padded with 0). */
+    /* Per channel, its table of 2^bits values, or one table every channel shares (table_step 0); NULL
+     * where an index is the value (int4). Sparse: each block's 8 values, channel 2p's 4 then channel
+     * 2p + 1's (a last partial block, and the missing channel of an odd count, padded with 0). */
     const int8_t *values;
     const uint16_t *counts; /* sparse: each pair of channels' blocks; else NULL */
+    int32_t table_step;     /* tables: values from one channel's table to the next (2^bits, or 0: shared) */
 } edgenn_packed;
 
 typedef struct {
