@@ -81,8 +81,9 @@ class OpEmitter:
         packed twin, which unpacks a group of channels at a time into the layer's scratch buffer."""
         p = self.packing
         self.unit.modules["packed"] = None
-        if p.group:
-            self.use("UNPACK")
+        if p.group:  # the unpacking loop, and the unpacker of this encoding only
+            kind = {"int4": "INT4", "sparse": "SPARSE"}.get(p.encoding, "NIBBLES" if p.bits == 4 else "BITS")
+            self.use("UNPACK", f"UNPACK_{kind}")
         what = {"int4": "int4", "sparse": "block_index"}.get(p.encoding, "indices")
         values = "NULL"
         if p.values is not None:

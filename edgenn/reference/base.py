@@ -49,6 +49,10 @@ FEATURES = {
     "CONV_SPARSE": "CONV_2D with sparse weights (packed.h) read in the pair path's loop: zero blocks skipped",
     "FC_SPARSE": "FULLY_CONNECTED with sparse weights (packed.h): zero blocks skipped, no scratch",
     "UNPACK": "a packed layer whose weights are unpacked a group of channels at a time into its scratch",
+    "UNPACK_NIBBLES": "an unpacked layer's 4-bit indices into tables (lut4)",
+    "UNPACK_BITS": "an unpacked layer's 2- or 3-bit indices into tables (lut2, lut3)",
+    "UNPACK_INT4": "an unpacked layer's int4 values",
+    "UNPACK_SPARSE": "an unpacked layer's sparse blocks",
 }
 
 

@@ -8,10 +8,13 @@
 EDGENN_CONFIG_MARK(packed); /* the kernel paths config.h compiles, for the model's link check */
 
 #if EDGENN_USE_UNPACK
+/* Each encoding's unpacker is compiled only where some layer of the model is unpacked from it (config.h). */
+#if EDGENN_USE_UNPACK_NIBBLES || EDGENN_USE_UNPACK_BITS
 /* One channel of indices into its table: 4 bits (two per byte, the low nibble first), 2 or 3. */
 static void unpack_indices(const edgenn_packed *w, const uint8_t *src, const int8_t *table, int8_t *dst) {
     const int32_t n = w->depth;
     int32_t k = 0;
+#if EDGENN_USE_UNPACK_NIBBLES
     if (w->bits == 4) {
         for (; k + 1 < n; k += 2) {
             const uint32_t b = *src++;
@@ -23,6 +26,8 @@ static void unpack_indices(const edgenn_packed *w, const uint8_t *src, const int
         }
         return;
     }
+#endif
+#if EDGENN_USE_UNPACK_BITS
     {
         /* A bit buffer refilled a byte at a time. */
         const uint32_t bits = (uint32_t)w->bits;
@@ -39,8 +44,11 @@ static void unpack_indices(const edgenn_packed *w, const uint8_t *src, const int
             have -= bits;
         }
     }
+#endif
 }
+#endif
 
+#if EDGENN_USE_UNPACK_INT4
 /* Channel r of int4 values: the low (even r) or high nibbles of its pair's bytes, two's complement. */
 static void unpack_int4(const edgenn_packed *w, int32_t r, int8_t *dst) {
     const uint8_t *src = w->data + (r >> 1) * w->row_bytes;
@@ -50,7 +58,9 @@ static void unpack_int4(const edgenn_packed *w, int32_t r, int8_t *dst) {
         dst[k] = (int8_t)edgenn_int4_at(src, k, shift);
     }
 }
+#endif
 
+#if EDGENN_USE_UNPACK_SPARSE
 /* Channel r of sparse blocks, its pair's from block k on: zeros but in the blocks. */
 static void unpack_sparse(const edgenn_packed *w, int32_t r, int32_t k, int8_t *dst) {
     const int32_t n = w->depth;
@@ -61,18 +71,28 @@ static void unpack_sparse(const edgenn_packed *w, int32_t r, int32_t k, int8_t *
         memcpy(dst + at, w->values + 8 * k + 4 * (r & 1), (size_t)(n - at < 4 ? n - at : 4));
     }
 }
+#endif
 
 void edgenn_unpack_weights(const edgenn_packed *w, int32_t row, int32_t rows, int32_t *block, int8_t *dst) {
     int32_t r;
+    (void)block;
     for (r = row; r < row + rows; ++r, dst += w->depth) {
+#if EDGENN_USE_UNPACK_SPARSE
         if (w->bits == EDGENN_PACK_SPARSE) {
             unpack_sparse(w, r, *block, dst);
             *block += (r & 1) ? w->counts[r >> 1] : 0;
-        } else if (w->values == NULL) {
-            unpack_int4(w, r, dst);
-        } else {
-            unpack_indices(w, w->data + r * w->row_bytes, w->values + r * w->table_step, dst);
+            continue;
         }
+#endif
+#if EDGENN_USE_UNPACK_INT4
+        if (w->values == NULL) {
+            unpack_int4(w, r, dst);
+            continue;
+        }
+#endif
+#if EDGENN_USE_UNPACK_NIBBLES || EDGENN_USE_UNPACK_BITS
+        unpack_indices(w, w->data + r * w->row_bytes, w->values + r * w->table_step, dst);
+#endif
     }
 }
 #endif
