@@ -103,5 +103,6 @@ compress_option = click.option(
     metavar="ENCODINGS",
     help="How the C may pack the layers' int8 weights, each where it holds them exactly and saves flash: 'auto' "
     "(any encoding, on the layers where the arena stays as small), 'none', or a comma-separated list of int4, "
-    "lut2, lut3, lut4, sparse (wherever they apply). `edgenn compress` makes a model whose weights they hold.",
+    "lut2, lut3, lut4 (a table per channel, or one per layer where its weights allow: lut2t, lut3t, lut4t say the "
+    "same), sparse (wherever they apply). `edgenn compress` makes a model whose weights they hold.",
 )

@@ -181,11 +181,17 @@ def unpack(p: Packing) -> np.ndarray:
     return np.take_along_axis(tables, idx, axis=1).astype(np.int8)
 
 
+def encoding_of(scheme: str) -> str:
+    """The encoding that packs an `edgenn compress` scheme: lutBt (one table a layer) is lutB, which finds
+    the shared table itself; the others are their own."""
+    return scheme.removesuffix("t") if scheme in ("lut2t", "lut3t", "lut4t") else scheme
+
+
 def allowed(compress: str | Iterable[str]) -> tuple[str, ...]:
     """The encodings a `--compress` value allows: "auto" all of them (where the arena does not grow:
     codegen.generate), "none" none, else those named."""
     names = [compress] if isinstance(compress, str) else list(compress)
-    names = [n.strip() for name in names for n in name.split(",") if n.strip()]
+    names = [encoding_of(n.strip()) for name in names for n in name.split(",") if n.strip()]
     bad = [n for n in names if n not in CHOICES]
     if bad:
         raise ValueError(f"unknown --compress value {', '.join(bad)}: choose from {', '.join(CHOICES)}")

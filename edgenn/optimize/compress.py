@@ -31,12 +31,6 @@ PACKED_OPS = ("CONV_2D", "FULLY_CONNECTED")  # the ops whose C kernels take pack
 KMEANS_STEPS = 30
 
 
-def encoding(scheme: str) -> str:
-    """The packed encoding (edgenn/export/packing.py) that holds a scheme's weights: lutBt's shared table
-    is lutB's, which the packing finds on its own."""
-    return scheme.removesuffix("t") if scheme.startswith("lut") else scheme
-
-
 def kmeans_int(values: np.ndarray, k: int) -> np.ndarray:
     """`values` (integers) replaced by the nearest of at most k integer centroids, found by Lloyd's
     iterations on the values' histogram from quantile starting points."""

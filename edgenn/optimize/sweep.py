@@ -223,7 +223,7 @@ def evaluate_point(model, quant: str, data, workdir: Path, compress: str = "none
     """Convert `model` to `quant`, compress its weights (edgenn.optimize.compress, blocks pruned to
     `sparsity` for "sparse"), run it on the test split and size it (see the module docstring)."""
     from edgenn.evaluate.runners import TFLMRunner
-    from edgenn.optimize.compress import compress_tflite, encoding
+    from edgenn.optimize.compress import compress_tflite
     from edgenn.optimize.prune import gzip_size
     from edgenn.optimize.quantize import QAT_VARIANT, TFLITE_VARIANTS, evaluate_variant, onnx_variant, tflite_variant
 
@@ -242,7 +242,7 @@ def evaluate_point(model, quant: str, data, workdir: Path, compress: str = "none
     instructions = None
     if "c" in result.runners:
         fp, result.accuracy["c"], instructions = _c_scored(
-            blob, workdir, data.x_test, data.y_test, "auto" if compress == "none" else encoding(compress)
+            blob, workdir, data.x_test, data.y_test, "auto" if compress == "none" else compress
         )
     elif "tflm" in result.runners:
         path = workdir / "model.tflite"

@@ -11,7 +11,7 @@ import pytest
 
 from edgenn.export import packing
 from edgenn.graph.tflite import parse_tflite
-from edgenn.optimize.compress import SCHEMES, compress_tflite, encoding
+from edgenn.optimize.compress import SCHEMES, compress_tflite
 from tests.conftest import require_target_tools, require_tool
 from tests.kernels.harness import HOST_VARIANTS, check_c_bit_exact, int8_tflite
 
@@ -49,10 +49,10 @@ def _packed_ops(folder) -> dict[int, str]:
 
 
 def _check(data: bytes, tmp_path, scheme: str, **kwargs) -> None:
-    check_c_bit_exact(data, tmp_path, count=12, compress=encoding(scheme), **kwargs)
+    check_c_bit_exact(data, tmp_path, count=12, compress=scheme, **kwargs)
     graph = parse_tflite(data)
     packable = {op.index for op in graph.ops if op.name in ("CONV_2D", "FULLY_CONNECTED")}
-    assert _packed_ops(tmp_path / "c") == dict.fromkeys(packable, encoding(scheme))
+    assert _packed_ops(tmp_path / "c") == dict.fromkeys(packable, packing.encoding_of(scheme))
     tables = [p["tables"] for p in _packed(tmp_path / "c")]
     if scheme.startswith("lut"):  # one table a layer where the compression shared one, else one a channel
         assert tables == [1] * len(packable) if scheme.endswith("t") else all(t > 1 for t in tables), tables
@@ -115,6 +115,7 @@ def test_compress_values_are_checked():
     assert packing.allowed("auto") == packing.ENCODINGS
     assert packing.allowed("none") == ()
     assert packing.allowed("sparse, int4") == ("int4", "sparse")
+    assert packing.allowed("lut3t") == ("lut3",)  # edgenn compress's one-table scheme, packed by lut3
 
 
 def _ds_block():

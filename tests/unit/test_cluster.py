@@ -103,7 +103,7 @@ def test_fine_tuned_weights_convert_into_the_encoding(trained, scheme):
     from edgenn.data.splits import Dataset
     from edgenn.export.codegen import generate
     from edgenn.graph.tflite import parse_tflite
-    from edgenn.optimize.compress import compress_tflite, encoding
+    from edgenn.optimize.compress import compress_tflite
     from edgenn.optimize.finetune import fine_tune
     from edgenn.recipe import OptimizeSpec
     from tests.kernels.harness import int8_tflite
@@ -123,7 +123,7 @@ def test_fine_tuned_weights_convert_into_the_encoding(trained, scheme):
             assert max(len(np.unique(r)) for r in ([w] if scheme.endswith("t") else w)) <= 1 << int(scheme[3]), op.index
         if scheme != "int4":  # int4 rescales the weights into [-7, 7]; the others leave them as they are
             np.testing.assert_array_equal(rewritten.tensors[op.inputs[1]].data, graph.tensors[op.inputs[1]].data)
-    gen = generate(rewritten, "net", "test", compress=encoding(scheme))
+    gen = generate(rewritten, "net", "test", compress=scheme)
     assert set(gen.packings) == {op.index for op in packable}
     if scheme.endswith("t"):
         assert all(p.table_step == 0 for p in gen.packings.values())  # one table a layer
