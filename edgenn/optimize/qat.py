@@ -201,7 +201,7 @@ def qat_model(model, calib: np.ndarray, weight_bits: int = 8):
         else:
             new = type(layer).from_config(layer.get_config())
         args = [tensors[s] for s in sources]
-        x = new(args if kind in _RESCALE[1:] else args[0])
+        x = new(args if kind == "Add" else args[0])  # Add takes the list of its operands
         if needs_range(layer):
             x = fake_quant(name=f"{layer.name}_quant")(x)
         tensors[layer.name] = x
