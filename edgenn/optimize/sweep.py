@@ -244,6 +244,14 @@ def evaluate_point(model, quant: str, data, workdir: Path, compress: str = "none
         fp, result.accuracy["c"], instructions = _c_scored(
             blob, workdir, data.x_test, data.y_test, "auto" if compress == "none" else compress
         )
+        # The int8 C is bit-exact with TFLM on the same model: a different score is a wrong point, not a figure.
+        if compressible(quant) and "tflm" in result.accuracy and result.accuracy["c"] != result.accuracy["tflm"]:
+            c, tflm = result.accuracy["c"], result.accuracy["tflm"]
+            raise EdgeNNError(
+                None,
+                f"{variant(quant, compress)}: the generated C scores {c:.4%} and TFLM {tflm:.4%} on the same int8 "
+                "model; the C must compute TFLM's bytes (a kernel bug, or edgenn's files changed during the sweep)",
+            )
     elif "tflm" in result.runners:
         path = workdir / "model.tflite"
         path.write_bytes(blob)
