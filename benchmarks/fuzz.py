@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import gc
 import io
 import json
 import os
@@ -552,6 +553,9 @@ def make_case(i: int, seed: int, seeds: Seeds, root: Path) -> Case:
 
 def _child(case: Case, timeout: float) -> None:
     """In the forked child: run the case with stdout/stderr in files, exit with edgenn's status."""
+    # What the parent process holds stays as it is: collecting it here would run its finalizers in the
+    # child, and TensorFlow's (functions a caller traced before the fuzz) abort after fork().
+    gc.freeze()
     signal.alarm(max(1, int(timeout)))
     os.chdir(case.workdir)
     for fd, name in ((1, "stdout"), (2, "stderr")):

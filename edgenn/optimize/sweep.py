@@ -219,6 +219,18 @@ def _c_scored(tflite: bytes, workdir: Path, x: np.ndarray, y: np.ndarray, compre
     return fp, accuracy(dequantize(runner.predict(x), runner.output_quant), y), instructions
 
 
+def check_c_matches_tflm(label: str, accuracy: dict[str, float]) -> None:
+    """The int8 C is bit-exact with TFLM on the same model: where both scored an int8 point differently,
+    the point is wrong, not a figure to report."""
+    c, tflm = accuracy.get("c"), accuracy.get("tflm")
+    if compressible(label) and c is not None and tflm is not None and c != tflm:
+        raise EdgeNNError(
+            None,
+            f"{label}: the generated C scores {c:.4%} and TFLM {tflm:.4%} on the same int8 model; the C must "
+            "compute TFLM's bytes (a kernel bug, or edgenn's files changed during the sweep)",
+        )
+
+
 def evaluate_point(model, quant: str, data, workdir: Path, compress: str = "none", sparsity: float = 0.0) -> dict:
     """Convert `model` to `quant`, compress its weights (edgenn.optimize.compress, blocks pruned to
     `sparsity` for "sparse"), run it on the test split and size it (see the module docstring)."""
@@ -244,14 +256,7 @@ def evaluate_point(model, quant: str, data, workdir: Path, compress: str = "none
         fp, result.accuracy["c"], instructions = _c_scored(
             blob, workdir, data.x_test, data.y_test, "auto" if compress == "none" else compress
         )
-        # The int8 C is bit-exact with TFLM on the same model: a different score is a wrong point, not a figure.
-        if compressible(quant) and "tflm" in result.accuracy and result.accuracy["c"] != result.accuracy["tflm"]:
-            c, tflm = result.accuracy["c"], result.accuracy["tflm"]
-            raise EdgeNNError(
-                None,
-                f"{variant(quant, compress)}: the generated C scores {c:.4%} and TFLM {tflm:.4%} on the same int8 "
-                "model; the C must compute TFLM's bytes (a kernel bug, or edgenn's files changed during the sweep)",
-            )
+        check_c_matches_tflm(variant(quant, compress), result.accuracy)
     elif "tflm" in result.runners:
         path = workdir / "model.tflite"
         path.write_bytes(blob)
