@@ -10,6 +10,7 @@ the weights exactly, and is chosen only where it saves bytes.
     int4     two values per byte (of two channels), where every value lies in [-8, 7] (no table)
     lut2-4   b-bit indices into a table of 2^b values per output channel, where a channel has at most
              2^b distinct values; one table for every channel where the whole layer has at most 2^b
+             (4-bit indices with one table are read in the kernels' loops: see PAIR_TABLE_BYTES)
     sparse   per pair of output channels the blocks of 2 x 4 values that hold a nonzero, each with its
              index (at most 256 blocks a row); the kernels skip the others
 
@@ -35,6 +36,12 @@ MIN_SAVING = 64  # bytes a layer must save to be packed: below it, the unpacking
 # `edgenn analyze` measured it on the digits model: `--compress auto` packs in a way only where the
 # layers so packed save more than this.
 CODE_BYTES = {"int4": 2048, "sparse": 1536, "lut": 768}
+# A layer of 4-bit indices into one table is decoded in the kernels' loops, two values per lookup: its
+# indices in each run of 4 values k..k+3 are stored as the bytes (k, k+2) and (k+1, k+3), low nibble
+# first, and the kernel first builds in the arena the 256 words that give each such byte's two values
+# as an int16 pair, the pairs the Cortex-M DSP multiply-add takes (SMLAD of the input's bytes 0 and 2,
+# then 1 and 3). A dense palette decode costs a lookup per value; with the pairs, one per two values.
+PAIR_TABLE_BYTES = 256 * 4
 
 
 def family(encoding: str) -> str:
@@ -69,12 +76,21 @@ class Packing:
         return 1 << self.bits if self.encoding.startswith("lut") and self.values.shape[0] > 1 else 0
 
     @property
+    def paired(self) -> bool:
+        """4-bit indices into one table, stored in pairs (PAIR_TABLE_BYTES)."""
+        return self.encoding.startswith("lut") and self.bits == 4 and self.values.shape[0] == 1
+
+    @property
     def dense_bytes(self) -> int:
         return self.rows * self.depth
 
     @property
     def scratch_bytes(self) -> int:
-        return self.group * self.depth
+        """Arena bytes the layer's C takes while it runs: its unpacked channels, or the paired table
+        where its kernel reads the indices in its loop (group 0)."""
+        if self.group:
+            return self.group * self.depth
+        return PAIR_TABLE_BYTES if self.paired else 0
 
     def describe(self, op: int) -> dict:
         """The layer's entry in the C manifest's and analyze's `packed` (common schema's packed_layer)."""
@@ -101,6 +117,21 @@ def _unpack_bits(data: np.ndarray, bits: int, depth: int) -> np.ndarray:
     stream = np.unpackbits(data, axis=1, bitorder="little")[:, : depth * bits]
     planes = stream.reshape(data.shape[0], depth, bits).astype(np.int64)
     return (planes << np.arange(bits)).sum(2)
+
+
+def _pack_pairs(indices: np.ndarray) -> np.ndarray:
+    """[rows, depth] 4-bit indices → [rows, 2 * ceil(depth / 4)] bytes: per run of 4 values k..k+3 the
+    bytes (k | k+2 << 4) and (k+1 | k+3 << 4); the indices past depth are 0."""
+    rows, depth = indices.shape
+    runs = np.zeros((rows, -(-depth // 4) * 4), np.uint8)
+    runs[:, :depth] = indices
+    runs = runs.reshape(rows, -1, 4)
+    return (runs[:, :, :2] | runs[:, :, 2:] << 4).reshape(rows, -1)
+
+
+def _unpack_pairs(data: np.ndarray, depth: int) -> np.ndarray:
+    runs = data.reshape(data.shape[0], -1, 2).astype(np.int64)
+    return np.concatenate([runs & 15, runs >> 4], axis=2).reshape(data.shape[0], -1)[:, :depth]
 
 
 def group_of(rows: int, depth: int) -> int:
@@ -142,7 +173,7 @@ def encode(weights: np.ndarray, encoding: str) -> Packing | None:
                     return None
                 tables[r, : uniq.size] = uniq
                 indices[r] = inv
-        data = _pack_bits(indices, bits)
+        data = _pack_pairs(indices) if bits == 4 and tables.shape[0] == 1 else _pack_bits(indices, bits)
         return Packing(encoding, bits, rows, depth, data.shape[1], data, tables, group)
     if encoding == "sparse":
         # Channels in pairs, each pair's values in blocks of 2 channels x 4 values: the blocks that hold
@@ -176,7 +207,7 @@ def unpack(p: Packing) -> np.ndarray:
     if p.values is None:  # int4, channels in pairs
         nibbles = np.stack([p.data & 15, p.data >> 4], axis=1).reshape(-1, p.depth)[: p.rows].astype(np.int64)
         return (((nibbles + 8) & 15) - 8).astype(np.int8)
-    idx = _unpack_bits(p.data, p.bits, p.depth)
+    idx = _unpack_pairs(p.data, p.depth) if p.paired else _unpack_bits(p.data, p.bits, p.depth)
     tables = np.broadcast_to(p.values.astype(np.int64), (p.rows, p.values.shape[1]))  # a shared one: every row's
     return np.take_along_axis(tables, idx, axis=1).astype(np.int8)
 
@@ -232,20 +263,27 @@ def choices(graph: Graph, prepared: Iterable, encodings: Iterable[str]) -> dict[
 
 def with_scratch(graph: Graph, packings: dict[int, Packing]) -> tuple[Graph, dict[int, Packing]]:
     """`graph` with each packed layer's scratch buffer as an extra output of its op, which nothing
-    reads: the arena planner then gives it bytes for that step only, and keeps the layer out of
-    row-streamed chains and off its own input (it reads the input once per group of channels)."""
+    reads: the arena planner then gives it bytes for that step only. Unpacked channels keep the layer
+    out of row-streamed chains and off its own input (it reads the input once per group of channels);
+    a paired table read in the loop is a side tensor (Graph.side): the layer reads its input once, and
+    may write its output over it."""
     if not packings:
         return graph, {}
     chosen: dict[int, Packing] = {}
     tensors = list(graph.tensors)
+    side = set(graph.side)
     ops = {op.index: op for op in graph.ops}
     for index, packing in packings.items():
         op = ops[index]
         if packing.scratch_bytes == 0:  # the kernel reads the packed weights in its loop
             chosen[index] = packing
             continue
-        scratch = Tensor(len(tensors), f"op{op.index}_unpacked", (packing.scratch_bytes,), "int8", (), (), 0, None)
+        what = "unpacked" if packing.group else "pair_table"
+        scratch = Tensor(len(tensors), f"op{op.index}_{what}", (packing.scratch_bytes,), "int8", (), (), 0, None)
         tensors.append(scratch)
+        if not packing.group:
+            side.add(scratch.index)
         chosen[index] = replace(packing, scratch=scratch.index)
         ops[index] = replace(op, outputs=(*op.outputs, scratch.index))
-    return replace(graph, tensors=tuple(tensors), ops=tuple(ops[op.index] for op in graph.ops)), chosen
+    ops_now = tuple(ops[op.index] for op in graph.ops)
+    return replace(graph, tensors=tuple(tensors), ops=ops_now, side=frozenset(side)), chosen

@@ -217,8 +217,8 @@ def streaming_gap(graph: Graph, op) -> int | None:
     """Bytes by which op's input 0 must start after its output so that writing the output in order
     never overwrites input still to be read; None for an op that cannot share bytes that way, or that
     writes a second output (a packed layer's unpacked weights: it reads its input once per group of
-    channels)."""
-    if len(op.outputs) != 1:
+    channels). A side tensor (Graph.side) does not count."""
+    if len(graph.results(op)) != 1:
         return None
     return traits(op.name).streaming_gap(graph, op)
 
@@ -252,7 +252,7 @@ def _merge(
                     shift = max(0, c.gap - sub[c.input])  # the output over the input, as a streaming op's
                     _absorb(buffers, owner, sub, b, out_b, shift, 0, max(out_b.size, shift + b.size))
             continue
-        if len(op.outputs) != 1 or op.outputs[0] not in owner:
+        if len(graph.results(op)) != 1 or op.outputs[0] not in owner:
             continue
         out_t = op.outputs[0]
         out_b = buffers[owner[out_t]]

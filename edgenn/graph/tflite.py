@@ -73,6 +73,14 @@ class Graph:
     ops: tuple[Op, ...]
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
+    # Tensors an op writes besides its output while it runs, and reads only then (a packed layer's
+    # decoding table, export/packing.py): bytes for that step, not an output that changes how the op
+    # reads its input, so the op may still stream its output over its input.
+    side: frozenset[int] = frozenset()
+
+    def results(self, op: Op) -> tuple[int, ...]:
+        """op's outputs but its side tensors."""
+        return tuple(t for t in op.outputs if t not in self.side)
 
     @property
     def op_names(self) -> tuple[str, ...]:

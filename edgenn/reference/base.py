@@ -36,6 +36,8 @@ CONSTANT_KINDS = ("weights", "biases", "quantization", "tables")
 # and codegen writes their union into the folder's edgenn/config.h as EDGENN_USE_<NAME> 0 or 1. The
 # library's own config.h is codegen.config_header with every one on.
 FEATURES = {
+    "CONV_DENSE": "CONV_2D layer on int8 weights, or on packed ones unpacked a group of channels at a time",
+    "FC_DENSE": "FULLY_CONNECTED layer on int8 weights, or on packed ones unpacked a group of channels at a time",
     "CONV_PLAIN": "CONV_2D layer the DSP cores' pair path declines (conv_2d.features): the plain loops",
     "DW_LINE": "DEPTHWISE_CONV_2D with one input channel on the line buffer (wpack set)",
     "DW_SAME": "DEPTHWISE_CONV_2D with depth multiplier 1 (no wpack)",
@@ -48,6 +50,8 @@ FEATURES = {
     "FC_INT4": "FULLY_CONNECTED with int4 weights (packed.h): read in its loop, no scratch",
     "CONV_SPARSE": "CONV_2D with sparse weights (packed.h) read in the pair path's loop: zero blocks skipped",
     "FC_SPARSE": "FULLY_CONNECTED with sparse weights (packed.h): zero blocks skipped, no scratch",
+    "CONV_LUT4": "CONV_2D with 4-bit indices into one table (packed.h) read in the pair path's loop, two a lookup",
+    "FC_LUT4": "FULLY_CONNECTED with 4-bit indices into one table (packed.h) read in its loop, two a lookup",
     "UNPACK": "a packed layer whose weights are unpacked a group of channels at a time into its scratch",
     "UNPACK_NIBBLES": "an unpacked layer's 4-bit indices into tables (lut4)",
     "UNPACK_BITS": "an unpacked layer's 2- or 3-bit indices into tables (lut2, lut3)",

@@ -212,9 +212,11 @@ def emit(p: Params, e) -> str:
     }
     e.use(*features(fields))
     params = e.struct("edgenn_conv_2d_params", fields)
+    if e.packing is not None and _reads_packed(p, e.packing):
+        e.use("CONV_INT4" if e.packing.encoding == "int4" else "CONV_LUT4" if e.packing.paired else "CONV_SPARSE")
+        return e.packed_call("edgenn_conv_2d", params)
+    e.use("CONV_DENSE")
     if e.packing is not None:
-        if _reads_packed(p, e.packing):
-            e.use("CONV_INT4" if e.packing.encoding == "int4" else "CONV_SPARSE")
         return e.packed_call("edgenn_conv_2d", params)
     return f"edgenn_conv_2d({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
 
@@ -226,9 +228,10 @@ def packable(p: Params) -> bool:
 
 def _reads_packed(p: Params, packing) -> bool:
     """Whether the pair path reads the layer's packed weights in its loop on every core: int4
-    (CONV_INT4) and sparse ones (CONV_SPARSE, zero blocks skipped), in windows of 4 to CONV_PATCH
-    values. The layer then reads its input as the dense one does: it may stream and join chains."""
-    return packing.encoding in ("int4", "sparse") and 4 <= packing.depth <= CONV_PATCH
+    (CONV_INT4), sparse ones (CONV_SPARSE, zero blocks skipped) and paired 4-bit indices into one table
+    (CONV_LUT4), in windows of 4 to CONV_PATCH values. The layer then reads its input as the dense one
+    does: it may stream (and, but for a paired table in the arena, join chains)."""
+    return (packing.encoding in ("int4", "sparse") or packing.paired) and 4 <= packing.depth <= CONV_PATCH
 
 
 def unpack_group(p: Params, packing) -> int:

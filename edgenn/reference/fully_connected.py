@@ -159,9 +159,11 @@ def emit(p: Params, e) -> str:
             **requant_fields(p, e, raw, np.abs(weights).sum(1)),
         },
     )
+    if e.packing is not None and unpack_group(p, e.packing) == 0:
+        e.use("FC_INT4" if e.packing.encoding == "int4" else "FC_LUT4" if e.packing.paired else "FC_SPARSE")
+        return e.packed_call("edgenn_fully_connected", params)
+    e.use("FC_DENSE")
     if e.packing is not None:
-        if e.packing.encoding in ("int4", "sparse"):
-            e.use("FC_INT4" if e.packing.encoding == "int4" else "FC_SPARSE")
         return e.packed_call("edgenn_fully_connected", params)
     return f"edgenn_fully_connected({params}, {e.input(0)}, {e.input(1)}, {e.output()});"
 
@@ -172,8 +174,9 @@ def packable(p: Params) -> bool:
 
 
 def unpack_group(p: Params, packing) -> int:
-    """Channels unpacked at a time: none for int4 and sparse, which every core reads in the loop."""
-    return 0 if packing.encoding in ("int4", "sparse") else packing.group
+    """Channels unpacked at a time: none for int4, sparse and paired 4-bit indices into one table,
+    which every core reads in the loop."""
+    return 0 if packing.encoding in ("int4", "sparse") or packing.paired else packing.group
 
 
 def macs(graph, op) -> int:

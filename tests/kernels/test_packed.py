@@ -80,7 +80,7 @@ def test_a_dense_model_stays_dense(tmp_path, models):
     assert _packed_ops(tmp_path / "c") == {}
 
 
-@pytest.mark.parametrize("encoding", [*packing.ENCODINGS, "lut3 shared"])
+@pytest.mark.parametrize("encoding", [*packing.ENCODINGS, "lut3 shared", "lut4 shared"])
 def test_encodings_round_trip(encoding):
     rng = np.random.default_rng(1)
     rows, depth = 7, 45
@@ -99,6 +99,9 @@ def test_encodings_round_trip(encoding):
     assert p is not None and p.nbytes < w.size
     if encoding.startswith("lut"):  # one table where the layer has few enough values, else one a channel
         assert p.values.shape[0] == (1 if shared else rows) and p.table_step == (0 if shared else p.values.shape[1])
+        # 4-bit indices into one table are stored in pairs (k, k + 2), (k + 1, k + 3) for the loops that read them
+        assert p.paired == (shared and encoding == "lut4")
+        assert p.row_bytes == (2 * -(-depth // 4) if p.paired else -(-depth * p.bits // 8))
     np.testing.assert_array_equal(packing.unpack(p), w)
 
 
@@ -154,3 +157,43 @@ def test_packed_layers_keep_streaming_and_chains(tmp_path, case, scheme):
     check_c_bit_exact(data, tmp_path / "host", count=8, compress=scheme)
     require_target_tools("cortex-m4")
     check_c_bit_exact(data, tmp_path / "m4", count=8, compress=scheme, target="cortex-m4")
+
+
+def test_one_table_4_bit_layers_read_in_the_loop_and_stream(tmp_path):
+    """4-bit indices into one table per layer are read in the kernels' loops (CONV_LUT4, FC_LUT4), two
+    values a lookup in a table of pairs the layer builds in the arena: no channels unpacked, the
+    pointwise convolutions still write their output over their consumed input, the arena grows by the
+    one table at most, and the C stays bit-exact on the host and the Cortex-M4 with and without DSP."""
+    from edgenn.export.codegen import generate
+
+    require_tool("gcc")
+    dense = _ds_block()
+    data = compress_tflite(dense, "lut4t")[0]
+    gen = generate(parse_tflite(data), "net", "test", compress="lut4t")
+    plain = generate(parse_tflite(dense), "net", "test", compress="none")
+    assert gen.packings and all(p.paired and p.group == 0 for p in gen.packings.values())
+    assert all(p.scratch_bytes == packing.PAIR_TABLE_BYTES for p in gen.packings.values())
+    pointwise = [op.index for op in gen.graph.ops if op.name == "CONV_2D" and op.index > 0]
+    assert set(pointwise) <= set(gen.packings) and set(pointwise) <= set(gen.plan.streaming), gen.plan.streaming
+    assert gen.arena_bytes <= plain.arena_bytes + packing.PAIR_TABLE_BYTES
+    check_c_bit_exact(data, tmp_path / "host", count=8, compress="lut4t")
+    require_target_tools("cortex-m4")
+    for dsp in (True, False):
+        check_c_bit_exact(data, tmp_path / f"m4-{dsp}", count=8, compress="lut4t", target="cortex-m4", dsp=dsp)
+
+
+@pytest.mark.parametrize("scheme", ["int4", "sparse", "lut4t"])
+def test_a_model_packed_throughout_compiles_no_dense_kernel(tmp_path, models, scheme):
+    """Where every CONV_2D and FULLY_CONNECTED reads its packed weights in its loop, the dense kernels'
+    code is not compiled (CONV_DENSE, FC_DENSE off): the model is smaller by it, and still bit-exact."""
+    from edgenn.export.codegen import generate
+
+    require_tool("gcc")
+    data = models[scheme]
+    gen = generate(parse_tflite(data), "net", "test", compress=scheme)
+    assert all(p.group == 0 for p in gen.packings.values())
+    config = gen.files["edgenn/config.h"]
+    assert "#define EDGENN_USE_CONV_DENSE 0" in config and "#define EDGENN_USE_FC_DENSE 0" in config
+    plain = generate(parse_tflite(data), "net", "test", compress="none").files["edgenn/config.h"]
+    assert "#define EDGENN_USE_CONV_DENSE 1" in plain and "#define EDGENN_USE_FC_DENSE 1" in plain
+    check_c_bit_exact(data, tmp_path, count=4, compress=scheme)

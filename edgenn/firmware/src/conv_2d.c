@@ -1,13 +1,19 @@
 /* CONV_2D, int8: twin of edgenn/reference/conv_2d.py. */
 #include "conv_2d.h"
-#include "conv_2d_mve.h"
 #include "packed.h"
+#if EDGENN_USE_CONV_DENSE
+#include "conv_2d_mve.h"
+#endif
 
 #include "conv_common.h"
 
 #include <string.h>
 
 EDGENN_CONFIG_MARK(conv_2d); /* the kernel paths config.h compiles, for the model's link check */
+
+/* The dense layer's own helpers: unreferenced, and so not compiled, where no layer of the model is
+ * dense (CONV_DENSE off: every one reads packed weights in the pair path's loop). */
+#define CONV_DENSE_ONLY __attribute__((unused))
 
 /* Where run r of a window starts; a single run starts at the window's first value. */
 EDGENN_CONV_INLINE int32_t conv_run_at(const edgenn_conv_2d_params *p, int32_t r) {
@@ -41,7 +47,7 @@ EDGENN_CONV_INLINE void conv_out_2x2(const edgenn_conv_2d_params *p, const int32
  * the multiply-accumulate loop's pointers; alone, it keeps them in registers, which outweighs the
  * call once a run has a few dozen values.
  */
-static EDGENN_NOINLINE void conv_dot_2x2(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1,
+CONV_DENSE_ONLY static EDGENN_NOINLINE void conv_dot_2x2(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1,
                                          int32_t n, int32_t *acc) {
     edgenn_dot_s8_2x2(a0, a1, b0, b1, n, acc);
 }
@@ -56,7 +62,7 @@ EDGENN_CONV_INLINE void conv_dot_pair(const int8_t *a0, const int8_t *a1, const 
 }
 
 /* Two windows that see no padding: every output channel of both, two channels at a time. */
-static void conv_inner_pair(const edgenn_conv_2d_params *p, const int8_t *x0, const int8_t *x1,
+CONV_DENSE_ONLY static void conv_inner_pair(const edgenn_conv_2d_params *p, const int8_t *x0, const int8_t *x1,
                             const int8_t *weights, int8_t *out0, int8_t *out1) {
     const int32_t depth = p->filter_h * p->filter_w * p->group_c;
     int32_t g;
@@ -103,7 +109,7 @@ static void conv_inner_pair(const edgenn_conv_2d_params *p, const int8_t *x0, co
 }
 
 /* One window that sees no padding. */
-static void conv_inner_one(const edgenn_conv_2d_params *p, const int8_t *x, const int8_t *weights, int8_t *out) {
+CONV_DENSE_ONLY static void conv_inner_one(const edgenn_conv_2d_params *p, const int8_t *x, const int8_t *weights, int8_t *out) {
     const int32_t depth = p->filter_h * p->filter_w * p->group_c;
     int32_t c;
     int32_t r;
@@ -128,11 +134,11 @@ static void conv_inner_one(const edgenn_conv_2d_params *p, const int8_t *x, cons
 #define conv_dot_offset edgenn_dot_s8_offset
 #define conv_dot_offset_1x2 edgenn_dot_s8_offset_1x2
 #else
-static EDGENN_NOINLINE int32_t conv_dot_offset(const int8_t *a, const int8_t *b, int32_t n, int32_t offset) {
+CONV_DENSE_ONLY static EDGENN_NOINLINE int32_t conv_dot_offset(const int8_t *a, const int8_t *b, int32_t n, int32_t offset) {
     return edgenn_dot_s8_offset(a, b, n, offset);
 }
 
-static EDGENN_NOINLINE void conv_dot_offset_1x2(const int8_t *a, const int8_t *b0, const int8_t *b1, int32_t n,
+CONV_DENSE_ONLY static EDGENN_NOINLINE void conv_dot_offset_1x2(const int8_t *a, const int8_t *b0, const int8_t *b1, int32_t n,
                                                 int32_t offset, int32_t *acc) {
     edgenn_dot_s8_offset_1x2(a, b0, b1, n, offset, acc);
 }
@@ -143,7 +149,7 @@ static EDGENN_NOINLINE void conv_dot_offset_1x2(const int8_t *a, const int8_t *b
  * input, so the folded bias does not apply: (bias_raw, input_offset). (iy, ix) is the window's first
  * tap, maybe outside. Windows inside the input may come here too, with (bias, 0).
  */
-static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int32_t iy, int32_t ix,
+CONV_DENSE_ONLY static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int32_t iy, int32_t ix,
                         const int8_t *weights, int8_t *out, const int32_t *bias, int32_t offset) {
     const int32_t depth = p->filter_h * p->filter_w * p->group_c;
     /* Without dilation or groups, the taps of one filter row are contiguous in the input. */
@@ -205,7 +211,7 @@ static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int
  */
 #define EDGENN_CONV_PAIRS (EDGENN_CONV_DSP || EDGENN_CONV_SSE2)
 /* Packed int4 and sparse weights (packed.h) are read in the loop of this path on every core. */
-#define EDGENN_CONV_PACKED (EDGENN_USE_CONV_INT4 || EDGENN_USE_CONV_SPARSE)
+#define EDGENN_CONV_PACKED (EDGENN_USE_CONV_INT4 || EDGENN_USE_CONV_SPARSE || EDGENN_USE_CONV_LUT4)
 
 #if EDGENN_CONV_PAIRS || EDGENN_CONV_PACKED
 #ifndef EDGENN_CONV_PATCH
@@ -291,7 +297,7 @@ static void conv_patch(const edgenn_conv_2d_params *p, const int8_t *in, int32_t
 
 #if EDGENN_CONV_SSE2
 /* Output channels [c, end) of two pixels whose windows are x[0, n) and x[n, 2n). */
-static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
+CONV_DENSE_ONLY static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
                         const int8_t *weights, int8_t *out0, int8_t *out1) {
     const int32_t n = p->filter_h * p->filter_w * p->group_c;
 #if EDGENN_CONV_AVX2
@@ -438,7 +444,7 @@ EDGENN_CONV_INLINE void conv_finish_2x2(const edgenn_conv_2d_params *p, const co
 "smlad %[s10], %[u3], %[u5], %[s10]\n\t" \
 "smlad %[s10], %[u0], %[u4], %[s10]\n\t"
 
-static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
+CONV_DENSE_ONLY static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
                         const int8_t *weights, int8_t *out0, int8_t *out1) {
     const int32_t n = p->filter_h * p->filter_w * p->group_c;
     const int32_t rest = n & 3;
@@ -769,6 +775,146 @@ int edgenn_conv_2d_sparse(const edgenn_conv_2d_params *p, const int8_t *input, c
 }
 #endif
 
+#if EDGENN_USE_CONV_LUT4
+/* A paired layer's weights as conv_pairs passes them to conv_pixels_lut4. */
+typedef struct {
+    const edgenn_packed *w;
+    const uint32_t *pairs; /* edgenn_lut4_pairs of its table */
+} conv_lut4;
+
+#if EDGENN_CONV_DSP
+/*
+ * One word of both windows against channels c and c + 1 (rows r and r + rb): each channel's two bytes
+ * looked up as int16 pairs of weights, (k, k + 2) against the windows' even bytes and (k + 1, k + 3)
+ * against their odd ones; two loads and two lookups a channel where dense weights take one load and
+ * two SXTB16.
+ */
+#define CONV_LUT4_WORD \
+"ldr %[u0], [%[a], %[n]]\n\t" \
+"ldr %[u1], [%[a]], #4\n\t" \
+"sxtb16 %[u2], %[u1]\n\t" \
+"sxtb16 %[u1], %[u1], ror #8\n\t" \
+"sxtb16 %[u3], %[u0]\n\t" \
+"sxtb16 %[u0], %[u0], ror #8\n\t" \
+"ldrb %[v], [%[r], %[rb]]\n\t" \
+"ldr %[v], [%[pt], %[v], lsl #2]\n\t" \
+"smlad %[s01], %[u2], %[v], %[s01]\n\t" \
+"smlad %[s11], %[u3], %[v], %[s11]\n\t" \
+"ldrb %[v], [%[r]], #1\n\t" \
+"ldr %[v], [%[pt], %[v], lsl #2]\n\t" \
+"smlad %[s00], %[u2], %[v], %[s00]\n\t" \
+"smlad %[s10], %[u3], %[v], %[s10]\n\t" \
+"ldrb %[v], [%[r], %[rb]]\n\t" \
+"ldr %[v], [%[pt], %[v], lsl #2]\n\t" \
+"smlad %[s01], %[u1], %[v], %[s01]\n\t" \
+"smlad %[s11], %[u0], %[v], %[s11]\n\t" \
+"ldrb %[v], [%[r]], #1\n\t" \
+"ldr %[v], [%[pt], %[v], lsl #2]\n\t" \
+"smlad %[s00], %[u1], %[v], %[s00]\n\t" \
+"smlad %[s10], %[u0], %[v], %[s10]\n\t"
+#endif
+
+/* Inputs 4q..4q+3 against a row's bytes 2q, 2q + 1 looked up as pairs: (k, k + 2), then (k + 1, k + 3). */
+EDGENN_CONV_INLINE int32_t conv_lut4_dot4(const int8_t *x, uint32_t even, uint32_t odd) {
+    return x[0] * (int16_t)even + x[2] * ((int32_t)even >> 16) + x[1] * (int16_t)odd + x[3] * ((int32_t)odd >> 16);
+}
+
+/*
+ * conv_pixels for paired 4-bit indices into one table (packed.h): `weights` is a conv_lut4, and the
+ * channels run from 0 (one group) in pairs; an odd last channel is computed with itself. The last
+ * n % 4 values go one index at a time.
+ */
+static void conv_pixels_lut4(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
+                             const int8_t *weights, int8_t *out0, int8_t *out1) {
+    const conv_lut4 *l = (const conv_lut4 *)(const void *)weights;
+    const edgenn_packed *w = l->w;
+    const uint32_t *pairs = l->pairs;
+    const int32_t n = w->depth;
+    const int32_t whole = n & ~3;
+    const int8_t *const x1 = x + n;
+#if EDGENN_CONV_DSP
+    const int8_t *const stop = x + whole;
+    const conv_consts q = {p->rq_k, p->multiplier, p->shift, conv_bytes4(p->act_min), conv_bytes4(p->act_max)};
+#endif
+    int32_t d;
+    for (; c < end; c += 2) {
+        const uint8_t *row0 = w->data + c * w->row_bytes;
+        const int32_t rb = c + 1 < end ? w->row_bytes : 0;
+        const uint8_t *row1 = row0 + rb;
+        int32_t s00 = p->bias[c];
+        int32_t s10 = s00;
+        int32_t s01 = c + 1 < end ? p->bias[c + 1] : 0;
+        int32_t s11 = s01;
+#if EDGENN_CONV_DSP
+        if (whole > 0) {
+            const int8_t *a = x;
+            const uint8_t *r = row0;
+            uint32_t u0;
+            uint32_t u1;
+            uint32_t u2;
+            uint32_t u3;
+            uint32_t v;
+            /* Fourteen registers: the loop's end is read from memory into a free one. Two words a turn;
+             * an odd count starts with the second half. */
+            __asm__("ldr %[v], %[stop]\n\t"
+                    "sub %[u0], %[v], %[a]\n\t"
+                    "tst %[u0], #4\n\t"
+                    "bne 2f\n"
+                    "1:\n\t"
+                    CONV_LUT4_WORD
+                    "2:\n\t"
+                    CONV_LUT4_WORD
+                    "ldr %[v], %[stop]\n\t"
+                    "cmp %[a], %[v]\n\t"
+                    "bne 1b"
+                    : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [a] "+r"(a),
+                      [r] "+r"(r), [u0] "=&r"(u0), [u1] "=&r"(u1), [u2] "=&r"(u2), [u3] "=&r"(u3), [v] "=&r"(v)
+                    : [n] "r"(n), [rb] "r"(rb), [pt] "r"(pairs), [stop] "m"(stop)
+                    : "cc", "memory");
+        }
+#else
+        for (d = 0; d < whole; d += 4) {
+            const uint32_t e0 = pairs[row0[d >> 1]];
+            const uint32_t o0 = pairs[row0[(d >> 1) + 1]];
+            const uint32_t e1 = pairs[row1[d >> 1]];
+            const uint32_t o1 = pairs[row1[(d >> 1) + 1]];
+            s00 += conv_lut4_dot4(x + d, e0, o0);
+            s10 += conv_lut4_dot4(x1 + d, e0, o0);
+            s01 += conv_lut4_dot4(x + d, e1, o1);
+            s11 += conv_lut4_dot4(x1 + d, e1, o1);
+        }
+#endif
+        for (d = whole; d < n; ++d) {
+            const int32_t w0 = w->values[edgenn_pair_index(row0, d)];
+            const int32_t w1 = w->values[edgenn_pair_index(row1, d)];
+            s00 += x[d] * w0;
+            s10 += x1[d] * w0;
+            s01 += x[d] * w1;
+            s11 += x1[d] * w1;
+        }
+        if (c + 1 < end) {
+#if EDGENN_CONV_DSP
+            conv_finish_2x2(p, &q, s00, s01, s10, s11, c, out0, out1);
+#else
+            out0[c + 1] = conv_out(p, s01, c + 1);
+            out1[c + 1] = conv_out(p, s11, c + 1);
+            out0[c] = conv_out(p, s00, c);
+            out1[c] = conv_out(p, s10, c);
+#endif
+        } else {
+            out0[c] = conv_out(p, s00, c);
+            out1[c] = conv_out(p, s10, c);
+        }
+    }
+}
+
+int edgenn_conv_2d_lut4(const edgenn_conv_2d_params *p, const int8_t *input, const edgenn_packed *weights,
+                        const uint32_t *pairs, int8_t *output) {
+    const conv_lut4 l = {weights, pairs};
+    return p->groups == 1 && conv_pairs(p, input, (const int8_t *)(const void *)&l, output, conv_pixels_lut4);
+}
+#endif
+
 #if EDGENN_USE_CONV_INT4 && !EDGENN_CONV_DSP
 /* conv_pixels for int4 weights on the cores without the DSP extension: a value at a time. */
 static void conv_pixels_int4(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
@@ -804,6 +950,7 @@ int edgenn_conv_2d_int4(const edgenn_conv_2d_params *p, const int8_t *input, con
  * so: streaming_gap in edgenn/reference/conv_2d.py), hence no `restrict`: every path writes output
  * pixels in row-major order, at most two at a time, each only after reading its own window.
  */
+#if EDGENN_USE_CONV_DENSE
 void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights, int8_t *output) {
 #if EDGENN_MVE
     if (edgenn_conv_2d_mve(p, input, weights, output)) {
@@ -854,3 +1001,4 @@ void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const i
         }
     }
 }
+#endif /* EDGENN_USE_CONV_DENSE */

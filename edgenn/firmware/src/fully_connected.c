@@ -1,12 +1,15 @@
 /* FULLY_CONNECTED, int8: twin of edgenn/reference/fully_connected.py. */
 #include "fully_connected.h"
+
+EDGENN_CONFIG_MARK(fully_connected); /* the kernel paths config.h compiles, for the model's link check */
+
+/* A model whose every layer reads packed weights in its loop (packed.c) compiles none of this. */
+#if EDGENN_USE_FC_DENSE
 #include "fc_mve.h"
 
 #include "conv_common.h"
 
 #include <string.h>
-
-EDGENN_CONFIG_MARK(fully_connected); /* the kernel paths config.h compiles, for the model's link check */
 
 /*
  * Output channels c to c + count - 1 of one input row from their finished sums: the layer's constants
@@ -156,3 +159,4 @@ void edgenn_fully_connected(const edgenn_fully_connected_params *p, const int8_t
         }
     }
 }
+#endif /* EDGENN_USE_FC_DENSE */

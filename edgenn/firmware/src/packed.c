@@ -15,6 +15,12 @@ static void unpack_indices(const edgenn_packed *w, const uint8_t *src, const int
     const int32_t n = w->depth;
     int32_t k = 0;
 #if EDGENN_USE_UNPACK_NIBBLES
+    if (edgenn_packed_paired(w)) {
+        for (; k < n; ++k) {
+            dst[k] = table[edgenn_pair_index(src, k)];
+        }
+        return;
+    }
     if (w->bits == 4) {
         for (; k + 1 < n; k += 2) {
             const uint32_t b = *src++;
@@ -97,6 +103,32 @@ void edgenn_unpack_weights(const edgenn_packed *w, int32_t row, int32_t rows, in
 }
 #endif
 
+#if EDGENN_USE_CONV_LUT4 || EDGENN_USE_FC_LUT4
+/* The first 16 words hold the low halves alone; every group of 16 adds its high half to them, the
+ * first group last, in place: a load, an add and a store a word, four words a turn. */
+void edgenn_lut4_pairs(const int8_t *table, uint32_t *pairs) {
+    int32_t hi;
+    int32_t lo;
+    for (lo = 0; lo < 16; ++lo) {
+        pairs[lo] = (uint32_t)(uint16_t)table[lo];
+    }
+    for (hi = 15; hi >= 0; --hi) {
+        const uint32_t high = (uint32_t)table[hi] << 16;
+        uint32_t *row = pairs + 16 * hi;
+        for (lo = 0; lo < 16; lo += 4) {
+            const uint32_t a = pairs[lo] + high;
+            const uint32_t b = pairs[lo + 1] + high;
+            const uint32_t c = pairs[lo + 2] + high;
+            const uint32_t d = pairs[lo + 3] + high;
+            row[lo] = a;
+            row[lo + 1] = b;
+            row[lo + 2] = c;
+            row[lo + 3] = d;
+        }
+    }
+}
+#endif
+
 /* int4 weights: the values of a pair of channels in one row (packed.h), as the DSP loops read them. */
 EDGENN_INLINE int packed_int4(const edgenn_packed *w) { return w->bits == 4 && w->values == NULL; }
 
@@ -112,7 +144,16 @@ void edgenn_conv_2d_packed(const edgenn_conv_2d_packed_params *p, const int8_t *
         return;
     }
 #endif
-#if EDGENN_USE_UNPACK
+#if EDGENN_USE_CONV_LUT4
+    if (p->group == 0 && edgenn_packed_paired(p->weights)) {
+        uint32_t *pairs = (uint32_t *)(void *)p->scratch;
+        edgenn_lut4_pairs(p->weights->values, pairs);
+        if (edgenn_conv_2d_lut4(conv, input, p->weights, pairs, output)) {
+            return;
+        }
+    }
+#endif
+#if EDGENN_USE_UNPACK && EDGENN_USE_CONV_DENSE
     {
         /* Groups of channels unpacked in turn, each computed as a slice of the layer: group_out of its
          * out_c channels (conv_2d.h). */
@@ -334,9 +375,127 @@ static void fc_int4(const edgenn_fully_connected_params *p, const uint8_t *weigh
 }
 #endif
 
+#if EDGENN_USE_FC_LUT4
+/* Inputs 4q..4q+3 against a paired row's bytes 2q, 2q + 1 looked up in `pairs`: values (k, k + 2), then
+ * (k + 1, k + 3), each half an int16. */
+EDGENN_INLINE int32_t lut4_dot4(const int8_t *x, uint32_t even, uint32_t odd) {
+    return x[0] * (int16_t)even + x[2] * ((int32_t)even >> 16) + x[1] * (int16_t)odd + x[3] * ((int32_t)odd >> 16);
+}
+
+/* One channel's sum over the inputs from `from` on: the last n % 4 values one index at a time. */
+static int32_t lut4_row_tail(const edgenn_packed *w, const uint8_t *row, const int8_t *x, int32_t from) {
+    int32_t sum = 0;
+    int32_t k;
+    for (k = from; k < w->depth; ++k) {
+        sum += x[k] * w->values[edgenn_pair_index(row, k)];
+    }
+    return sum;
+}
+
+#if EDGENN_CONV_DSP
+/*
+ * Four channels (rows r, r + rb, r + 2rb, r + 3rb) over the first n & ~3 inputs, into acc: per four
+ * inputs one word of x split into int16 pairs once, and per row two bytes, each looked up as an int16
+ * pair of weights and multiplied in by one SMLAD. Thirteen registers, as fc_rows4 in
+ * fully_connected.c.
+ */
+static EDGENN_NOINLINE void fc_lut4_rows4(const int8_t *x, const uint8_t *r, int32_t rb, int32_t n,
+                                          const uint32_t *pairs, int32_t *acc) {
+    const uint8_t *w0 = r;
+    const uint8_t *w1 = r + rb;
+    const int32_t rb2 = 2 * rb;
+    int32_t a0 = 0;
+    int32_t a1 = 0;
+    int32_t a2 = 0;
+    int32_t a3 = 0;
+    int32_t k = n >> 2;
+    if (k > 0) {
+        uint32_t xe;
+        uint32_t xo;
+        uint32_t v;
+        __asm__("1:\n\t"
+                "ldr %[xo], [%[x]], #4\n\t"
+                "sxtb16 %[xe], %[xo]\n\t"
+                "sxtb16 %[xo], %[xo], ror #8\n\t"
+                "ldrb %[v], [%[w0], %[rb2]]\n\t"
+                "ldr %[v], [%[pt], %[v], lsl #2]\n\t"
+                "smlad %[a2], %[v], %[xe], %[a2]\n\t"
+                "ldrb %[v], [%[w0]], #1\n\t"
+                "ldr %[v], [%[pt], %[v], lsl #2]\n\t"
+                "smlad %[a0], %[v], %[xe], %[a0]\n\t"
+                "ldrb %[v], [%[w0], %[rb2]]\n\t"
+                "ldr %[v], [%[pt], %[v], lsl #2]\n\t"
+                "smlad %[a2], %[v], %[xo], %[a2]\n\t"
+                "ldrb %[v], [%[w0]], #1\n\t"
+                "ldr %[v], [%[pt], %[v], lsl #2]\n\t"
+                "smlad %[a0], %[v], %[xo], %[a0]\n\t"
+                "ldrb %[v], [%[w1], %[rb2]]\n\t"
+                "ldr %[v], [%[pt], %[v], lsl #2]\n\t"
+                "smlad %[a3], %[v], %[xe], %[a3]\n\t"
+                "ldrb %[v], [%[w1]], #1\n\t"
+                "ldr %[v], [%[pt], %[v], lsl #2]\n\t"
+                "smlad %[a1], %[v], %[xe], %[a1]\n\t"
+                "ldrb %[v], [%[w1], %[rb2]]\n\t"
+                "ldr %[v], [%[pt], %[v], lsl #2]\n\t"
+                "smlad %[a3], %[v], %[xo], %[a3]\n\t"
+                "ldrb %[v], [%[w1]], #1\n\t"
+                "ldr %[v], [%[pt], %[v], lsl #2]\n\t"
+                "smlad %[a1], %[v], %[xo], %[a1]\n\t"
+                "subs %[k], %[k], #1\n\t"
+                "bne 1b"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w0] "+r"(w0),
+                  [w1] "+r"(w1), [k] "+r"(k), [xe] "=&r"(xe), [xo] "=&r"(xo), [v] "=&r"(v)
+                : [rb2] "r"(rb2), [pt] "r"(pairs)
+                : "cc", "memory");
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+#endif
+
+/* The layer on paired 4-bit indices into one table (packed.h), read in the loop. */
+static void fc_lut4(const edgenn_fully_connected_params *p, const edgenn_packed *w, const uint32_t *pairs,
+                    const int8_t *x, int8_t *out) {
+    const int32_t n = p->accum_depth;
+    const int32_t whole = n & ~3;
+    const int32_t rb = w->row_bytes;
+    int32_t c = 0;
+    int32_t j;
+#if EDGENN_CONV_DSP
+    for (; c + 4 <= p->output_depth; c += 4) {
+        int32_t acc[4];
+        fc_lut4_rows4(x, w->data + c * rb, rb, n, pairs, acc);
+        for (j = 0; j < 4; ++j) {
+            const int32_t sum = p->bias[c + j] + acc[j] + lut4_row_tail(w, w->data + (c + j) * rb, x, whole);
+            out[c + j] = edgenn_conv_out(sum, c + j, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min,
+                                         p->act_max);
+        }
+    }
+#endif
+    for (; c < p->output_depth; ++c) {
+        const uint8_t *row = w->data + c * rb;
+        int32_t sum = p->bias[c] + lut4_row_tail(w, row, x, whole);
+        for (j = 0; j < whole; j += 4) {
+            sum += lut4_dot4(x + j, pairs[row[j >> 1]], pairs[row[(j >> 1) + 1]]);
+        }
+        out[c] = edgenn_conv_out(sum, c, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
+    }
+}
+#endif
+
 void edgenn_fully_connected_packed(const edgenn_fully_connected_packed_params *p, const int8_t *input,
                                    int8_t *output) {
     const edgenn_fully_connected_params *fc = p->layer;
+#if EDGENN_USE_FC_LUT4
+    if (p->group == 0 && edgenn_packed_paired(p->weights)) {
+        uint32_t *pairs = (uint32_t *)(void *)p->scratch;
+        edgenn_lut4_pairs(p->weights->values, pairs);
+        fc_lut4(fc, p->weights, pairs, input, output);
+        return;
+    }
+#endif
 #if EDGENN_USE_FC_INT4
     if (packed_int4(p->weights)) {
         fc_int4(fc, p->weights->data, input, output);
@@ -361,7 +520,7 @@ void edgenn_fully_connected_packed(const edgenn_fully_connected_packed_params *p
         return;
     }
 #endif
-#if EDGENN_USE_UNPACK
+#if EDGENN_USE_UNPACK && EDGENN_USE_FC_DENSE
     {
         edgenn_fully_connected_params slice = *fc;
         int32_t block = 0;

@@ -8,6 +8,8 @@
 #ifndef EDGENN_CONFIG_H
 #define EDGENN_CONFIG_H
 
+#define EDGENN_USE_CONV_DENSE 1 /* CONV_2D layer on int8 weights, or on packed ones unpacked a group of channels at a time */
+#define EDGENN_USE_FC_DENSE 1 /* FULLY_CONNECTED layer on int8 weights, or on packed ones unpacked a group of channels at a time */
 #define EDGENN_USE_CONV_PLAIN 1 /* CONV_2D layer the DSP cores' pair path declines (conv_2d.features): the plain loops */
 #define EDGENN_USE_DW_LINE 1 /* DEPTHWISE_CONV_2D with one input channel on the line buffer (wpack set) */
 #define EDGENN_USE_DW_SAME 1 /* DEPTHWISE_CONV_2D with depth multiplier 1 (no wpack) */
@@ -20,6 +22,8 @@
 #define EDGENN_USE_FC_INT4 1 /* FULLY_CONNECTED with int4 weights (packed.h): read in its loop, no scratch */
 #define EDGENN_USE_CONV_SPARSE 1 /* CONV_2D with sparse weights (packed.h) read in the pair path's loop: zero blocks skipped */
 #define EDGENN_USE_FC_SPARSE 1 /* FULLY_CONNECTED with sparse weights (packed.h): zero blocks skipped, no scratch */
+#define EDGENN_USE_CONV_LUT4 1 /* CONV_2D with 4-bit indices into one table (packed.h) read in the pair path's loop, two a lookup */
+#define EDGENN_USE_FC_LUT4 1 /* FULLY_CONNECTED with 4-bit indices into one table (packed.h) read in its loop, two a lookup */
 #define EDGENN_USE_UNPACK 1 /* a packed layer whose weights are unpacked a group of channels at a time into its scratch */
 #define EDGENN_USE_UNPACK_NIBBLES 1 /* an unpacked layer's 4-bit indices into tables (lut4) */
 #define EDGENN_USE_UNPACK_BITS 1 /* an unpacked layer's 2- or 3-bit indices into tables (lut2, lut3) */
@@ -27,9 +31,9 @@
 #define EDGENN_USE_UNPACK_SPARSE 1 /* an unpacked layer's sparse blocks */
 
 /* The values above as one number, for the kernels' symbols. */
-#define EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q) a##b##c##d##e##f##g##h##i##j##k##l##m##n##o##p##q
-#define EDGENN_CONFIG_DIGITS_(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q) EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q)
+#define EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u) a##b##c##d##e##f##g##h##i##j##k##l##m##n##o##p##q##r##s##t##u
+#define EDGENN_CONFIG_DIGITS_(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u) EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u)
 #define EDGENN_CONFIG_BITS \
-    EDGENN_CONFIG_DIGITS_(EDGENN_USE_CONV_PLAIN, EDGENN_USE_DW_LINE, EDGENN_USE_DW_SAME, EDGENN_USE_DW_GENERAL, EDGENN_USE_DW_3X3_FULL, EDGENN_USE_DW_3X3_ACT, EDGENN_USE_RQ_TWO_STEP, EDGENN_USE_PER_CHANNEL, EDGENN_USE_CONV_INT4, EDGENN_USE_FC_INT4, EDGENN_USE_CONV_SPARSE, EDGENN_USE_FC_SPARSE, EDGENN_USE_UNPACK, EDGENN_USE_UNPACK_NIBBLES, EDGENN_USE_UNPACK_BITS, EDGENN_USE_UNPACK_INT4, EDGENN_USE_UNPACK_SPARSE)
+    EDGENN_CONFIG_DIGITS_(EDGENN_USE_CONV_DENSE, EDGENN_USE_FC_DENSE, EDGENN_USE_CONV_PLAIN, EDGENN_USE_DW_LINE, EDGENN_USE_DW_SAME, EDGENN_USE_DW_GENERAL, EDGENN_USE_DW_3X3_FULL, EDGENN_USE_DW_3X3_ACT, EDGENN_USE_RQ_TWO_STEP, EDGENN_USE_PER_CHANNEL, EDGENN_USE_CONV_INT4, EDGENN_USE_FC_INT4, EDGENN_USE_CONV_SPARSE, EDGENN_USE_FC_SPARSE, EDGENN_USE_CONV_LUT4, EDGENN_USE_FC_LUT4, EDGENN_USE_UNPACK, EDGENN_USE_UNPACK_NIBBLES, EDGENN_USE_UNPACK_BITS, EDGENN_USE_UNPACK_INT4, EDGENN_USE_UNPACK_SPARSE)
 
 #endif /* EDGENN_CONFIG_H */

@@ -20,6 +20,17 @@ EDGENN_INLINE int32_t edgenn_int4_at(const uint8_t *row, int32_t k, uint32_t shi
     return (int32_t)((((uint32_t)row[k] >> shift) & 15u) ^ 8u) - 8;
 }
 
+/*
+ * 4-bit indices into one table for every channel (bits 4, table_step 0) are stored in pairs: per run of
+ * 4 values k..k+3 of a channel, the byte (k | k+2 << 4), then (k+1 | k+3 << 4); row_bytes is
+ * 2 * ceil(depth / 4). The kernels that read them in their loops look each byte up in 256 words built
+ * from the table (edgenn_lut4_pairs): its two values as an int16 pair, against the input's bytes 0 and
+ * 2 (or 1 and 3) as SMLAD takes them.
+ */
+EDGENN_INLINE int32_t edgenn_pair_index(const uint8_t *row, int32_t k) {
+    return (int32_t)(((uint32_t)row[((k >> 2) << 1) + (k & 1)] >> ((uint32_t)(k & 2) << 1)) & 15u);
+}
+
 typedef struct {
     int32_t depth;     /* values per output channel */
     int32_t row_bytes; /* bytes of one channel's indices (LSB first); int4: of a pair's; sparse: 0 */
@@ -39,8 +50,8 @@ typedef struct {
 typedef struct {
     const edgenn_conv_2d_params *layer; /* the dense layer's params */
     const edgenn_packed *weights;
-    int8_t *scratch; /* group * depth bytes in the arena */
-    int32_t group;   /* output channels unpacked at a time */
+    int8_t *scratch; /* group * depth bytes in the arena; group 0: the 256 words of a paired table's pairs */
+    int32_t group;   /* output channels unpacked at a time; 0: none, the loop reads them */
 } edgenn_conv_2d_packed_params;
 
 typedef struct {
@@ -54,6 +65,19 @@ typedef struct {
  * that path declines the layer's windows. In conv_2d.c. */
 int edgenn_conv_2d_sparse(const edgenn_conv_2d_params *p, const int8_t *input, const edgenn_packed *weights,
                           int8_t *output);
+
+/* Whether w holds paired 4-bit indices into one table. */
+EDGENN_INLINE int edgenn_packed_paired(const edgenn_packed *w) {
+    return w->bits == 4 && w->table_step == 0 && w->values != NULL;
+}
+
+/* pairs[b] for each byte b: table[b & 15] in the low int16 half, table[b >> 4] in the high one. */
+void edgenn_lut4_pairs(const int8_t *table, uint32_t *pairs);
+
+/* The layer on paired 4-bit indices (CONV_LUT4) in the pair path's loop, `pairs` from edgenn_lut4_pairs;
+ * 0 where that path declines the layer's windows. In conv_2d.c. */
+int edgenn_conv_2d_lut4(const edgenn_conv_2d_params *p, const int8_t *input, const edgenn_packed *weights,
+                        const uint32_t *pairs, int8_t *output);
 
 /* Unpacks `rows` channels, from channel `row` (even) on, into dst; `*block` is the first block of
  * sparse channel `row`'s pair (0 for channel 0), and is advanced past the last whole pair's. */
