@@ -116,8 +116,10 @@ def _buffers(
 ) -> tuple[dict[int, int], dict[int, int], dict[int, Buffer], set[int], dict]:
     """Buffers and lifetimes, and each tensor's (bytes, first step, last step). A chain's input is live
     until its last op, its output from its first; the tensors inside it get no bytes, its windows one
-    buffer for its steps."""
+    buffer for its steps, and its ops' side tensors (Graph.side) one more, which they share: each call
+    of a stage fills its side tensor before it reads it."""
     first_of = {c.ops[0]: n for n, c in enumerate(chains)}
+    op_at = {op.index: op for op in graph.ops}
     inside = {i for c in chains for i in c.ops[1:]}
     life: dict[int, list[int]] = {}  # tensor (or window) → [first step, last step]
     size: dict[int, int] = {}  # window → bytes
@@ -164,6 +166,12 @@ def _buffers(
             buffers[len(buffers)] = Buffer(len(buffers), c.scratch_bytes, step, end, ids)
             for k, w in enumerate(ids, start=1):
                 owner[w], sub[w], life[w], size[w] = len(buffers) - 1, c.windows[k], [step, end], c.window_size(k)
+            side = [t for i in c.ops for t in op_at[i].outputs if t in graph.side]
+            if side:
+                shared = Buffer(len(buffers), max(graph.tensors[t].nbytes for t in side), step, end, side)
+                buffers[shared.id] = shared
+                for t in side:
+                    owner[t], sub[t], life[t] = shared.id, 0, [step, end]
             continue
         ins = [t for t in op.inputs if _is_activation(graph, t)]
         for t in ins:

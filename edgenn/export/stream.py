@@ -148,7 +148,7 @@ def _activations(graph: Graph, op: Op) -> list[int]:
 
 def can_start(graph: Graph, op: Op) -> bool:
     """Whether a chain may start at `op`: it reads one activation, its input 0, row by row."""
-    return stage_of(graph, op) is not None and _activations(graph, op) == [op.inputs[0]] and len(op.outputs) == 1
+    return stage_of(graph, op) is not None and _activations(graph, op) == [op.inputs[0]] and len(graph.results(op)) == 1
 
 
 def runs(graph: Graph) -> list[list[Op]]:
@@ -166,7 +166,7 @@ def runs(graph: Graph) -> list[list[Op]]:
         # (and may read a whole tensor from before the run beside it).
         first = can_start(graph, op)
         prev = current[-1].outputs[0] if current else None
-        stage = stage_of(graph, op, prev) if current and len(op.outputs) == 1 else None
+        stage = stage_of(graph, op, prev) if current and len(graph.results(op)) == 1 else None
         made = {o.outputs[0] for o in current}
         linked = (
             stage is not None

@@ -162,8 +162,9 @@ def test_packed_layers_keep_streaming_and_chains(tmp_path, case, scheme):
 def test_one_table_4_bit_layers_read_in_the_loop_and_stream(tmp_path):
     """4-bit indices into one table per layer are read in the kernels' loops (CONV_LUT4, FC_LUT4), two
     values a lookup in a table of pairs the layer builds in the arena: no channels unpacked, the
-    pointwise convolutions still write their output over their consumed input, the arena grows by the
-    one table at most, and the C stays bit-exact on the host and the Cortex-M4 with and without DSP."""
+    convolutions still stream over their consumed input or join row-streamed chains (whose layers share
+    one table's bytes), the arena grows by one table at most, and the C stays bit-exact on the host and
+    the Cortex-M4 with and without DSP."""
     from edgenn.export.codegen import generate
 
     require_tool("gcc")
@@ -180,6 +181,31 @@ def test_one_table_4_bit_layers_read_in_the_loop_and_stream(tmp_path):
     require_target_tools("cortex-m4")
     for dsp in (True, False):
         check_c_bit_exact(data, tmp_path / f"m4-{dsp}", count=8, compress="lut4t", target="cortex-m4", dsp=dsp)
+
+
+def test_one_table_4_bit_layers_join_chains_sharing_one_table(tmp_path):
+    """Two 3x3 convolutions and a pooling row-streamed as one chain (digits' shape), the convolutions'
+    weights as 4-bit indices into one table each: the chain holds them, their tables of pairs take one
+    buffer (each stage call builds its own before reading it), and the C stays bit-exact."""
+    from edgenn.export.codegen import generate
+
+    require_tool("gcc")
+    keras.utils.set_random_seed(11)
+    x = keras.Input(batch_shape=(1, 12, 12, 3))
+    y = keras.layers.Conv2D(16, 3, padding="same", activation="relu")(x)
+    y = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(y)
+    y = keras.layers.MaxPooling2D(2)(y)
+    y = keras.layers.Dense(10)(keras.layers.Flatten()(y))
+    data = compress_tflite(int8_tflite(keras.Model(x, y)), "lut4t")[0]
+    gen = generate(parse_tflite(data), "net", "test", compress="lut4t")
+    convs = [op.index for op in gen.graph.ops if op.name == "CONV_2D" and op.index in gen.packings]
+    chained = [c.ops for c in gen.plan.chains if set(convs) <= set(c.ops)]
+    assert len(convs) == 2 and chained, ([c.ops for c in gen.plan.chains], convs)
+    tables = {gen.plan.offset(gen.packings[i].scratch) for i in convs}
+    assert len(tables) == 1
+    check_c_bit_exact(data, tmp_path / "host", count=6, compress="lut4t")
+    require_target_tools("cortex-m4")
+    check_c_bit_exact(data, tmp_path / "m4", count=6, compress="lut4t", target="cortex-m4")
 
 
 @pytest.mark.parametrize("scheme", ["int4", "sparse", "lut4t"])
