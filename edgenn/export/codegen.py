@@ -55,6 +55,9 @@ class Unit:
     const_bytes: int = 0
     const_items: list[tuple[int, str, str, int]] = field(default_factory=list)  # (op index, what, kind, bytes)
     names: set[str] = field(default_factory=set)
+    # (C type, name stem, fields) → the struct already declared with them: a chained layer's row
+    # variants share their packed weights' descriptor
+    struct_of: dict[tuple[str, str, str], str] = field(default_factory=dict)
     # (C type, shape, bytes, alignment) → the array already declared with them: an unrolled recurrent layer's steps
     # share their weights, tables and multipliers, so each is stored once.
     declared: dict[tuple[str, tuple[int, ...], bytes, bool, bool], str] = field(default_factory=dict)
@@ -186,11 +189,14 @@ class OpEmitter:
         return self.tensor(self.op.outputs[i], ctype)
 
     def struct(self, ctype: str, fields: dict[str, object], what: str = "params") -> str:
-        """Declare `static const ctype name = {.field = value, ...};`; returns `&name`."""
-        name = self._unique(f"{self.tag}_{what}")
+        """Declare `static const ctype name = {.field = value, ...};`, once for the same fields; returns `&name`."""
         body = ",\n".join(f"    .{k} = {v}" for k, v in fields.items())
-        self.unit.structs.append(f"static const {ctype} {name} = {{\n{body},\n}};")
-        return f"&{name}"
+        key = (ctype, f"{self.tag}_{what}", body)
+        if key not in self.unit.struct_of:
+            name = self._unique(f"{self.tag}_{what}")
+            self.unit.structs.append(f"static const {ctype} {name} = {{\n{body},\n}};")
+            self.unit.struct_of[key] = name
+        return f"&{self.unit.struct_of[key]}"
 
 
 class StripeEmitter(OpEmitter):

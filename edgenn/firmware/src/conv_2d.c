@@ -819,6 +819,14 @@ EDGENN_CONV_INLINE int32_t conv_lut4_dot4(const int8_t *x, uint32_t even, uint32
     return x[0] * (int16_t)even + x[2] * ((int32_t)even >> 16) + x[1] * (int16_t)odd + x[3] * ((int32_t)odd >> 16);
 }
 
+/* Channel c's output of both pixels from their sums: out of line, for the odd last channel and the
+ * cores without the DSP extension. */
+static EDGENN_NOINLINE void conv_lut4_out(const edgenn_conv_2d_params *p, int32_t s0, int32_t s1, int32_t c,
+                                          int8_t *out0, int8_t *out1) {
+    out0[c] = conv_out(p, s0, c);
+    out1[c] = conv_out(p, s1, c);
+}
+
 /*
  * conv_pixels for paired 4-bit indices into one table (packed.h): `weights` is a conv_lut4, and the
  * channels run from 0 (one group) in pairs; an odd last channel is computed with itself. The last
@@ -892,19 +900,17 @@ static void conv_pixels_lut4(const edgenn_conv_2d_params *p, const int8_t *x, in
             s01 += x[d] * w1;
             s11 += x1[d] * w1;
         }
-        if (c + 1 < end) {
 #if EDGENN_CONV_DSP
+        if (c + 1 < end) {
             conv_finish_2x2(p, &q, s00, s01, s10, s11, c, out0, out1);
-#else
-            out0[c + 1] = conv_out(p, s01, c + 1);
-            out1[c + 1] = conv_out(p, s11, c + 1);
-            out0[c] = conv_out(p, s00, c);
-            out1[c] = conv_out(p, s10, c);
-#endif
-        } else {
-            out0[c] = conv_out(p, s00, c);
-            out1[c] = conv_out(p, s10, c);
+            continue;
         }
+#else
+        if (c + 1 < end) {
+            conv_lut4_out(p, s01, s11, c + 1, out0, out1);
+        }
+#endif
+        conv_lut4_out(p, s00, s10, c, out0, out1);
     }
 }
 

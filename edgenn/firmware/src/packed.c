@@ -383,7 +383,7 @@ EDGENN_INLINE int32_t lut4_dot4(const int8_t *x, uint32_t even, uint32_t odd) {
 }
 
 /* One channel's sum over the inputs from `from` on: the last n % 4 values one index at a time. */
-static int32_t lut4_row_tail(const edgenn_packed *w, const uint8_t *row, const int8_t *x, int32_t from) {
+static EDGENN_NOINLINE int32_t lut4_row_tail(const edgenn_packed *w, const uint8_t *row, const int8_t *x, int32_t from) {
     int32_t sum = 0;
     int32_t k;
     for (k = from; k < w->depth; ++k) {
@@ -455,6 +455,11 @@ static EDGENN_NOINLINE void fc_lut4_rows4(const int8_t *x, const uint8_t *r, int
 }
 #endif
 
+/* Channel c's output from its sum: out of line, once for every path. */
+static EDGENN_NOINLINE void fc_lut4_out(const edgenn_fully_connected_params *p, int32_t sum, int32_t c, int8_t *out) {
+    out[c] = edgenn_conv_out(sum, c, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
+}
+
 /* The layer on paired 4-bit indices into one table (packed.h), read in the loop. */
 static void fc_lut4(const edgenn_fully_connected_params *p, const edgenn_packed *w, const uint32_t *pairs,
                     const int8_t *x, int8_t *out) {
@@ -468,9 +473,7 @@ static void fc_lut4(const edgenn_fully_connected_params *p, const edgenn_packed 
         int32_t acc[4];
         fc_lut4_rows4(x, w->data + c * rb, rb, n, pairs, acc);
         for (j = 0; j < 4; ++j) {
-            const int32_t sum = p->bias[c + j] + acc[j] + lut4_row_tail(w, w->data + (c + j) * rb, x, whole);
-            out[c + j] = edgenn_conv_out(sum, c + j, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min,
-                                         p->act_max);
+            fc_lut4_out(p, p->bias[c + j] + acc[j] + lut4_row_tail(w, w->data + (c + j) * rb, x, whole), c + j, out);
         }
     }
 #endif
@@ -480,7 +483,7 @@ static void fc_lut4(const edgenn_fully_connected_params *p, const edgenn_packed 
         for (j = 0; j < whole; j += 4) {
             sum += lut4_dot4(x + j, pairs[row[j >> 1]], pairs[row[(j >> 1) + 1]]);
         }
-        out[c] = edgenn_conv_out(sum, c, p->rq_k, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
+        fc_lut4_out(p, sum, c, out);
     }
 }
 #endif
