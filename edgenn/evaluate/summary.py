@@ -102,6 +102,8 @@ def _print_packed(r: dict) -> None:
         + (
             f"unpacked {w['group']} channel{'s' * (w['group'] != 1)} at a time in {w['scratch_bytes']:,} B of the arena"
             if w["group"]
+            else f"read packed, with a {w['scratch_bytes']:,} B table of pairs in the arena"
+            if w["scratch_bytes"]
             else "read packed"
         )
         for i, w in packed

@@ -814,11 +814,6 @@ typedef struct {
 "smlad %[s10], %[u0], %[v], %[s10]\n\t"
 #endif
 
-/* Inputs 4q..4q+3 against a row's bytes 2q, 2q + 1 looked up as pairs: (k, k + 2), then (k + 1, k + 3). */
-EDGENN_CONV_INLINE int32_t conv_lut4_dot4(const int8_t *x, uint32_t even, uint32_t odd) {
-    return x[0] * (int16_t)even + x[2] * ((int32_t)even >> 16) + x[1] * (int16_t)odd + x[3] * ((int32_t)odd >> 16);
-}
-
 /* Channel c's output of both pixels from their sums: out of line, for the odd last channel and the
  * cores without the DSP extension. */
 static EDGENN_NOINLINE void conv_lut4_out(const edgenn_conv_2d_params *p, int32_t s0, int32_t s1, int32_t c,
@@ -886,10 +881,10 @@ static void conv_pixels_lut4(const edgenn_conv_2d_params *p, const int8_t *x, in
             const uint32_t o0 = pairs[row0[(d >> 1) + 1]];
             const uint32_t e1 = pairs[row1[d >> 1]];
             const uint32_t o1 = pairs[row1[(d >> 1) + 1]];
-            s00 += conv_lut4_dot4(x + d, e0, o0);
-            s10 += conv_lut4_dot4(x1 + d, e0, o0);
-            s01 += conv_lut4_dot4(x + d, e1, o1);
-            s11 += conv_lut4_dot4(x1 + d, e1, o1);
+            s00 += edgenn_lut4_dot4(x + d, e0, o0);
+            s10 += edgenn_lut4_dot4(x1 + d, e0, o0);
+            s01 += edgenn_lut4_dot4(x + d, e1, o1);
+            s11 += edgenn_lut4_dot4(x1 + d, e1, o1);
         }
 #endif
         for (d = whole; d < n; ++d) {

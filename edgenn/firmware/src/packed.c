@@ -376,12 +376,6 @@ static void fc_int4(const edgenn_fully_connected_params *p, const uint8_t *weigh
 #endif
 
 #if EDGENN_USE_FC_LUT4
-/* Inputs 4q..4q+3 against a paired row's bytes 2q, 2q + 1 looked up in `pairs`: values (k, k + 2), then
- * (k + 1, k + 3), each half an int16. */
-EDGENN_INLINE int32_t lut4_dot4(const int8_t *x, uint32_t even, uint32_t odd) {
-    return x[0] * (int16_t)even + x[2] * ((int32_t)even >> 16) + x[1] * (int16_t)odd + x[3] * ((int32_t)odd >> 16);
-}
-
 /* One channel's sum over the inputs from `from` on: the last n % 4 values one index at a time. */
 static EDGENN_NOINLINE int32_t lut4_row_tail(const edgenn_packed *w, const uint8_t *row, const int8_t *x, int32_t from) {
     int32_t sum = 0;
@@ -481,7 +475,7 @@ static void fc_lut4(const edgenn_fully_connected_params *p, const edgenn_packed 
         const uint8_t *row = w->data + c * rb;
         int32_t sum = p->bias[c] + lut4_row_tail(w, row, x, whole);
         for (j = 0; j < whole; j += 4) {
-            sum += lut4_dot4(x + j, pairs[row[j >> 1]], pairs[row[(j >> 1) + 1]]);
+            sum += edgenn_lut4_dot4(x + j, pairs[row[j >> 1]], pairs[row[(j >> 1) + 1]]);
         }
         fc_lut4_out(p, sum, c, out);
     }

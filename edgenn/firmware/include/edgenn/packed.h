@@ -66,6 +66,12 @@ typedef struct {
 int edgenn_conv_2d_sparse(const edgenn_conv_2d_params *p, const int8_t *input, const edgenn_packed *weights,
                           int8_t *output);
 
+/* x[0..3] against a paired row's bytes 2q, 2q + 1 looked up in the pairs: the weights of values k and
+ * k + 2, then k + 1 and k + 3, each an int16 half (the cores without SMLAD). */
+EDGENN_INLINE int32_t edgenn_lut4_dot4(const int8_t *x, uint32_t even, uint32_t odd) {
+    return x[0] * (int16_t)even + x[2] * ((int32_t)even >> 16) + x[1] * (int16_t)odd + x[3] * ((int32_t)odd >> 16);
+}
+
 /* Whether w holds paired 4-bit indices into one table. */
 EDGENN_INLINE int edgenn_packed_paired(const edgenn_packed *w) {
     return w->bits == 4 && w->table_step == 0 && w->values != NULL;
