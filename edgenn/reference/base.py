@@ -54,6 +54,7 @@ FEATURES = {
     "FC_LUT4": "FULLY_CONNECTED with 4-bit indices into one table (packed.h) read in its loop, two a lookup",
     "UNPACK": "a packed layer whose weights are unpacked a group of channels at a time into its scratch",
     "UNPACK_NIBBLES": "an unpacked layer's 4-bit indices into tables (lut4)",
+    "UNPACK_PAIRS": "an unpacked layer's paired 4-bit indices into one table (lut4, one table a layer)",
     "UNPACK_BITS": "an unpacked layer's 2- or 3-bit indices into tables (lut2, lut3)",
     "UNPACK_INT4": "an unpacked layer's int4 values",
     "UNPACK_SPARSE": "an unpacked layer's sparse blocks",

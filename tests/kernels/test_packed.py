@@ -223,3 +223,24 @@ def test_a_model_packed_throughout_compiles_no_dense_kernel(tmp_path, models, sc
     plain = generate(parse_tflite(data), "net", "test", compress="none").files["edgenn/config.h"]
     assert "#define EDGENN_USE_CONV_DENSE 1" in plain and "#define EDGENN_USE_FC_DENSE 1" in plain
     check_c_bit_exact(data, tmp_path, count=4, compress=scheme)
+
+
+def test_one_table_4_bit_windows_too_deep_for_the_loop_unpack(tmp_path):
+    """A convolution whose windows are deeper than the pair path's patch buffer (3x3 over 72 channels:
+    648 values) unpacks its paired indices a group of channels at a time instead (UNPACK_PAIRS), and
+    stays bit-exact on the host and the Cortex-M4."""
+    from edgenn.export.codegen import generate
+
+    require_tool("gcc")
+    keras.utils.set_random_seed(13)
+    x = keras.Input(batch_shape=(1, 5, 5, 72))
+    y = keras.layers.Conv2D(12, 3, activation="relu")(x)
+    y = keras.layers.Dense(6)(keras.layers.Flatten()(y))
+    data = compress_tflite(int8_tflite(keras.Model(x, y)), "lut4t")[0]
+    gen = generate(parse_tflite(data), "net", "test", compress="lut4t")
+    conv = next(op.index for op in gen.graph.ops if op.name == "CONV_2D")
+    assert gen.packings[conv].paired and gen.packings[conv].group > 0
+    assert "#define EDGENN_USE_UNPACK_PAIRS 1" in gen.files["edgenn/config.h"]
+    check_c_bit_exact(data, tmp_path / "host", count=6, compress="lut4t")
+    require_target_tools("cortex-m4")
+    check_c_bit_exact(data, tmp_path / "m4", count=6, compress="lut4t", target="cortex-m4")

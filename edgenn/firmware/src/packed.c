@@ -9,18 +9,21 @@ EDGENN_CONFIG_MARK(packed); /* the kernel paths config.h compiles, for the model
 
 #if EDGENN_USE_UNPACK
 /* Each encoding's unpacker is compiled only where some layer of the model is unpacked from it (config.h). */
-#if EDGENN_USE_UNPACK_NIBBLES || EDGENN_USE_UNPACK_BITS
-/* One channel of indices into its table: 4 bits (two per byte, the low nibble first), 2 or 3. */
+#if EDGENN_USE_UNPACK_NIBBLES || EDGENN_USE_UNPACK_BITS || EDGENN_USE_UNPACK_PAIRS
+/* One channel of indices into its table: 4 bits (two per byte, the low nibble first; or paired, packed.h),
+ * 2 or 3. */
 static void unpack_indices(const edgenn_packed *w, const uint8_t *src, const int8_t *table, int8_t *dst) {
     const int32_t n = w->depth;
     int32_t k = 0;
-#if EDGENN_USE_UNPACK_NIBBLES
+#if EDGENN_USE_UNPACK_PAIRS
     if (edgenn_packed_paired(w)) {
         for (; k < n; ++k) {
             dst[k] = table[edgenn_pair_index(src, k)];
         }
         return;
     }
+#endif
+#if EDGENN_USE_UNPACK_NIBBLES
     if (w->bits == 4) {
         for (; k + 1 < n; k += 2) {
             const uint32_t b = *src++;
@@ -96,7 +99,7 @@ void edgenn_unpack_weights(const edgenn_packed *w, int32_t row, int32_t rows, in
             continue;
         }
 #endif
-#if EDGENN_USE_UNPACK_NIBBLES || EDGENN_USE_UNPACK_BITS
+#if EDGENN_USE_UNPACK_NIBBLES || EDGENN_USE_UNPACK_BITS || EDGENN_USE_UNPACK_PAIRS
         unpack_indices(w, w->data + r * w->row_bytes, w->values + r * w->table_step, dst);
 #endif
     }
