@@ -23,7 +23,9 @@ emulated Cortex-M4 (where its tools are installed), as `edgenn profile` counts t
 
 Jobs run in separate processes. Every finished point is cached under `cache/` by a hash of what
 determines it (recipe file, data, fine-tuning settings, channels, sparsity, variant, edgenn
-version), so an interrupted or extended sweep only computes the missing points.
+version, and the bytes of edgenn's own code and kernels, so that a point measured with other C is
+measured again), so an interrupted or extended sweep only computes the missing points. Fine-tuned
+models are cached without the code's bytes: a kernel change re-measures them, it does not retrain.
 """
 
 from __future__ import annotations
@@ -108,6 +110,15 @@ def base_key(recipe: Recipe) -> str:
     return _hash({"recipe": recipe.path.read_text(encoding="utf-8"), "data": data, "version": __version__})
 
 
+def code_key() -> str:
+    """A hash of edgenn's own files (its Python, its kernels' C, its schemas): what measures a point."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".c", ".h", ".json") and p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:20]
+
+
 def plan(
     recipe: Recipe,
     key: str,
@@ -117,8 +128,10 @@ def plan(
     classical: bool,
     compress: Iterable[str] = DEFAULT_COMPRESS,
     qat: bool = False,
+    code: str = "",
 ) -> list[Job]:
-    """The jobs of a sweep, with each point's cache key. With `qat`, every (channels, sparsity,
+    """The jobs of a sweep, with each point's cache key (which holds `code`, code_key(): other code
+    measures the points again) and its model's (which does not). With `qat`, every (channels, sparsity,
     compression) also gets a model fine-tuned with fake quantization from the point's model fine-tuned
     for that compression, converted to int8_qat."""
     from edgenn.optimize.quantize import QAT_VARIANT
@@ -129,14 +142,15 @@ def plan(
     for c in channels:
         for s in sparsity:
             model = {"schema": SCHEMA, "base": key, "optimize": settings, "channels": c, "sparsity": s}
-            plain = Job("nn", c, s, tuple(quant), tuple(_hash({**model, "quant": q}) for q in quant), _hash(model))
+            point = {**model, "code": code}
+            plain = Job("nn", c, s, tuple(quant), tuple(_hash({**point, "quant": q}) for q in quant), _hash(model))
             fine_tuned = {"none": plain}
             for z in compress:
                 if z == "none":
                     jobs.append(plain)
                 elif int8 and not (z == "sparse" and s == 0):  # sparse without pruning is the dense model
                     tuned = {**model, "compress": z}
-                    keys = tuple(_hash({**tuned, "quant": q}) for q in int8)
+                    keys = tuple(_hash({**tuned, "code": code, "quant": q}) for q in int8)
                     labels = tuple(variant(q, z) for q in int8)
                     start = None if z == "sparse" else plain  # sparse prunes in blocks from the narrowed base
                     fine_tuned[z] = Job("nn", c, s, labels, keys, _hash(tuned), z, start)
@@ -144,11 +158,11 @@ def plan(
             for z in compress if qat else ():
                 if z in fine_tuned:
                     tuned = {**model, "compress": z, "qat": True}
-                    keys = (_hash({**tuned, "quant": QAT_VARIANT}),)
+                    keys = (_hash({**tuned, "code": code, "quant": QAT_VARIANT}),)
                     labels = (variant(QAT_VARIANT, z),)
                     jobs.append(Job("nn", c, s, labels, keys, _hash(tuned), z, fine_tuned[z], True))
     if classical:
-        jobs.append(Job("classical", keys=(_hash({"schema": SCHEMA, "base": key, "classical": 1}),)))
+        jobs.append(Job("classical", keys=(_hash({"schema": SCHEMA, "base": key, "classical": 1, "code": code}),)))
     return jobs
 
 
@@ -488,7 +502,7 @@ def sweep(
     key = base_key(recipe)
     base = train_base(recipe, out, key)
     cache = out / CACHE_DIR
-    planned = plan(recipe, key, channels, sparsity, quant, classical, compress, qat)
+    planned = plan(recipe, key, channels, sparsity, quant, classical, compress, qat, code_key())
     done: dict[Job, list[dict]] = {}
     todo = []
     for job in planned:

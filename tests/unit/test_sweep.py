@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
 from edgenn.errors import EdgeNNError
-from edgenn.optimize.sweep import base_key, pareto_front, plan, sweep
+from edgenn.optimize.sweep import base_key, code_key, pareto_front, plan, sweep
 from edgenn.optimize.sweep_report import markdown, plot
 from edgenn.recipe import load_recipe
 from tests.conftest import REPO, run_cli
@@ -77,6 +78,30 @@ def test_cache_keys_follow_everything_that_determines_a_point(tmp_path):
     assert base_key(other) != key
     other_jobs = plan(other, key, (1.0,), (0.75,), ("int8_per_channel",), classical=False)
     assert other_jobs[0].keys[0] != jobs[1].keys[0]
+
+    # Other code (edgenn's files: code_key) measures every point again, and retrains no model.
+    moved = plan(recipe, key, (1.0, 0.5), (0.0, 0.75), ("int8_per_channel", "float16"), True, code="other")
+    assert not {k for j in moved for k in j.keys} & set(keys)
+    assert [j.model_key for j in moved] == [j.model_key for j in jobs]
+
+
+def test_the_code_key_follows_edgenns_files(tmp_path, monkeypatch):
+    """code_key hashes the package's Python, C and schemas: the same files give the same key, one
+    changed byte in a kernel another."""
+    import shutil
+
+    from edgenn.optimize import sweep as sweep_module
+
+    here = code_key()
+    assert here == code_key() and len(here) == 20
+    root = Path(sweep_module.__file__).resolve().parent.parent
+    copy = tmp_path / "edgenn"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(sweep_module, "__file__", str(copy / "optimize" / "sweep.py"))
+    assert code_key() == here
+    kernel = copy / "firmware" / "src" / "conv_2d.c"
+    kernel.write_bytes(kernel.read_bytes() + b"\n")
+    assert code_key() != here
 
 
 def test_qat_jobs_start_from_the_model_fine_tuned_for_their_compression():
