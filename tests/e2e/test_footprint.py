@@ -236,8 +236,8 @@ def _kernel_build(folder, target: str = "cortex-m4"):
 @pytest.mark.parametrize(
     "model, features",
     [
-        ("micro_speech_quantized", ["DW_LINE", "PER_CHANNEL"]),
-        ("person_detect", ["DW_LINE", "DW_SAME", "DW_3X3_FULL", "PER_CHANNEL"]),
+        ("micro_speech_quantized", ["FC_DENSE", "DW_LINE", "PER_CHANNEL"]),
+        ("person_detect", ["CONV_DENSE", "DW_LINE", "DW_SAME", "DW_3X3_FULL", "PER_CHANNEL"]),
     ],
 )
 def test_kernel_code_is_only_the_paths_the_layers_take(tflm_examples, tmp_path, model, features):
@@ -258,14 +258,15 @@ def test_kernel_code_is_only_the_paths_the_layers_take(tflm_examples, tmp_path, 
 
 
 def test_per_tensor_model_stores_one_multiplier_per_layer(tflm_examples, tmp_path):
-    """hello_world's layers are per tensor: no per-channel path, one multiplier and shift per layer."""
+    """hello_world's layers are per tensor: no per-channel path (its dense layers' own path only), one
+    multiplier and shift per layer."""
     import re
 
     from edgenn.export.codegen import codegen
 
     require_tool("arm-none-eabi-gcc")
     folder = codegen(tflm_examples / "hello_world_int8.tflite", tmp_path / "c", name="m")
-    assert json.loads((folder / "edgenn.json").read_text())["features"] == []
+    assert json.loads((folder / "edgenn.json").read_text())["features"] == ["FC_DENSE"]
     arrays = re.findall(r"int32_t (\w*multiplier\w*)\[(\d+)\]", (folder / "m.c").read_text())
     assert len(arrays) == 3 and all(n == "1" for _, n in arrays), arrays
     _, b = _kernel_build(folder)

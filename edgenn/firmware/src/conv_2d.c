@@ -11,9 +11,14 @@
 
 EDGENN_CONFIG_MARK(conv_2d); /* the kernel paths config.h compiles, for the model's link check */
 
-/* The dense layer's own helpers: unreferenced, and so not compiled, where no layer of the model is
- * dense (CONV_DENSE off: every one reads packed weights in the pair path's loop). */
-#define CONV_DENSE_ONLY __attribute__((unused))
+/* Helpers that a model's kernel paths (config.h) may leave unreferenced: the dense layer's where no
+ * layer is dense (CONV_DENSE off), the pair path's where no layer is a CONV_2D at all (a firmware
+ * that compiles every kernel file). Unreferenced, they are not compiled. */
+#if defined(__GNUC__)
+#define CONV_MAY_BE_UNUSED __attribute__((unused))
+#else
+#define CONV_MAY_BE_UNUSED
+#endif
 
 /* Where run r of a window starts; a single run starts at the window's first value. */
 EDGENN_CONV_INLINE int32_t conv_run_at(const edgenn_conv_2d_params *p, int32_t r) {
@@ -47,7 +52,7 @@ EDGENN_CONV_INLINE void conv_out_2x2(const edgenn_conv_2d_params *p, const int32
  * the multiply-accumulate loop's pointers; alone, it keeps them in registers, which outweighs the
  * call once a run has a few dozen values.
  */
-CONV_DENSE_ONLY static EDGENN_NOINLINE void conv_dot_2x2(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1,
+CONV_MAY_BE_UNUSED static EDGENN_NOINLINE void conv_dot_2x2(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1,
                                          int32_t n, int32_t *acc) {
     edgenn_dot_s8_2x2(a0, a1, b0, b1, n, acc);
 }
@@ -62,7 +67,7 @@ EDGENN_CONV_INLINE void conv_dot_pair(const int8_t *a0, const int8_t *a1, const 
 }
 
 /* Two windows that see no padding: every output channel of both, two channels at a time. */
-CONV_DENSE_ONLY static void conv_inner_pair(const edgenn_conv_2d_params *p, const int8_t *x0, const int8_t *x1,
+CONV_MAY_BE_UNUSED static void conv_inner_pair(const edgenn_conv_2d_params *p, const int8_t *x0, const int8_t *x1,
                             const int8_t *weights, int8_t *out0, int8_t *out1) {
     const int32_t depth = p->filter_h * p->filter_w * p->group_c;
     int32_t g;
@@ -109,7 +114,7 @@ CONV_DENSE_ONLY static void conv_inner_pair(const edgenn_conv_2d_params *p, cons
 }
 
 /* One window that sees no padding. */
-CONV_DENSE_ONLY static void conv_inner_one(const edgenn_conv_2d_params *p, const int8_t *x, const int8_t *weights, int8_t *out) {
+CONV_MAY_BE_UNUSED static void conv_inner_one(const edgenn_conv_2d_params *p, const int8_t *x, const int8_t *weights, int8_t *out) {
     const int32_t depth = p->filter_h * p->filter_w * p->group_c;
     int32_t c;
     int32_t r;
@@ -134,11 +139,11 @@ CONV_DENSE_ONLY static void conv_inner_one(const edgenn_conv_2d_params *p, const
 #define conv_dot_offset edgenn_dot_s8_offset
 #define conv_dot_offset_1x2 edgenn_dot_s8_offset_1x2
 #else
-CONV_DENSE_ONLY static EDGENN_NOINLINE int32_t conv_dot_offset(const int8_t *a, const int8_t *b, int32_t n, int32_t offset) {
+CONV_MAY_BE_UNUSED static EDGENN_NOINLINE int32_t conv_dot_offset(const int8_t *a, const int8_t *b, int32_t n, int32_t offset) {
     return edgenn_dot_s8_offset(a, b, n, offset);
 }
 
-CONV_DENSE_ONLY static EDGENN_NOINLINE void conv_dot_offset_1x2(const int8_t *a, const int8_t *b0, const int8_t *b1, int32_t n,
+CONV_MAY_BE_UNUSED static EDGENN_NOINLINE void conv_dot_offset_1x2(const int8_t *a, const int8_t *b0, const int8_t *b1, int32_t n,
                                                 int32_t offset, int32_t *acc) {
     edgenn_dot_s8_offset_1x2(a, b0, b1, n, offset, acc);
 }
@@ -149,7 +154,7 @@ CONV_DENSE_ONLY static EDGENN_NOINLINE void conv_dot_offset_1x2(const int8_t *a,
  * input, so the folded bias does not apply: (bias_raw, input_offset). (iy, ix) is the window's first
  * tap, maybe outside. Windows inside the input may come here too, with (bias, 0).
  */
-CONV_DENSE_ONLY static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int32_t iy, int32_t ix,
+CONV_MAY_BE_UNUSED static void conv_border(const edgenn_conv_2d_params *p, const int8_t *input, int32_t iy, int32_t ix,
                         const int8_t *weights, int8_t *out, const int32_t *bias, int32_t offset) {
     const int32_t depth = p->filter_h * p->filter_w * p->group_c;
     /* Without dilation or groups, the taps of one filter row are contiguous in the input. */
@@ -221,7 +226,7 @@ CONV_DENSE_ONLY static void conv_border(const edgenn_conv_2d_params *p, const in
 #error "a smaller EDGENN_CONV_PATCH declines windows export counted on this path: turn EDGENN_USE_CONV_PLAIN on"
 #endif
 
-static void conv_fill(int8_t *dst, int32_t n, int8_t v) {
+CONV_MAY_BE_UNUSED static void conv_fill(int8_t *dst, int32_t n, int8_t v) {
     int32_t i;
     for (i = 0; i < n; ++i) {
         dst[i] = v;
@@ -249,7 +254,7 @@ EDGENN_CONV_INLINE void conv_copy(int8_t *dst, const int8_t *src, int32_t n) {
  * Window (iy, ix)'s taps of group g, in weight order, from the batch's input `in`; `inner` where the
  * window sees no padding.
  */
-static void conv_patch(const edgenn_conv_2d_params *p, const int8_t *in, int32_t iy, int32_t ix, int32_t g,
+CONV_MAY_BE_UNUSED static void conv_patch(const edgenn_conv_2d_params *p, const int8_t *in, int32_t iy, int32_t ix, int32_t g,
                        int inner, int8_t *dst) {
     const int8_t fill = (int8_t)-p->input_offset;
     const int32_t gc = p->group_c;
@@ -297,7 +302,7 @@ static void conv_patch(const edgenn_conv_2d_params *p, const int8_t *in, int32_t
 
 #if EDGENN_CONV_SSE2
 /* Output channels [c, end) of two pixels whose windows are x[0, n) and x[n, 2n). */
-CONV_DENSE_ONLY static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
+CONV_MAY_BE_UNUSED static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
                         const int8_t *weights, int8_t *out0, int8_t *out1) {
     const int32_t n = p->filter_h * p->filter_w * p->group_c;
 #if EDGENN_CONV_AVX2
@@ -362,7 +367,7 @@ EDGENN_CONV_INLINE void conv_store2(int8_t *dst, uint32_t v) {
 }
 
 /* Output channel c's value to out[c] in TFLM's two steps, or for an odd last channel: out of line. */
-static EDGENN_NOINLINE void conv_out_cold(const edgenn_conv_2d_params *p, int32_t acc, int32_t c, int8_t *out) {
+CONV_MAY_BE_UNUSED static EDGENN_NOINLINE void conv_out_cold(const edgenn_conv_2d_params *p, int32_t acc, int32_t c, int8_t *out) {
     out[c] = conv_out(p, acc, c);
 }
 
@@ -444,7 +449,7 @@ EDGENN_CONV_INLINE void conv_finish_2x2(const edgenn_conv_2d_params *p, const co
 "smlad %[s10], %[u3], %[u5], %[s10]\n\t" \
 "smlad %[s10], %[u0], %[u4], %[s10]\n\t"
 
-CONV_DENSE_ONLY static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
+CONV_MAY_BE_UNUSED static void conv_pixels(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
                         const int8_t *weights, int8_t *out0, int8_t *out1) {
     const int32_t n = p->filter_h * p->filter_w * p->group_c;
     const int32_t rest = n & 3;
@@ -613,7 +618,7 @@ static void conv_pixels_int4(const edgenn_conv_2d_params *p, const int8_t *x, in
 
 #if EDGENN_CONV_PAIRS || EDGENN_CONV_PACKED
 /* Where output pixel i's window starts: batch input, first tap (iy, ix); whether it sees no padding. */
-static int conv_where(const edgenn_conv_2d_params *p, int32_t i, int32_t *b, int32_t *iy, int32_t *ix) {
+CONV_MAY_BE_UNUSED static int conv_where(const edgenn_conv_2d_params *p, int32_t i, int32_t *b, int32_t *iy, int32_t *ix) {
     const int32_t ox = i % p->out_w;
     const int32_t oy = (i / p->out_w) % p->out_h;
     *b = i / (p->out_w * p->out_h);
@@ -629,7 +634,7 @@ static int conv_where(const edgenn_conv_2d_params *p, int32_t i, int32_t *b, int
 typedef void (*conv_pixels_fn)(const edgenn_conv_2d_params *p, const int8_t *x, int32_t c, int32_t end,
                                const int8_t *weights, int8_t *out0, int8_t *out1);
 
-static EDGENN_NOINLINE int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights,
+CONV_MAY_BE_UNUSED static EDGENN_NOINLINE int conv_pairs(const edgenn_conv_2d_params *p, const int8_t *input, const int8_t *weights,
                                       int8_t *output, conv_pixels_fn run) {
     const int32_t n = p->filter_h * p->filter_w * p->group_c;
     const int32_t pixels = p->batches * p->out_h * p->out_w;
