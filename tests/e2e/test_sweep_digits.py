@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from edgenn.optimize.sweep import CACHE_DIR, pareto_front, plan
+from edgenn.optimize.sweep import CACHE_DIR, code_key, pareto_front, plan
 from tests.conftest import IN_CI, REPO, require_tool, run_cli
 
 RECIPE = REPO / "models" / "digits_cnn.toml"
@@ -118,7 +118,8 @@ def test_resume_computes_only_what_is_missing(swept):
     cache = out / CACHE_DIR
     recipe = load_recipe(RECIPE)
     stamp = (out / "base" / "sweep_key").read_text().strip()
-    jobs = plan(recipe, stamp, (1.0, 0.5), (0.0, 0.8), ("int8_per_channel", "float16", "qdq_minmax_per_tensor"), True)
+    quant = ("int8_per_channel", "float16", "qdq_minmax_per_tensor")
+    jobs = plan(recipe, stamp, (1.0, 0.5), (0.0, 0.8), quant, True, code=code_key())
     entries = {k: cache / f"{k}.json" for j in jobs for k in j.keys}
     assert all(path.is_file() for path in entries.values())
     # Forget one point of the narrowed, sparse model: only it is evaluated again, from the cached model.
