@@ -426,14 +426,19 @@ EDGENN_CONV_INLINE void conv_finish_2x2(const edgenn_conv_2d_params *p, const co
  * takes whole words; the last n % 4 values come from the words ending each row, their first bytes
  * masked off the input side.
  */
-/* One word of the 2 x 2 loop: 16 products from 4 loads, 8 unpacks and 8 SMLADs. */
-#define CONV_DSP_WORD \
+/* The next word of both windows (a and a + n), split into int16 pairs: window 0's even bytes in u2 and
+ * odd ones in u1, window 1's in u3 and u0. The 2 x 2 loops below start each word with it. */
+#define CONV_WINDOWS_WORD \
 "ldr %[u0], [%[a], %[n]]\n\t" \
 "ldr %[u1], [%[a]], #4\n\t" \
 "sxtb16 %[u2], %[u1]\n\t" \
 "sxtb16 %[u1], %[u1], ror #8\n\t" \
 "sxtb16 %[u3], %[u0]\n\t" \
-"sxtb16 %[u0], %[u0], ror #8\n\t" \
+"sxtb16 %[u0], %[u0], ror #8\n\t"
+
+/* One word of the 2 x 2 loop: 16 products from 4 loads, 8 unpacks and 8 SMLADs. */
+#define CONV_DSP_WORD \
+CONV_WINDOWS_WORD \
 "ldr %[u4], [%[w], %[n]]\n\t" \
 "sxtb16 %[u5], %[u4]\n\t" \
 "sxtb16 %[u4], %[u4], ror #8\n\t" \
@@ -520,12 +525,7 @@ CONV_MAY_BE_UNUSED static void conv_pixels(const edgenn_conv_2d_params *p, const
  * is at most 128 * 128 and export keeps n below 2^17. The last n % 4 values go one at a time.
  */
 #define CONV_INT4_WORD \
-"ldr %[u0], [%[a], %[n]]\n\t" \
-"ldr %[u1], [%[a]], #4\n\t" \
-"sxtb16 %[u2], %[u1]\n\t" \
-"sxtb16 %[u1], %[u1], ror #8\n\t" \
-"sxtb16 %[u3], %[u0]\n\t" \
-"sxtb16 %[u0], %[u0], ror #8\n\t" \
+CONV_WINDOWS_WORD \
 "ldr %[u4], [%[w]], #4\n\t" \
 "lsl %[u5], %[u4], #4\n\t" \
 "and %[u5], %[u5], #0xF0F0F0F0\n\t" \
@@ -795,12 +795,7 @@ typedef struct {
  * two SXTB16.
  */
 #define CONV_LUT4_WORD \
-"ldr %[u0], [%[a], %[n]]\n\t" \
-"ldr %[u1], [%[a]], #4\n\t" \
-"sxtb16 %[u2], %[u1]\n\t" \
-"sxtb16 %[u1], %[u1], ror #8\n\t" \
-"sxtb16 %[u3], %[u0]\n\t" \
-"sxtb16 %[u0], %[u0], ror #8\n\t" \
+CONV_WINDOWS_WORD \
 "ldrb %[v], [%[r], %[rb]]\n\t" \
 "ldr %[v], [%[pt], %[v], lsl #2]\n\t" \
 "smlad %[s01], %[u2], %[v], %[s01]\n\t" \
