@@ -85,8 +85,8 @@ class OpEmitter:
         p = self.packing
         self.unit.modules["packed"] = None
         if p.group:  # the unpacking loop, and the unpacker of this encoding only
-            kind = {"int4": "INT4", "sparse": "SPARSE"}.get(p.encoding, "BITS" if p.bits < 4 else "NIBBLES")
-            kind = "PAIRS" if p.paired else kind
+            kind = "PAIRS" if p.paired else "BITS" if p.bits < 4 else "NIBBLES"
+            kind = {"int4": "INT4", "sparse": "SPARSE"}.get(p.encoding, kind)
             self.use("UNPACK", f"UNPACK_{kind}")
         what = {"int4": "int4", "sparse": "block_index"}.get(p.encoding, "indices")
         values = "NULL"
