@@ -25,6 +25,7 @@ from edgenn.options import (
     data_option,
     device_target_option,
     name_option,
+    optimize_option,
     output_option,
     path,
     recipe_argument,
@@ -194,7 +195,8 @@ def compress(target, scheme, sparsity, output):
     "layer-by-layer plan fits). Default: the smallest arena. Exit 2, naming the smallest reachable, if none does.",
 )
 @compress_option
-def codegen(target, output, name, bundles, kernel_paths, ram_budget, compress):
+@optimize_option
+def codegen(target, output, name, bundles, kernel_paths, ram_budget, compress, optimize):
     """Generate standalone int8 C for TARGET (a build dir or a .tflite): model.c/.h plus its kernels.
 
     Default output: DIR/c for a build directory, else beside the model."""
@@ -202,7 +204,7 @@ def codegen(target, output, name, bundles, kernel_paths, ram_budget, compress):
     from edgenn.export.bundles import kinds_of
 
     folder = pipeline.codegen(
-        target, output, name, _command_line(), kinds_of(bundles), kernel_paths, ram_budget, compress
+        target, output, name, _command_line(), kinds_of(bundles), kernel_paths, ram_budget, compress, optimize
     )
     m = toolchain.manifest(folder)
     chains = m.get("chains", [])
@@ -254,7 +256,8 @@ def analyze(target, as_json, ram_budget, compress):
     "--json", "as_json", is_flag=True, help="Print the profile as JSON (schema 'profile') instead of a table."
 )
 @compress_option
-def profile(target, device, inputs, count, dsp, as_json, compress):
+@optimize_option
+def profile(target, device, inputs, count, dsp, as_json, compress, optimize):
     """Instructions per layer of TARGET (a build dir or a .tflite) on an emulated core, counted by QEMU.
 
     MACs per instruction per layer, and cycles estimated with the cost model in docs/cost-model.md.
@@ -267,7 +270,7 @@ def profile(target, device, inputs, count, dsp, as_json, compress):
     from edgenn.schemas import produced
 
     x = load_npy(inputs) if inputs is not None else None
-    r = do_profile(target, device, x, count, dsp, compress)
+    r = do_profile(target, device, x, count, dsp, compress, optimize)
     produced(r, "profile")
     click.echo(json.dumps(r, indent=2)) if as_json else print_profile(r)
 
@@ -556,7 +559,8 @@ def run(recipe, output, data, name):
 )
 @click.option("--no-classical", is_flag=True, help="Leave out the classical baselines.")
 @data_option
-def sweep(recipe, sparsity, channels, quant, compress, qat, output, jobs, no_classical, data):
+@optimize_option
+def sweep(recipe, sparsity, channels, quant, compress, qat, output, jobs, no_classical, data, optimize):
     """Prune and quantize RECIPE's model over a grid; write sweep.json, sweep.md and pareto.png into
     build/<recipe>-sweep (or -o). Resumable: finished points are cached in the output folder."""
     import os
@@ -578,6 +582,7 @@ def sweep(recipe, sparsity, channels, quant, compress, qat, output, jobs, no_cla
         jobs=jobs or os.cpu_count() or 1,
         classical=not no_classical,
         data=data,
+        optimize=optimize,
     )
     print_sweep(result, files)
 

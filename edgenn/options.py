@@ -95,6 +95,15 @@ def _compress(ctx, param, value: str) -> str:
     return value
 
 
+optimize_option = click.option(
+    "--optimize",
+    type=click.Choice(["speed", "size"]),
+    default="speed",
+    show_default=True,
+    help="What the kernels are built for: 'speed' (DSP/SIMD forms, specialized loops, -O2) or 'size' (the plain "
+    "loops on every core, nothing forced inline, -Os): the same output bytes in less flash and more instructions.",
+)
+
 compress_option = click.option(
     "--compress",
     default="auto",

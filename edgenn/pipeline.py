@@ -80,16 +80,25 @@ def codegen(
     kernel_paths: str = "model",
     ram_budget: int | None = None,
     compress: str = "auto",
+    optimize: str = "speed",
 ):
     """The int8 .tflite as standalone C (model.c/.h and the kernels it uses), with the build-system
     packages `bundles` (edgenn.export.bundles.BUNDLES) in the same folder; `kernel_paths`,
-    `ram_budget` and `compress` as edgenn.export.codegen.codegen takes them."""
+    `ram_budget`, `compress` and `optimize` as edgenn.export.codegen.codegen takes them."""
     from edgenn.export.bundles import packages
     from edgenn.export.codegen import codegen as do_codegen
 
     with stage("codegen"):
         return do_codegen(
-            build_or_model, output, name, command, packages(bundles), kernel_paths, ram_budget, compress=compress
+            build_or_model,
+            output,
+            name,
+            command,
+            packages(bundles),
+            kernel_paths,
+            ram_budget,
+            compress=compress,
+            optimize=optimize,
         )
 
 
@@ -232,6 +241,7 @@ def sweep(recipe_path: Path, output: Path | None = None, command: str = "edgenn 
         "quant": sw.DEFAULT_QUANT,
         "compress": sw.DEFAULT_COMPRESS,
         "qat": False,
+        "optimize": "speed",
     }
     grid = {**defaults, **{k: v for k, v in grid.items() if v is not None}}
     with stage("sweep"):

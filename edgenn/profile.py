@@ -254,7 +254,9 @@ def profile_folder(folder: Path, graph: Graph, inputs: np.ndarray, dsp: bool = T
     m = toolchain.manifest(folder)
     if m["source_sha256"] != graph.sha256:
         raise EdgeNNError(folder, "was generated from another model (its source SHA-256 differs): regenerate it")
-    gen = generate(graph, m["name"], "edgenn profile", compress=m.get("compress", "auto"))
+    gen = generate(
+        graph, m["name"], "edgenn profile", compress=m.get("compress", "auto"), optimize=m.get("optimize", "speed")
+    )
     built = toolchain.build(folder, "cortex-m4", dsp=dsp)
     starts, ends = _layer_marks(m["name"], toolchain.symbols(built.elf))
     with_code = [op for op in gen.graph.ops if op.index not in gen.plan.views]
@@ -322,6 +324,7 @@ def profile(
     count: int = 2,
     dsp: bool = True,
     compress: str = "auto",
+    optimize: str = "speed",
 ) -> dict:
     """Instructions per layer of one inference on the emulated Cortex-M4, MACs per instruction, and cycles.
 
@@ -331,7 +334,7 @@ def profile(
     averages over those samples. Each layer's `share` is its fraction of the total instructions;
     `overhead` is what runs outside the layers. `total.instructions` equals
     `toolchain.count_instructions` on the same build and inputs; cycles are an estimate. The weights
-    are packed as `edgenn codegen --compress` packs them.
+    are packed as `edgenn codegen --compress` packs them, the kernels built as `--optimize` asks.
     """
     if device != "cortex-m4":
         raise EdgeNNError(None, f"profiling runs on the emulated Cortex-M4 only (device '{device}')")
@@ -341,7 +344,9 @@ def profile(
     tflite, name = layout.resolve_model(target)
     graph = parse_tflite(tflite.read_bytes(), tflite)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = codegen(tflite, Path(tmp) / "c", name=name, command="edgenn profile", compress=compress)
+        folder = codegen(
+            tflite, Path(tmp) / "c", name=name, command="edgenn profile", compress=compress, optimize=optimize
+        )
         return profile_folder(folder, graph, first_inputs(folder, graph, inputs, count), dsp)
 
 

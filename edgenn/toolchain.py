@@ -145,6 +145,11 @@ def float_make_vars(target_name: str) -> list[str]:
     return make_vars(t, t.machines[0] if t.machines else None, float_code=True)
 
 
+def optimize_flag(m: dict) -> str:
+    """The compiler's optimization level for a folder's manifest: -Os where it was generated for flash."""
+    return "-Os" if m.get("optimize") == "size" else "-O2"
+
+
 def _make(
     folder: Path,
     m: dict,
@@ -169,6 +174,7 @@ def _make(
         f"OUT_T={C_TYPES[m['output']['dtype']]}",
         # Float kernels in the manifest: the FPU's flags; an int8 model builds with the core's alone.
         *make_vars(t, machine, float_code=bool(m.get("float_code", False))),
+        f"OPT={optimize_flag(m)}",
         f"EXTRA_CFLAGS={extra_cflags}",
         f"EXTRA_LDFLAGS={extra_ldflags}",
         f"DSP={int(dsp)}",

@@ -56,6 +56,19 @@ class FileList:
     in_type: str  # the C types of the model's input and output
     out_type: str
     read: Callable[[str], bytes]  # a listed file's bytes
+    optimize: str = "speed"  # codegen --optimize: "size" compiles the kernel library with -Os
+
+    def kernel_flags(self, call: str, indent: str) -> list[str]:
+        """CMake lines giving the kernel library the flag its folder was generated for, `call` with {}
+        where it goes (none for speed: the firmware's own -O level applies)."""
+        if self.optimize != "size":
+            return []
+        return [
+            f"{indent}# generated with --optimize size: the kernels are written for -Os",
+            f'{indent}if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")',
+            f"{indent}  {call.format('-Os')}",
+            f"{indent}endif()",
+        ]
 
     @property
     def kernels(self) -> tuple[str, ...]:
@@ -97,6 +110,7 @@ def _file_list(m: dict, exists: Callable[[str], bool], read: Callable[[str], byt
         in_type=C_TYPES[m["input"]["dtype"]],
         out_type=C_TYPES[m["output"]["dtype"]],
         read=read,
+        optimize=m.get("optimize", "speed"),
     )
     for rel in files.all:
         if not exists(rel):
@@ -203,6 +217,7 @@ def _cmake_lists(f: FileList) -> str:
         "  if(NOT MSVC)",
         "    target_link_libraries(edgenn_kernels PUBLIC m)  # float kernels call expf, tanhf",
         "  endif()",
+        *f.kernel_flags("target_compile_options(edgenn_kernels PRIVATE {})", "  "),
         "  add_library(edgenn::kernels ALIAS edgenn_kernels)",
         f'  set_property(GLOBAL PROPERTY EDGENN_KERNELS_VERSION "${{{version_var}}}")',
         '  set_property(GLOBAL PROPERTY EDGENN_KERNELS_SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")',
@@ -309,6 +324,7 @@ def _zephyr(f: FileList) -> dict[str, Content]:
             "    zephyr_library_sources(",
             *(f"      {_cmake_path(root, rel)}" for rel in f.kernels),
             "    )",
+            *f.kernel_flags("zephyr_library_compile_options({})", "    "),
             f'    set_property(GLOBAL PROPERTY EDGENN_KERNELS_VERSION "${{{version_var}}}")',
             f'    set_property(GLOBAL PROPERTY EDGENN_KERNELS_SOURCE_DIR "{root}")',
             "  else()",

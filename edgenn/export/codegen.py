@@ -32,7 +32,7 @@ from edgenn.fileio import write_dir
 from edgenn.graph.tflite import Graph, Op, parse_tflite
 from edgenn.reference import _spatial, interpreter
 from edgenn.reference import module_name as reference_module_name
-from edgenn.reference.base import CONSTANT_KINDS, FEATURES
+from edgenn.reference.base import CONSTANT_KINDS, FEATURES, SETTINGS, SPEED_ONLY
 from edgenn.schemas import produced
 
 LIB_DIR = "edgenn"  # kernels and headers go in OUT/edgenn/
@@ -332,15 +332,28 @@ def _settle_uniform(unit: Unit, whole: bool) -> None:
     unit.uniform.clear()
 
 
+# What config.h sets: the kernel paths (base.FEATURES), then how the kernels are built (base.SETTINGS).
+CONFIG_NAMES = {**FEATURES, **SETTINGS}
+OPTIMIZE = ("speed", "size")  # codegen --optimize: the kernels' fast paths, or the least code
+
+
 def config_bits(config) -> str:
-    """What EDGENN_CONFIG_BITS spells: one digit per base.FEATURES name, 1 where `config` turns it on."""
-    return "".join(str(int(name in config)) for name in FEATURES)
+    """What EDGENN_CONFIG_BITS spells: one digit per CONFIG_NAMES name, 1 where `config` turns it on."""
+    return "".join(str(int(name in config)) for name in CONFIG_NAMES)
+
+
+def folder_config(features, optimize: str = "speed") -> set[str]:
+    """config.h's names for a folder whose layers take `features`: built for flash, without the paths
+    that only add speed (base.SPEED_ONLY) and with OPTIMIZE_SIZE."""
+    if optimize not in OPTIMIZE:
+        raise ValueError(f"optimize {optimize!r}: one of {OPTIMIZE}")
+    return set(features) - SPEED_ONLY | {"OPTIMIZE_SIZE"} if optimize == "size" else set(features)
 
 
 def config_header(config) -> str:
     """LIB_DIR/CONFIG turning on the kernel paths `config` (base.FEATURES names). The library's own
     config.h is this text for every path."""
-    args = [chr(ord("a") + i) for i in range(len(FEATURES))]
+    args = [chr(ord("a") + i) for i in range(len(CONFIG_NAMES))]
     lines = [
         "/*",
         " * The kernel paths to compile: edgenn codegen writes each model's folder a copy that turns on",
@@ -353,7 +366,7 @@ def config_header(config) -> str:
         "#define EDGENN_CONFIG_H",
         "",
     ]
-    for name, what in FEATURES.items():
+    for name, what in CONFIG_NAMES.items():
         lines.append(f"#define EDGENN_USE_{name} {int(name in config)} /* {what} */")
     lines += [
         "",
@@ -361,7 +374,7 @@ def config_header(config) -> str:
         f"#define EDGENN_CONFIG_DIGITS({', '.join(args)}) {'##'.join(args)}",
         f"#define EDGENN_CONFIG_DIGITS_({', '.join(args)}) EDGENN_CONFIG_DIGITS({', '.join(args)})",
         "#define EDGENN_CONFIG_BITS \\",
-        f"    EDGENN_CONFIG_DIGITS_({', '.join(f'EDGENN_USE_{name}' for name in FEATURES)})",
+        f"    EDGENN_CONFIG_DIGITS_({', '.join(f'EDGENN_USE_{name}' for name in CONFIG_NAMES)})",
     ]
     return "\n".join([*lines, "", "#endif /* EDGENN_CONFIG_H */", ""])
 
@@ -458,6 +471,7 @@ def generate(
     stream: bool = True,
     ram_budget: int | None = None,
     compress: str = "auto",
+    optimize: str = "speed",
 ) -> Generated:
     """Render the folder's text files for `graph` (validated op by op first). `kernel_paths` "model"
     compiles only the kernel paths its layers take, "all" every one (for a firmware whose models share
@@ -465,7 +479,8 @@ def generate(
     that lowers the arena; `ram_budget` (bytes) asks for the plan that meets it at the least extra
     compute (plan.plan_schedule). `compress` (packing.CHOICES, or several joined by commas) names
     the encodings the layers' weights may be packed in, each where it holds them exactly and saves
-    flash: "auto" every one, "none" none."""
+    flash: "auto" every one, "none" none. `optimize` (OPTIMIZE): "size" builds the kernels for flash
+    (base.SETTINGS: the plain loops, no speed-only path, -Os; the same bytes, more instructions)."""
     if kernel_paths not in KERNEL_PATHS:
         raise ValueError(f"kernel_paths {kernel_paths!r}: one of {KERNEL_PATHS}")
     encodings = packing.allowed(compress)
@@ -503,7 +518,7 @@ def generate(
         unit.modules[module_name] = None
         for dep in getattr(p.module, "C_DEPENDS", ()):
             unit.modules[dep] = None
-    config = set(FEATURES) if kernel_paths == "all" else set(unit.features)
+    config = folder_config(FEATURES if kernel_paths == "all" else unit.features, optimize)
     _settle_uniform(unit, "PER_CHANNEL" in config)
 
     front = comment_block(
@@ -654,7 +669,8 @@ def generate(
         "compress": compress,
         "packed": [packings[i].describe(i) for i in sorted(packings)],
         "ops": list(graph.op_names),
-        "features": [f for f in FEATURES if f in unit.features],
+        "features": [f for f in FEATURES if f in unit.features and f in config],
+        "optimize": optimize,
         "command": command,
         "header": f"{ident}.h",
         "sources": [f"{ident}.c"],
@@ -693,6 +709,7 @@ def codegen(
     ram_budget: int | None = None,
     stream: bool = True,
     compress: str = "auto",
+    optimize: str = "speed",
 ) -> Path:
     """Write the C folder for `target` (a build directory or a .tflite). Returns the folder.
 
@@ -705,7 +722,7 @@ def codegen(
     """
     tflite, default_name = layout.resolve_model(target)
     graph = parse_tflite(tflite.read_bytes(), tflite)
-    gen = generate(graph, name or default_name, command, kernel_paths, stream, ram_budget, compress)
+    gen = generate(graph, name or default_name, command, kernel_paths, stream, ram_budget, compress, optimize)
     out_dir = (
         Path(out_dir) if out_dir else (Path(target) / layout.C_DIR if Path(target).is_dir() else tflite.with_suffix(""))
     )

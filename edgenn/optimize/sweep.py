@@ -129,6 +129,7 @@ def plan(
     compress: Iterable[str] = DEFAULT_COMPRESS,
     qat: bool = False,
     code: str = "",
+    optimize: str = "speed",
 ) -> list[Job]:
     """The jobs of a sweep, with each point's cache key (which holds `code`, code_key(): other code
     measures the points again) and its model's (which does not). With `qat`, every (channels, sparsity,
@@ -142,7 +143,7 @@ def plan(
     for c in channels:
         for s in sparsity:
             model = {"schema": SCHEMA, "base": key, "optimize": settings, "channels": c, "sparsity": s}
-            point = {**model, "code": code}
+            point = {**model, "code": code, "kernels": optimize}
             plain = Job("nn", c, s, tuple(quant), tuple(_hash({**point, "quant": q}) for q in quant), _hash(model))
             fine_tuned = {"none": plain}
             for z in compress:
@@ -150,7 +151,7 @@ def plan(
                     jobs.append(plain)
                 elif int8 and not (z == "sparse" and s == 0):  # sparse without pruning is the dense model
                     tuned = {**model, "compress": z}
-                    keys = tuple(_hash({**tuned, "code": code, "quant": q}) for q in int8)
+                    keys = tuple(_hash({**tuned, "code": code, "kernels": optimize, "quant": q}) for q in int8)
                     labels = tuple(variant(q, z) for q in int8)
                     start = None if z == "sparse" else plain  # sparse prunes in blocks from the narrowed base
                     fine_tuned[z] = Job("nn", c, s, labels, keys, _hash(tuned), z, start)
@@ -158,7 +159,7 @@ def plan(
             for z in compress if qat else ():
                 if z in fine_tuned:
                     tuned = {**model, "compress": z, "qat": True}
-                    keys = (_hash({**tuned, "code": code, "quant": QAT_VARIANT}),)
+                    keys = (_hash({**tuned, "code": code, "kernels": optimize, "quant": QAT_VARIANT}),)
                     labels = (variant(QAT_VARIANT, z),)
                     jobs.append(Job("nn", c, s, labels, keys, _hash(tuned), z, fine_tuned[z], True))
     if classical:
@@ -206,8 +207,11 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _c_scored(tflite: bytes, workdir: Path, x: np.ndarray, y: np.ndarray, compress: str = "auto"):
-    """The generated C for a .tflite it runs, its weights packed as `compress` allows: its footprint
+def _c_scored(
+    tflite: bytes, workdir: Path, x: np.ndarray, y: np.ndarray, compress: str = "auto", optimize: str = "speed"
+):
+    """The generated C for a .tflite it runs, its weights packed as `compress` allows and its kernels
+    built as `optimize` asks (edgenn.export.codegen.OPTIMIZE): its footprint
     compiled for the device target, its top-1 accuracy on (x, y) compiled for the host and run there,
     and its instructions per inference on the emulated Cortex-M4 (None without its tools)."""
     from edgenn import toolchain
@@ -218,7 +222,7 @@ def _c_scored(tflite: bytes, workdir: Path, x: np.ndarray, y: np.ndarray, compre
 
     path = workdir / "model.tflite"
     path.write_bytes(tflite)
-    folder = codegen(path, workdir / "c", name="model", command="edgenn sweep", compress=compress)
+    folder = codegen(path, workdir / "c", name="model", command="edgenn sweep", compress=compress, optimize=optimize)
     fp = footprint.of_c(toolchain.build(folder, toolchain.device_target()))
     toolchain.build(folder, "host")
     runner = CRunner(folder)
@@ -245,9 +249,12 @@ def check_c_matches_tflm(label: str, accuracy: dict[str, float]) -> None:
         )
 
 
-def evaluate_point(model, quant: str, data, workdir: Path, compress: str = "none", sparsity: float = 0.0) -> dict:
+def evaluate_point(
+    model, quant: str, data, workdir: Path, compress: str = "none", sparsity: float = 0.0, optimize: str = "speed"
+) -> dict:
     """Convert `model` to `quant`, compress its weights (edgenn.optimize.compress, blocks pruned to
-    `sparsity` for "sparse"), run it on the test split and size it (see the module docstring)."""
+    `sparsity` for "sparse"), run it on the test split and size it (see the module docstring), the
+    C's kernels built as `optimize` asks."""
     from edgenn.evaluate.runners import TFLMRunner
     from edgenn.optimize.compress import compress_tflite
     from edgenn.optimize.prune import gzip_size
@@ -268,7 +275,7 @@ def evaluate_point(model, quant: str, data, workdir: Path, compress: str = "none
     instructions = None
     if "c" in result.runners:
         fp, result.accuracy["c"], instructions = _c_scored(
-            blob, workdir, data.x_test, data.y_test, "auto" if compress == "none" else compress
+            blob, workdir, data.x_test, data.y_test, "auto" if compress == "none" else compress, optimize
         )
         check_c_matches_tflm(variant(quant, compress), result.accuracy)
     elif "tflm" in result.runners:
@@ -368,7 +375,7 @@ def _pruned_model(job: Job, recipe: Recipe, base: Path, cache: Path):
     return model, info
 
 
-def _nn_job(job: Job, recipe_path: Path, base: Path, cache: Path, data: Path | None) -> list[dict]:
+def _nn_job(job: Job, recipe_path: Path, base: Path, cache: Path, data: Path | None, optimize: str) -> list[dict]:
     tensorflow()
     from edgenn.data.splits import load_build_data
 
@@ -382,7 +389,7 @@ def _nn_job(job: Job, recipe_path: Path, base: Path, cache: Path, data: Path | N
             if cached is None:
                 q, compress = split_variant(quant)
                 # The model was fine-tuned for the compression: no weight changes but the encoding's own.
-                p = evaluate_point(model, q, built, Path(tmp, quant), compress, 0.0)
+                p = evaluate_point(model, q, built, Path(tmp, quant), compress, 0.0, optimize)
                 cached = [
                     {
                         "name": point_name(job.channels, job.sparsity, quant),
@@ -411,12 +418,14 @@ def _classical_job(job: Job, recipe_path: Path, cache: Path, data: Path | None) 
     return points
 
 
-def run_job(job: Job, recipe_path: Path, base: Path, cache: Path, data: Path | None = None) -> dict:
+def run_job(
+    job: Job, recipe_path: Path, base: Path, cache: Path, data: Path | None = None, optimize: str = "speed"
+) -> dict:
     """Run one job; a user-fixable error comes back as a message (exceptions may not survive pickling)."""
     try:
         if job.kind == "classical":
             return {"points": _classical_job(job, recipe_path, cache, data)}
-        return {"points": _nn_job(job, recipe_path, base, cache, data)}
+        return {"points": _nn_job(job, recipe_path, base, cache, data, optimize)}
     except EdgeNNError as exc:
         return {"error": exc.line()}
     except Exception as exc:  # a bug: keep the traceback for the report
@@ -466,8 +475,10 @@ def sweep(
     data: Path | None = None,
     compress: Iterable[str] = DEFAULT_COMPRESS,
     qat: bool = False,
+    optimize: str = "speed",
 ) -> dict:
-    """Run (or resume) a sweep and write sweep.json, sweep.md and pareto.png into `out`.
+    """Run (or resume) a sweep and write sweep.json, sweep.md and pareto.png into `out`; the generated
+    C's kernels built as `optimize` asks ("size": less flash, more instructions).
 
     Returns:
         The sweep.json content.
@@ -492,6 +503,8 @@ def sweep(
             raise EdgeNNError(None, f"sparsity must be in [0, 1), got {s:g}")
     if jobs < 1:
         raise EdgeNNError(None, f"jobs must be at least 1, got {jobs}")
+    if optimize not in ("speed", "size"):
+        raise EdgeNNError(None, f"optimize must be speed or size, got {optimize!r}")
 
     recipe = with_data_path(load_recipe(recipe_path), data)
     if recipe.model.task != "classification":
@@ -502,7 +515,7 @@ def sweep(
     key = base_key(recipe)
     base = train_base(recipe, out, key)
     cache = out / CACHE_DIR
-    planned = plan(recipe, key, channels, sparsity, quant, classical, compress, qat, code_key())
+    planned = plan(recipe, key, channels, sparsity, quant, classical, compress, qat, code_key(), optimize)
     done: dict[Job, list[dict]] = {}
     todo = []
     for job in planned:
@@ -517,7 +530,12 @@ def sweep(
     with progress() as bar:
         task = bar.add_task("sweep", total=total, completed=cached_points, info=f"{cached_points} cached")
         results = _execute(
-            todo, (recipe.path, data), base, cache, jobs, lambda n, info: bar.update(task, advance=n, info=info)
+            todo,
+            (recipe.path, data, optimize),
+            base,
+            cache,
+            jobs,
+            lambda n, info: bar.update(task, advance=n, info=info),
         )
     errors = [r["error"] for r in results.values() if "error" in r]
     if errors:
@@ -539,6 +557,7 @@ def sweep(
             "quant": list(quant),
             "compress": list(compress),
             "qat": qat,
+            "kernels": optimize,
         },
         "optimize": asdict(recipe.optimize),
         "data": {"split": "test", "samples": int(len(np.load(base / layout.DATA)["y_test"]))},
@@ -566,7 +585,7 @@ def sweep(
 
 
 def _execute(todo: list[Job], source: tuple, base: Path, cache: Path, jobs: int, tick) -> dict[Job, dict]:
-    """Run the jobs; `source` is (recipe path, --data path or None)."""
+    """Run the jobs; `source` is (recipe path, --data path or None, optimize)."""
 
     def label(job: Job) -> str:
         return (
@@ -582,7 +601,7 @@ def _execute(todo: list[Job], source: tuple, base: Path, cache: Path, jobs: int,
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(todo)), mp_context=get_context("spawn"), initializer=_worker_init
     ) as pool:
-        futures = {pool.submit(run_job, job, source[0], base, cache, source[1]): job for job in order}
+        futures = {pool.submit(run_job, job, source[0], base, cache, *source[1:]): job for job in order}
         for fut in as_completed(futures):
             job = futures[fut]
             results[job] = r = fut.result()

@@ -61,6 +61,17 @@ FEATURES = {
 }
 
 
+# How the folder's kernels are built, beside the paths its layers take: config.h carries these too
+# (EDGENN_USE_<NAME>), off in the library's own. `codegen --optimize size` turns OPTIMIZE_SIZE on.
+SETTINGS = {
+    "OPTIMIZE_SIZE": "kernels built for flash (codegen --optimize size): the plain loops, -Os, nothing forced inline",
+}
+
+# Paths that only make a layer faster, each beside a general one that computes the same bytes: a
+# folder built for flash leaves them off (the kernels then take the general path).
+SPEED_ONLY = frozenset({"DW_3X3_FULL", "DW_3X3_ACT"})
+
+
 def no_macs(graph: Graph, op: Op) -> int:
     return 0
 

@@ -113,10 +113,11 @@ def c_outputs(
     cflags: str = "",
     stream: bool = True,
     compress: str = "auto",
+    optimize: str = "speed",
 ) -> np.ndarray:
     """Generate C for the model (with row-streamed chains where the planner takes them, unless not
-    `stream`; weights packed as `compress` allows), compile it warning-free for `target`, run it on
-    `inputs`."""
+    `stream`; weights packed as `compress` allows; kernels built as `optimize` asks), compile it
+    warning-free for `target`, run it on `inputs`."""
     from pathlib import Path
 
     from edgenn import toolchain
@@ -126,7 +127,7 @@ def c_outputs(
     workdir.mkdir(parents=True, exist_ok=True)
     model = workdir / "model.tflite"
     model.write_bytes(data)
-    folder = codegen(model, workdir / "c", name="net", stream=stream, compress=compress)
+    folder = codegen(model, workdir / "c", name="net", stream=stream, compress=compress, optimize=optimize)
     problems = c_structs.mismatches((folder / "net.c").read_text())
     assert not problems, problems
     toolchain.build(folder, target, dsp=dsp, extra_cflags=cflags)
@@ -164,13 +165,14 @@ def check_c_bit_exact(
     cflags: str = "",
     stream: bool = True,
     compress: str = "auto",
+    optimize: str = "speed",
 ) -> np.ndarray:
     """Assert 0 differing bytes between TFLM and the generated, compiled C; returns the outputs."""
     graph = parse_tflite(data)
     if inputs is None:
         inputs = probe_inputs(graph.input_tensor().shape, count)
     want = tflm_outputs(data, inputs)
-    got = c_outputs(data, inputs, workdir, target, dsp, cflags, stream, compress).reshape(want.shape)
+    got = c_outputs(data, inputs, workdir, target, dsp, cflags, stream, compress, optimize).reshape(want.shape)
     assert got.dtype == want.dtype, (got.dtype, want.dtype)
     diff = np.argwhere(got != want)
     assert len(diff) == 0, (

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from edgenn.clib import INCLUDE
-from edgenn.reference.base import FEATURES
+from edgenn.reference.base import FEATURES, SETTINGS
 from tests.conftest import require_tool
 from tests.kernels.harness import check_c_bit_exact, int8_tflite
 
@@ -34,7 +34,7 @@ def generate(data: bytes, tmp_path):
     folder = codegen(model, tmp_path / "c", name="net")
     features = set(json.loads((folder / "edgenn.json").read_text())["features"])
     config = config_of(folder)
-    assert set(config) == set(FEATURES)
+    assert set(config) == {*FEATURES, *SETTINGS}
     assert {name for name, on in config.items() if on} == features
     return folder, features
 
@@ -47,10 +47,11 @@ def dw_model(shape, kernel=3, multiplier=1, padding="same", activation=None, see
 
 
 def test_the_librarys_config_turns_every_path_on():
-    """Builds without a model compile every path; the library's config.h is what codegen writes for all."""
+    """Builds without a model compile every path, built for speed; the library's config.h is what codegen
+    writes for all."""
     from edgenn.export.codegen import config_header
 
-    assert config_of(INCLUDE.parent) == dict.fromkeys(FEATURES, 1)
+    assert config_of(INCLUDE.parent) == {**dict.fromkeys(FEATURES, 1), **dict.fromkeys(SETTINGS, 0)}
     assert (INCLUDE / "config.h").read_text() == config_header(set(FEATURES))
 
 

@@ -56,29 +56,14 @@ void edgenn_average_pool_2d(const edgenn_average_pool_2d_params *p, const int8_t
                 int32_t kx0;
                 int32_t kx1;
                 int32_t count;
-                int32_t c = 0;
+                int32_t c;
                 edgenn_conv_taps(ix, p->in_w, p->filter_w, 1, &kx0, &kx1);
                 x = in_b + ((iy + ky0) * p->in_w + ix + kx0) * p->channels;
                 count = (ky1 - ky0) * (kx1 - kx0);
-                if (EDGENN_CONV_SCALAR) {
-                    /* Microcontrollers: one copy of the block loop, whatever the width (flash over unrolling). */
-                    for (; c < p->channels; c += EDGENN_CONV_BLOCK) {
-                        const int32_t left = p->channels - c;
-                        avg_block(p, x + c, ky1 - ky0, kx1 - kx0, count,
-                                  left < EDGENN_CONV_BLOCK ? left : EDGENN_CONV_BLOCK, out + c);
-                    }
-                    continue;
-                }
-                for (; c + EDGENN_CONV_BLOCK <= p->channels; c += EDGENN_CONV_BLOCK) {
-                    avg_block(p, x + c, ky1 - ky0, kx1 - kx0, count, EDGENN_CONV_BLOCK, out + c);
-                }
-                if (c + EDGENN_CONV_BLOCK / 2 <= p->channels) {
-                    avg_block(p, x + c, ky1 - ky0, kx1 - kx0, count, EDGENN_CONV_BLOCK / 2, out + c);
-                    c += EDGENN_CONV_BLOCK / 2;
-                }
-                if (c < p->channels) {
-                    avg_block(p, x + c, ky1 - ky0, kx1 - kx0, count, p->channels - c, out + c);
-                }
+                /* Microcontrollers: one copy of the block loop, whatever the width (flash over unrolling). */
+#define AVG_BLOCK(c, width) avg_block(p, x + (c), ky1 - ky0, kx1 - kx0, count, (width), out + (c))
+                EDGENN_BLOCKS(c, p->channels, EDGENN_CONV_SCALAR, AVG_BLOCK);
+#undef AVG_BLOCK
             }
         }
     }

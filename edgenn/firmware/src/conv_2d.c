@@ -168,7 +168,7 @@ CONV_MAY_BE_UNUSED static void conv_border(const edgenn_conv_2d_params *p, const
     int32_t kx;
     edgenn_conv_taps(iy, p->in_h, p->filter_h, p->dilation_h, &ky0, &ky1);
     edgenn_conv_taps(ix, p->in_w, p->filter_w, p->dilation_w, &kx0, &kx1);
-    if (merge) {
+    if (merge && !EDGENN_OPTIMIZE_SIZE) {
         /* Two output channels per pass share each input load. */
         for (; c + 1 < p->group_out * p->groups; c += 2) {
             const int8_t *w = weights + c * depth;
@@ -214,7 +214,7 @@ CONV_MAY_BE_UNUSED static void conv_border(const edgenn_conv_2d_params *p, const
  * serves every window. Each pair of output channels then runs one loop whose four sums stay in
  * registers, over the whole window, however short its runs in the input.
  */
-#define EDGENN_CONV_PAIRS (EDGENN_CONV_DSP || EDGENN_CONV_SSE2)
+#define EDGENN_CONV_PAIRS ((EDGENN_CONV_DSP || EDGENN_CONV_SSE2) && !EDGENN_OPTIMIZE_SIZE)
 /* Packed int4 and sparse weights (packed.h) are read in the loop of this path on every core. */
 #define EDGENN_CONV_PACKED (EDGENN_USE_CONV_INT4 || EDGENN_USE_CONV_SPARSE || EDGENN_USE_CONV_LUT4)
 
@@ -964,7 +964,7 @@ void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const i
         return;
     }
 #endif
-#if !EDGENN_CONV_DSP
+#if !EDGENN_CONV_DSP && !EDGENN_OPTIMIZE_SIZE
     const int32_t step = p->stride_w * p->in_c;
 #endif
     int32_t b;
@@ -980,7 +980,7 @@ void edgenn_conv_2d(const edgenn_conv_2d_params *p, const int8_t *input, const i
             while (ox < p->out_w) {
                 const int32_t ix = ox * p->stride_w - p->pad_left;
                 const int inner = inner_row && ox >= p->inner_x0 && ox < p->inner_x1;
-#if EDGENN_CONV_DSP
+#if EDGENN_CONV_DSP || EDGENN_OPTIMIZE_SIZE /* small code: one loop for every window */
                 conv_border(p, in_b, iy, ix, weights, out, inner ? p->bias : p->bias_raw, inner ? 0 : p->input_offset);
 #else
                 if (inner) {

@@ -139,17 +139,10 @@ EDGENN_CONV_INLINE void dw_block(const edgenn_depthwise_conv_2d_params *p, const
 /* Every output channel of one window, in blocks of channels. */
 EDGENN_CONV_INLINE void dw_blocks(const edgenn_depthwise_conv_2d_params *p, const int8_t *input,
                                   const int8_t *weights, const dw_window *win, int32_t offset, int8_t *out) {
-    int32_t c = 0;
-    for (; c + EDGENN_CONV_BLOCK <= p->out_c; c += EDGENN_CONV_BLOCK) {
-        dw_block(p, input, weights, win, offset, c, EDGENN_CONV_BLOCK, out);
-    }
-    if (c + EDGENN_CONV_BLOCK / 2 <= p->out_c) {
-        dw_block(p, input, weights, win, offset, c, EDGENN_CONV_BLOCK / 2, out);
-        c += EDGENN_CONV_BLOCK / 2;
-    }
-    if (c < p->out_c) {
-        dw_block(p, input, weights, win, offset, c, p->out_c - c, out);
-    }
+    int32_t c;
+#define DW_BLOCK(c, width) dw_block(p, input, weights, win, offset, (c), (width), out)
+    EDGENN_BLOCKS(c, p->out_c, 0, DW_BLOCK);
+#undef DW_BLOCK
 }
 
 /* Four output channels of one window's tap, a[k] += (x[k] + offset) * w[k], on cores without DSP. */
@@ -628,7 +621,7 @@ static EDGENN_NOINLINE void dw_same_windows(const edgenn_depthwise_conv_2d_param
 EDGENN_CONV_INLINE void dw_window_all(const edgenn_depthwise_conv_2d_params *p, const int8_t *input,
                                       const int8_t *weights, const dw_window *win, int32_t offset, int mode,
                                       int8_t *out) {
-    if (EDGENN_CONV_SCALAR || mode == DW_GENERAL) {
+    if (EDGENN_CONV_SCALAR || EDGENN_OPTIMIZE_SIZE || mode == DW_GENERAL) {
         dw_channels(p, input, weights, win, offset, out);
     } else {
         dw_blocks(p, input, weights, win, offset, out);
@@ -641,6 +634,8 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
     int32_t oy;
     int32_t ox;
     const int full = p->act_min == -128 && p->act_max == 127;
+    /* Built for flash (EDGENN_OPTIMIZE_SIZE), every window takes dw_channels: one loop for all. */
+    const int rows = EDGENN_CONV_SCALAR && !EDGENN_OPTIMIZE_SIZE && mode == DW_SAME;
     /* Only where the model's config compiles the variant its activation range takes. */
     const int fast3x3 = EDGENN_CONV_SCALAR && mode == DW_SAME && p->filter_h == 3 && p->filter_w == 3 &&
                         EDGENN_RQ_ONE(p->rq_k) && (full ? EDGENN_USE_DW_3X3_FULL : EDGENN_USE_DW_3X3_ACT);
@@ -671,7 +666,7 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
                         out += (count - 1) * p->out_c;
                         continue;
                     }
-                    if (EDGENN_CONV_SCALAR && mode == DW_SAME) {
+                    if (rows) {
                         const int32_t count = p->inner_x1 - ox;
                         dw_same_windows(p, in_b + win.first, weights, p->filter_h, p->filter_w, p->bias, 0, out,
                                         count);
@@ -688,7 +683,7 @@ EDGENN_CONV_INLINE void dw_run(const edgenn_depthwise_conv_2d_params *p, const i
                     win.bias = p->bias_raw;
                     offset = p->input_offset;
                 }
-                if (EDGENN_CONV_SCALAR && mode == DW_SAME) {
+                if (rows) {
                     dw_same_windows(p, in_b + win.first + win.ky0 * row_step + win.kx0 * tap_step,
                                     weights + (win.ky0 * p->filter_w + win.kx0) * p->out_c, win.ky1 - win.ky0,
                                     win.kx1 - win.kx0, win.bias, offset, out, 1);

@@ -35,7 +35,7 @@ static void fc_finish(const edgenn_fully_connected_params *p, const int32_t *acc
     }
 }
 
-#if EDGENN_CONV_DSP
+#if EDGENN_CONV_DSP && !EDGENN_OPTIMIZE_SIZE
 /*
  * Four output channels per pass over the input row: each input word is loaded and split into int16
  * pairs once for four rows of weights, and the four sums stay in registers, so four products cost
@@ -120,11 +120,12 @@ void edgenn_fully_connected(const edgenn_fully_connected_params *p, const int8_t
         const int8_t *x = input + b * n;
         int8_t *out = output + b * p->output_depth;
         c = 0;
-#if EDGENN_CONV_DSP
+        /* Built for flash (EDGENN_OPTIMIZE_SIZE): one row at a time, the loop below. */
+#if EDGENN_CONV_DSP && !EDGENN_OPTIMIZE_SIZE
         for (; c + 4 <= p->output_depth; c += 4) {
             fc_rows4(p, x, weights + c * n, out, c);
         }
-#elif EDGENN_CONV_SSE2
+#elif EDGENN_CONV_SSE2 && !EDGENN_OPTIMIZE_SIZE
 #if EDGENN_CONV_AVX2
         /* Four rows, two per pass over the input, requantized together. */
         if (EDGENN_RQ_ONE(p->rq_k)) {

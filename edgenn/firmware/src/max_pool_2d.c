@@ -50,19 +50,12 @@ void edgenn_max_pool_2d(const edgenn_max_pool_2d_params *p, const int8_t *input,
                 const int8_t *x;
                 int32_t kx0;
                 int32_t kx1;
-                int32_t c = 0;
+                int32_t c;
                 edgenn_conv_taps(ix, p->in_w, p->filter_w, 1, &kx0, &kx1);
                 x = in_b + ((iy + ky0) * p->in_w + ix + kx0) * p->channels;
-                for (; c + EDGENN_CONV_BLOCK <= p->channels; c += EDGENN_CONV_BLOCK) {
-                    max_block(p, x + c, ky1 - ky0, kx1 - kx0, EDGENN_CONV_BLOCK, out + c);
-                }
-                if (c + EDGENN_CONV_BLOCK / 2 <= p->channels) {
-                    max_block(p, x + c, ky1 - ky0, kx1 - kx0, EDGENN_CONV_BLOCK / 2, out + c);
-                    c += EDGENN_CONV_BLOCK / 2;
-                }
-                if (c < p->channels) {
-                    max_block(p, x + c, ky1 - ky0, kx1 - kx0, p->channels - c, out + c);
-                }
+#define MAX_BLOCK(c, width) max_block(p, x + (c), ky1 - ky0, kx1 - kx0, (width), out + (c))
+                EDGENN_BLOCKS(c, p->channels, 0, MAX_BLOCK);
+#undef MAX_BLOCK
             }
         }
     }

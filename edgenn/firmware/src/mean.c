@@ -35,17 +35,10 @@ EDGENN_CONV_INLINE void mean_block(const edgenn_mean_params *p, const int8_t *x,
 static void mean_row(const void *params, const int8_t *x, int8_t *out) {
     const edgenn_mean_params *p = (const edgenn_mean_params *)params;
     const int32_t inner = p->layout.inner;
-    int32_t i = 0;
-    for (; i + EDGENN_CONV_BLOCK <= inner; i += EDGENN_CONV_BLOCK) {
-        mean_block(p, x + i, EDGENN_CONV_BLOCK, out + i);
-    }
-    if (i + EDGENN_CONV_BLOCK / 2 <= inner) {
-        mean_block(p, x + i, EDGENN_CONV_BLOCK / 2, out + i);
-        i += EDGENN_CONV_BLOCK / 2;
-    }
-    if (i < inner) {
-        mean_block(p, x + i, inner - i, out + i);
-    }
+    int32_t i;
+#define MEAN_BLOCK(i, width) mean_block(p, x + (i), (width), out + (i))
+    EDGENN_BLOCKS(i, inner, 0, MEAN_BLOCK);
+#undef MEAN_BLOCK
 }
 
 void edgenn_mean(const edgenn_mean_params *p, const int8_t *input, int8_t *output) {

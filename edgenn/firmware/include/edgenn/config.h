@@ -30,11 +30,12 @@
 #define EDGENN_USE_UNPACK_BITS 1 /* an unpacked layer's 2- or 3-bit indices into tables (lut2, lut3) */
 #define EDGENN_USE_UNPACK_INT4 1 /* an unpacked layer's int4 values */
 #define EDGENN_USE_UNPACK_SPARSE 1 /* an unpacked layer's sparse blocks */
+#define EDGENN_USE_OPTIMIZE_SIZE 0 /* kernels built for flash (codegen --optimize size): the plain loops, -Os, nothing forced inline */
 
 /* The values above as one number, for the kernels' symbols. */
-#define EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v) a##b##c##d##e##f##g##h##i##j##k##l##m##n##o##p##q##r##s##t##u##v
-#define EDGENN_CONFIG_DIGITS_(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v) EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v)
+#define EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v, w) a##b##c##d##e##f##g##h##i##j##k##l##m##n##o##p##q##r##s##t##u##v##w
+#define EDGENN_CONFIG_DIGITS_(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v, w) EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v, w)
 #define EDGENN_CONFIG_BITS \
-    EDGENN_CONFIG_DIGITS_(EDGENN_USE_CONV_DENSE, EDGENN_USE_FC_DENSE, EDGENN_USE_CONV_PLAIN, EDGENN_USE_DW_LINE, EDGENN_USE_DW_SAME, EDGENN_USE_DW_GENERAL, EDGENN_USE_DW_3X3_FULL, EDGENN_USE_DW_3X3_ACT, EDGENN_USE_RQ_TWO_STEP, EDGENN_USE_PER_CHANNEL, EDGENN_USE_CONV_INT4, EDGENN_USE_FC_INT4, EDGENN_USE_CONV_SPARSE, EDGENN_USE_FC_SPARSE, EDGENN_USE_CONV_LUT4, EDGENN_USE_FC_LUT4, EDGENN_USE_UNPACK, EDGENN_USE_UNPACK_NIBBLES, EDGENN_USE_UNPACK_PAIRS, EDGENN_USE_UNPACK_BITS, EDGENN_USE_UNPACK_INT4, EDGENN_USE_UNPACK_SPARSE)
+    EDGENN_CONFIG_DIGITS_(EDGENN_USE_CONV_DENSE, EDGENN_USE_FC_DENSE, EDGENN_USE_CONV_PLAIN, EDGENN_USE_DW_LINE, EDGENN_USE_DW_SAME, EDGENN_USE_DW_GENERAL, EDGENN_USE_DW_3X3_FULL, EDGENN_USE_DW_3X3_ACT, EDGENN_USE_RQ_TWO_STEP, EDGENN_USE_PER_CHANNEL, EDGENN_USE_CONV_INT4, EDGENN_USE_FC_INT4, EDGENN_USE_CONV_SPARSE, EDGENN_USE_FC_SPARSE, EDGENN_USE_CONV_LUT4, EDGENN_USE_FC_LUT4, EDGENN_USE_UNPACK, EDGENN_USE_UNPACK_NIBBLES, EDGENN_USE_UNPACK_PAIRS, EDGENN_USE_UNPACK_BITS, EDGENN_USE_UNPACK_INT4, EDGENN_USE_UNPACK_SPARSE, EDGENN_USE_OPTIMIZE_SIZE)
 
 #endif /* EDGENN_CONFIG_H */

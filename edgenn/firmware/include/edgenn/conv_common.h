@@ -12,7 +12,9 @@
 
 #include <string.h>
 
-#if defined(__GNUC__) || defined(__clang__)
+#if (defined(__GNUC__) || defined(__clang__)) && EDGENN_OPTIMIZE_SIZE
+#define EDGENN_CONV_INLINE static __inline__ /* the compiler's choice: -Os inlines what saves code */
+#elif defined(__GNUC__) || defined(__clang__)
 #define EDGENN_CONV_INLINE static __inline__ __attribute__((always_inline))
 #else
 #define EDGENN_CONV_INLINE static
@@ -20,6 +22,32 @@
 
 /* Channels per block in loops that keep a block of accumulators on the stack. */
 #define EDGENN_CONV_BLOCK 16
+
+/*
+ * Channels [0, n) a block at a time, `block(c, width)` (the caller's macro) for each: EDGENN_CONV_BLOCK
+ * wide, then half that, then the rest, each width a constant at its call for compilers to unroll the
+ * block's loops; or, where code size comes first (`compact`, or a folder built for flash), one call
+ * of any width. `c` (an int32_t of the caller's) ends at n.
+ */
+#define EDGENN_BLOCKS(c, n, compact, block)                                                                 \
+    do {                                                                                                    \
+        if (EDGENN_OPTIMIZE_SIZE || (compact)) {                                                            \
+            for ((c) = 0; (c) < (n); (c) += EDGENN_CONV_BLOCK) {                                            \
+                block((c), ((n) - (c) < EDGENN_CONV_BLOCK ? (n) - (c) : EDGENN_CONV_BLOCK));                \
+            }                                                                                               \
+        } else {                                                                                            \
+            for ((c) = 0; (c) + EDGENN_CONV_BLOCK <= (n); (c) += EDGENN_CONV_BLOCK) {                       \
+                block((c), EDGENN_CONV_BLOCK);                                                              \
+            }                                                                                               \
+            if ((c) + EDGENN_CONV_BLOCK / 2 <= (n)) {                                                       \
+                block((c), EDGENN_CONV_BLOCK / 2);                                                          \
+                (c) += EDGENN_CONV_BLOCK / 2;                                                               \
+            }                                                                                               \
+            if ((c) < (n)) {                                                                                \
+                block((c), (n) - (c));                                                                      \
+            }                                                                                               \
+        }                                                                                                   \
+    } while (0)
 
 /*
  * Microcontroller cores do best with one accumulator per output, in a register, and the taps

@@ -13,6 +13,19 @@
 #include "config.h"
 #include "status.h"
 
+/*
+ * Kernels built for flash (codegen --optimize size, config.h): every core takes the plain loops
+ * (no DSP, SSE2 or Helium forms, each of which is code beside the plain one), one general loop where
+ * the fast build keeps specialized copies, and nothing is forced inline; the folder builds them
+ * with -Os. Same bytes out, more instructions.
+ */
+#define EDGENN_OPTIMIZE_SIZE EDGENN_USE_OPTIMIZE_SIZE
+#if EDGENN_OPTIMIZE_SIZE
+#ifndef EDGENN_NO_MVE
+#define EDGENN_NO_MVE 1
+#endif
+#endif
+
 #ifndef EDGENN_ALIGN
 #if defined(__cplusplus) && __cplusplus >= 201103L
 #define EDGENN_ALIGN(n) alignas(n)

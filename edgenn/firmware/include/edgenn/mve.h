@@ -7,6 +7,8 @@
 #ifndef EDGENN_MVE_H
 #define EDGENN_MVE_H
 
+#include "edgenn.h" /* EDGENN_NO_MVE where config.h asks for small code */
+
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && defined(__GNUC__) && !defined(EDGENN_NO_MVE)
 #define EDGENN_MVE 1
 #else

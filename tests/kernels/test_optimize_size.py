@@ -1,0 +1,126 @@
+"""Kernels built for flash (`codegen --optimize size`: config.h's EDGENN_USE_OPTIMIZE_SIZE, -Os): the
+plain loops, one general loop where the fast build keeps specialized ones, nothing forced inline. They
+compute TFLM's bytes like the fast kernels, on the host (its vector and plain dot products), on the
+Cortex-M4 (its DSP dot products) and on the Cortex-M0+ (scalar), dense and with packed weights; and
+they take less flash than the fast ones on the Cortex-M4.
+"""
+
+import json
+
+import pytest
+
+from edgenn.optimize.compress import compress_tflite
+from tests.conftest import require_target_tools
+from tests.kernels.harness import HOST_VARIANTS, check_c_bit_exact, int8_tflite
+
+keras = pytest.importorskip("keras")
+
+
+def _image_model(per_channel: bool) -> bytes:
+    """Every kernel whose size build takes another loop: convolutions padded, strided, dilated and
+    pointwise; depthwise 3x3 (the fast build's unrolled 3x3 path), 5x5, and with depth multiplier 2;
+    max and average pooling over 16+8+odd channels. The output is the last layer's whole tensor, so
+    a wrong value anywhere shows."""
+    keras.utils.set_random_seed(11)
+    x = keras.Input(batch_shape=(1, 12, 11, 3))
+    y = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(x)
+    y = keras.layers.DepthwiseConv2D(3, padding="same", activation="relu")(y)
+    y = keras.layers.DepthwiseConv2D(3, padding="same")(y)
+    y = keras.layers.Conv2D(27, 3, strides=2, padding="valid")(y)
+    y = keras.layers.MaxPooling2D(2, strides=1, padding="same")(y)
+    y = keras.layers.Conv2D(12, 3, dilation_rate=2, padding="same", activation="relu")(y)
+    y = keras.layers.DepthwiseConv2D(5, padding="same", depth_multiplier=2)(y)
+    y = keras.layers.AveragePooling2D(2, strides=1)(y)
+    y = keras.layers.Conv2D(31, 1)(y)
+    return int8_tflite(keras.Model(x, y), per_channel=per_channel)
+
+
+def _head_model() -> bytes:
+    """A classifier's head: global average pooling (MEAN) over 16+8+odd channels, dense, softmax."""
+    keras.utils.set_random_seed(13)
+    x = keras.Input(batch_shape=(1, 6, 5, 27))
+    y = keras.layers.GlobalAveragePooling2D()(x)
+    y = keras.layers.Dense(10)(y)
+    y = keras.layers.Softmax()(y)
+    return int8_tflite(keras.Model(x, y))
+
+
+def _line_model() -> bytes:
+    """One input channel: the depthwise line buffer, then a convolution taller than wide, flattened."""
+    keras.utils.set_random_seed(12)
+    x = keras.Input(batch_shape=(1, 10, 12, 1))
+    y = keras.layers.DepthwiseConv2D(3, depth_multiplier=8, padding="same", activation="relu")(x)
+    y = keras.layers.Conv2D(6, (3, 1), activation="relu")(y)
+    y = keras.layers.Flatten()(y)
+    y = keras.layers.Dense(7)(y)
+    return int8_tflite(keras.Model(x, y))
+
+
+@pytest.fixture(scope="module")
+def models() -> dict[str, bytes]:
+    return {
+        "per-channel": _image_model(True),
+        "per-tensor": _image_model(False),
+        "line": _line_model(),
+        "head": _head_model(),
+    }
+
+
+def _config(folder) -> dict:
+    return json.loads((folder / "edgenn.json").read_text())
+
+
+@pytest.mark.parametrize("variant", sorted(HOST_VARIANTS))
+@pytest.mark.parametrize("model", ["per-channel", "per-tensor", "line", "head"])
+def test_host_bit_exact(models, tmp_path, model, variant):
+    dsp, cflags = HOST_VARIANTS[variant]
+    check_c_bit_exact(models[model], tmp_path, count=8, dsp=dsp, cflags=cflags, optimize="size")
+    m = _config(tmp_path / "c")
+    assert m["optimize"] == "size"
+    assert not {"DW_3X3_FULL", "DW_3X3_ACT"} & set(m["features"]), m["features"]  # speed-only paths
+    assert "#define EDGENN_USE_OPTIMIZE_SIZE 1" in (tmp_path / "c" / "edgenn" / "config.h").read_text()
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m0plus"])
+@pytest.mark.parametrize("model", ["per-channel", "line", "head"])
+def test_device_bit_exact(models, tmp_path, model, target):
+    require_target_tools(target)
+    check_c_bit_exact(models[model], tmp_path, count=4, target=target, optimize="size")
+
+
+@pytest.mark.parametrize("scheme", ["int4", "lut2", "lut4t", "sparse"])
+@pytest.mark.parametrize("target", ["host", "cortex-m4"])
+def test_packed_bit_exact(models, tmp_path, scheme, target):
+    """Packed weights read in the loop (int4, lut4t, sparse) or unpacked (lut2) under the size build."""
+    if target != "host":
+        require_target_tools(target)
+    data, _ = compress_tflite(models["per-channel"], scheme, sparsity=0.5)
+    check_c_bit_exact(data, tmp_path, count=4, target=target, compress=scheme, optimize="size")
+    assert _config(tmp_path / "c")["packed"], "no layer packed"
+
+
+def test_less_flash_than_the_fast_build_on_the_cortex_m4(models, tmp_path):
+    from edgenn import toolchain
+    from edgenn.export.codegen import codegen
+
+    require_target_tools("cortex-m4")
+    model = tmp_path / "model.tflite"
+    model.write_bytes(models["per-channel"])
+    flash = {}
+    for optimize in ("speed", "size"):
+        folder = codegen(model, tmp_path / optimize, name="net", optimize=optimize)
+        flash[optimize] = toolchain.build(folder, "cortex-m4")
+        kernels = {p.name: p for p in (tmp_path / optimize / "build-cortex-m4" / "obj" / "edgenn").glob("*.o")}
+        assert kernels, "no kernel objects"
+    assert flash["size"].flash_bytes < flash["speed"].flash_bytes, flash
+
+
+def test_cmake_package_builds_the_kernels_with_os(models, tmp_path):
+    from edgenn import pipeline
+
+    model = tmp_path / "model.tflite"
+    model.write_bytes(models["line"])
+    size = pipeline.codegen(model, tmp_path / "size", "net", optimize="size")
+    speed = pipeline.codegen(model, tmp_path / "speed", "net")
+    assert "target_compile_options(edgenn_kernels PRIVATE -Os)" in (size / "CMakeLists.txt").read_text()
+    assert "-Os" not in (speed / "CMakeLists.txt").read_text()
