@@ -10,9 +10,13 @@ for the host, must give TFLM's bytes on every test sample. Instructions: one inf
 Cortex-M4 (QEMU plugin, as `edgenn profile` counts them, 2 random inputs), in total and for the
 layers whose weights are packed (the ratio of their sum, and the largest ratio of one of them).
 
+`--optimize size` generates every scheme, the dense one included, with kernels built for flash
+(`edgenn codegen --optimize size`), so the ratios compare like with like.
+
 Builds missing from build/ are made with `edgenn run` (KWS needs ../shared/datasets/fsdd).
 
 Usage: python benchmarks/compress.py [--models digits_cnn,kws_dscnn] [--schemes none,int4,lut4,lut3,lut2,sparse]
+       [--optimize speed|size]
 """
 
 from __future__ import annotations
@@ -49,10 +53,12 @@ def build(name: str) -> Path:
     return out
 
 
-def measure(data: bytes, scheme: str, tmp: Path, x_test: np.ndarray, y_test: np.ndarray) -> dict:
+def measure(data: bytes, scheme: str, tmp: Path, x_test: np.ndarray, y_test: np.ndarray, optimize: str) -> dict:
     model = tmp / "model.tflite"
     model.write_bytes(data)
-    folder = codegen(model, tmp / "c", name="model", command="benchmarks/compress.py", compress=scheme)
+    folder = codegen(
+        model, tmp / "c", name="model", command="benchmarks/compress.py", compress=scheme, optimize=optimize
+    )
     m4 = toolchain.build(folder, "cortex-m4")
     toolchain.build(folder, "host")
     tflm = TFLMRunner(model)
@@ -77,6 +83,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", default=",".join(RECIPES))
     ap.add_argument("--schemes", default="none," + ",".join(SCHEMES))
+    ap.add_argument("--optimize", choices=("speed", "size"), default="speed", help="what the kernels are built for")
     args = ap.parse_args()
     toolchain.require_tools("cortex-m4")
     for name in args.models.split(","):
@@ -87,9 +94,12 @@ def main() -> None:
         for scheme in args.schemes.split(","):
             data = src if scheme == "none" else compress_tflite(src, scheme, SPARSITY)[0]
             with tempfile.TemporaryDirectory() as tmp:
-                rows[scheme] = measure(data, scheme, Path(tmp), split.x_test, split.y_test)
+                rows[scheme] = measure(data, scheme, Path(tmp), split.x_test, split.y_test, args.optimize)
         dense = rows["none"]
-        print(f"\n{name}: {len(split.y_test)} test samples; ratios to the dense int8 C ('none')\n")
+        print(
+            f"\n{name}: {len(split.y_test)} test samples; kernels built for {args.optimize}; ratios to the dense "
+            "int8 C ('none')\n"
+        )
         print(
             "| scheme | flash B | × | RAM B | accuracy | Δ pp | M4 instructions | × | packed layers × "
             "| worst packed layer × |"

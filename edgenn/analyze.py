@@ -91,17 +91,21 @@ def _layers(graph: Graph, plan: Plan, consts: dict[int, int]) -> list[dict]:
 
 
 def analyze(
-    target: Path, build_target: str | None = None, ram_budget: int | None = None, compress: str = "auto"
+    target: Path,
+    build_target: str | None = None,
+    ram_budget: int | None = None,
+    compress: str = "auto",
+    optimize: str = "speed",
 ) -> dict:
-    """Per-layer and total footprint of `target` (a build directory or a .tflite), planned and packed
-    as `edgenn codegen` does it (with `ram_budget` and `compress`, as its options)."""
+    """Per-layer and total footprint of `target` (a build directory or a .tflite), planned, packed and
+    built as `edgenn codegen` does it (with `ram_budget`, `compress` and `optimize`, as its options)."""
     tflite, name = layout.resolve_model(target)
     data = tflite.read_bytes()
     graph = parse_tflite(data, tflite)
     missing = missing_ops(graph.op_names, need_c=True)
     if missing:
         return _without_c(graph, name, tflite, data, missing)
-    gen = generate(graph, name, "edgenn analyze", ram_budget=ram_budget, compress=compress)
+    gen = generate(graph, name, "edgenn analyze", ram_budget=ram_budget, compress=compress, optimize=optimize)
     plan, graph = gen.plan, gen.graph  # layers in the order the generated code runs them
 
     totals = {k: 0 for k in CONSTANT_KINDS}

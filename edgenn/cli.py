@@ -225,7 +225,8 @@ def codegen(target, output, name, bundles, kernel_paths, ram_budget, compress, o
     help="Plan as 'edgenn codegen --ram-budget' does: the fewest extra instructions that fit.",
 )
 @compress_option
-def analyze(target, as_json, ram_budget, compress):
+@optimize_option
+def analyze(target, as_json, ram_budget, compress, optimize):
     """Flash, RAM and MACs of TARGET (a build dir or a .tflite), layer by layer, against TFLM's arena."""
     import json
 
@@ -233,7 +234,7 @@ def analyze(target, as_json, ram_budget, compress):
     from edgenn.evaluate.summary import print_analysis
     from edgenn.schemas import produced
 
-    r = do_analyze(target, ram_budget=ram_budget, compress=compress)
+    r = do_analyze(target, ram_budget=ram_budget, compress=compress, optimize=optimize)
     produced(r, "analyze")
     click.echo(json.dumps(r, indent=2)) if as_json else print_analysis(r)
 

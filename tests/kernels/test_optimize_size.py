@@ -124,3 +124,28 @@ def test_cmake_package_builds_the_kernels_with_os(models, tmp_path):
     speed = pipeline.codegen(model, tmp_path / "speed", "net")
     assert "target_compile_options(edgenn_kernels PRIVATE -Os)" in (size / "CMakeLists.txt").read_text()
     assert "-Os" not in (speed / "CMakeLists.txt").read_text()
+
+
+def test_analyze_and_codegen_take_optimize_on_the_command_line(models, tmp_path):
+    """`--optimize size` reaches the folder (its manifest) and analyze's build: less code, the same constants."""
+    import json as json_
+
+    from tests.conftest import run_cli
+
+    require_target_tools("cortex-m4")
+    model = tmp_path / "model.tflite"
+    model.write_bytes(models["per-channel"])
+    flash = {}
+    for optimize in ("speed", "size"):
+        r = run_cli("analyze", str(model), "--json", "--optimize", optimize)
+        assert r.returncode == 0, r.stderr
+        flash[optimize] = json_.loads(r.stdout)["flash"]
+    assert flash["size"]["code"] < flash["speed"]["code"], flash
+    assert {k: v for k, v in flash["size"].items() if k != "code"} == {
+        k: v for k, v in flash["speed"].items() if k != "code"
+    }
+    r = run_cli("codegen", str(model), "-o", str(tmp_path / "c"), "--optimize", "size")
+    assert r.returncode == 0, r.stderr
+    assert _config(tmp_path / "c")["optimize"] == "size"
+    r = run_cli("codegen", str(model), "-o", str(tmp_path / "bad"), "--optimize", "tiny")
+    assert r.returncode == 2 and not (tmp_path / "bad").exists()

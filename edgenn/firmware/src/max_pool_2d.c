@@ -53,9 +53,15 @@ void edgenn_max_pool_2d(const edgenn_max_pool_2d_params *p, const int8_t *input,
                 int32_t c;
                 edgenn_conv_taps(ix, p->in_w, p->filter_w, 1, &kx0, &kx1);
                 x = in_b + ((iy + ky0) * p->in_w + ix + kx0) * p->channels;
+#if EDGENN_OPTIMIZE_SIZE /* built for flash: one channel a call, the least code */
+                for (c = 0; c < p->channels; ++c) {
+                    max_block(p, x + c, ky1 - ky0, kx1 - kx0, 1, out + c);
+                }
+#else
 #define MAX_BLOCK(c, width) max_block(p, x + (c), ky1 - ky0, kx1 - kx0, (width), out + (c))
                 EDGENN_BLOCKS(c, p->channels, 0, MAX_BLOCK);
 #undef MAX_BLOCK
+#endif
             }
         }
     }
