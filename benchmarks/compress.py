@@ -11,12 +11,14 @@ Cortex-M4 (QEMU plugin, as `edgenn profile` counts them, 2 random inputs), in to
 layers whose weights are packed (the ratio of their sum, and the largest ratio of one of them).
 
 `--optimize size` generates every scheme, the dense one included, with kernels built for flash
-(`edgenn codegen --optimize size`), so the ratios compare like with like.
+(`edgenn codegen --optimize size`), so the ratios compare like with like; `--ram-budget BYTES` plans
+every one for that arena (`edgenn codegen --ram-budget`: palettized layers then unpack as many channels
+at a time as it holds).
 
 Builds missing from build/ are made with `edgenn run` (KWS needs ../shared/datasets/fsdd).
 
 Usage: python benchmarks/compress.py [--models digits_cnn,kws_dscnn] [--schemes none,int4,lut4,lut3,lut2,sparse]
-       [--optimize speed|size]
+       [--optimize speed|size] [--ram-budget BYTES]
 """
 
 from __future__ import annotations
@@ -53,11 +55,19 @@ def build(name: str) -> Path:
     return out
 
 
-def measure(data: bytes, scheme: str, tmp: Path, x_test: np.ndarray, y_test: np.ndarray, optimize: str) -> dict:
+def measure(
+    data: bytes, scheme: str, tmp: Path, x_test: np.ndarray, y_test: np.ndarray, optimize: str, ram_budget: int | None
+) -> dict:
     model = tmp / "model.tflite"
     model.write_bytes(data)
     folder = codegen(
-        model, tmp / "c", name="model", command="benchmarks/compress.py", compress=scheme, optimize=optimize
+        model,
+        tmp / "c",
+        name="model",
+        command="benchmarks/compress.py",
+        compress=scheme,
+        optimize=optimize,
+        ram_budget=ram_budget,
     )
     m4 = toolchain.build(folder, "cortex-m4")
     toolchain.build(folder, "host")
@@ -84,6 +94,7 @@ def main() -> None:
     ap.add_argument("--models", default=",".join(RECIPES))
     ap.add_argument("--schemes", default="none," + ",".join(SCHEMES))
     ap.add_argument("--optimize", choices=("speed", "size"), default="speed", help="what the kernels are built for")
+    ap.add_argument("--ram-budget", type=int, default=None, help="the arena every scheme is planned for (bytes)")
     args = ap.parse_args()
     toolchain.require_tools("cortex-m4")
     for name in args.models.split(","):
@@ -94,11 +105,14 @@ def main() -> None:
         for scheme in args.schemes.split(","):
             data = src if scheme == "none" else compress_tflite(src, scheme, SPARSITY)[0]
             with tempfile.TemporaryDirectory() as tmp:
-                rows[scheme] = measure(data, scheme, Path(tmp), split.x_test, split.y_test, args.optimize)
+                rows[scheme] = measure(
+                    data, scheme, Path(tmp), split.x_test, split.y_test, args.optimize, args.ram_budget
+                )
         dense = rows["none"]
         print(
-            f"\n{name}: {len(split.y_test)} test samples; kernels built for {args.optimize}; ratios to the dense "
-            "int8 C ('none')\n"
+            f"\n{name}: {len(split.y_test)} test samples; kernels built for {args.optimize}; "
+            f"{'the smallest arena' if args.ram_budget is None else f'planned for {args.ram_budget:,} B'}; "
+            "ratios to the dense int8 C ('none')\n"
         )
         print(
             "| scheme | flash B | × | RAM B | accuracy | Δ pp | M4 instructions | × | packed layers × "

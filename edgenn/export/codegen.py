@@ -26,7 +26,7 @@ from edgenn import __version__, layout
 from edgenn.clib import INCLUDE, SRC
 from edgenn.export import packing
 from edgenn.export.cgen import C_TYPES, c_comment, c_const_array, c_identifier, comment_block, io_macros
-from edgenn.export.plan import Plan, plan_schedule
+from edgenn.export.plan import BudgetError, Plan, plan_schedule
 from edgenn.export.stream import describe
 from edgenn.fileio import write_dir
 from edgenn.graph.tflite import Graph, Op, parse_tflite
@@ -443,23 +443,28 @@ def _widen_groups(
 ) -> tuple[Graph, Plan, dict[int, packing.Packing]]:
     """Each packed layer unpacking more channels at a time where the arena has room at its step: fewer
     passes over its input, at no cost in RAM. A layer keeps its wider group only where the plan's arena
-    stays the same."""
+    stays the same, or within `ram_budget` where one is given (the fewest instructions that fit it)."""
     planned, plan = best
     step = {op.index: s for s, op in enumerate(planned.ops)}
     for index in sorted(packings):
         p = packings[index]
         if p.group == 0 or p.group >= p.rows:
             continue
-        room = plan.arena_bytes - plan.live_bytes(step[index])
+        limit = max(plan.arena_bytes, ram_budget or 0)
+        room = limit - plan.live_bytes(step[index])
         group = min(p.rows, p.group + room // p.depth)
-        group -= group % 2 if 1 < group < p.rows else 0
-        if group <= p.group:
-            continue
-        trial_packings = {**packings, index: replace(p, group=group)}
-        trial_graph, trial_plan = plan_schedule(packing.with_scratch(graph, trial_packings)[0], stream, ram_budget)
-        if trial_plan.arena_bytes <= plan.arena_bytes:
-            packings, planned, plan = trial_packings, trial_graph, trial_plan
-            step = {op.index: s for s, op in enumerate(planned.ops)}
+        while group > p.group:  # the widest group whose plan fits; halfway down where one does not
+            group -= group % 2 if 1 < group < p.rows else 0
+            trial_packings = {**packings, index: replace(p, group=group)}
+            try:
+                trial = plan_schedule(packing.with_scratch(graph, trial_packings)[0], stream, ram_budget)
+            except BudgetError:
+                trial = None
+            if trial is not None and trial[1].arena_bytes <= limit:
+                packings, (planned, plan) = trial_packings, trial
+                step = {op.index: s for s, op in enumerate(planned.ops)}
+                break
+            group = p.group + (group - p.group) // 2
     return planned, plan, packing.with_scratch(graph, packings)[1]
 
 

@@ -114,10 +114,11 @@ def c_outputs(
     stream: bool = True,
     compress: str = "auto",
     optimize: str = "speed",
+    ram_budget: int | None = None,
 ) -> np.ndarray:
     """Generate C for the model (with row-streamed chains where the planner takes them, unless not
-    `stream`; weights packed as `compress` allows; kernels built as `optimize` asks), compile it
-    warning-free for `target`, run it on `inputs`."""
+    `stream`; weights packed as `compress` allows; kernels built as `optimize` asks; the plan for
+    `ram_budget`), compile it warning-free for `target`, run it on `inputs`."""
     from pathlib import Path
 
     from edgenn import toolchain
@@ -127,7 +128,9 @@ def c_outputs(
     workdir.mkdir(parents=True, exist_ok=True)
     model = workdir / "model.tflite"
     model.write_bytes(data)
-    folder = codegen(model, workdir / "c", name="net", stream=stream, compress=compress, optimize=optimize)
+    folder = codegen(
+        model, workdir / "c", name="net", stream=stream, compress=compress, optimize=optimize, ram_budget=ram_budget
+    )
     problems = c_structs.mismatches((folder / "net.c").read_text())
     assert not problems, problems
     toolchain.build(folder, target, dsp=dsp, extra_cflags=cflags)
@@ -166,13 +169,15 @@ def check_c_bit_exact(
     stream: bool = True,
     compress: str = "auto",
     optimize: str = "speed",
+    ram_budget: int | None = None,
 ) -> np.ndarray:
     """Assert 0 differing bytes between TFLM and the generated, compiled C; returns the outputs."""
     graph = parse_tflite(data)
     if inputs is None:
         inputs = probe_inputs(graph.input_tensor().shape, count)
     want = tflm_outputs(data, inputs)
-    got = c_outputs(data, inputs, workdir, target, dsp, cflags, stream, compress, optimize).reshape(want.shape)
+    got = c_outputs(data, inputs, workdir, target, dsp, cflags, stream, compress, optimize, ram_budget)
+    got = got.reshape(want.shape)
     assert got.dtype == want.dtype, (got.dtype, want.dtype)
     diff = np.argwhere(got != want)
     assert len(diff) == 0, (

@@ -244,3 +244,22 @@ def test_one_table_4_bit_windows_too_deep_for_the_loop_unpack(tmp_path):
     check_c_bit_exact(data, tmp_path / "host", count=6, compress="lut4t")
     require_target_tools("cortex-m4")
     check_c_bit_exact(data, tmp_path / "m4", count=6, compress="lut4t", target="cortex-m4")
+
+
+@pytest.mark.parametrize("target", ["host", "cortex-m4"])
+def test_a_ram_budget_lets_unpacked_layers_take_more_channels_at_a_time(tmp_path, models, target):
+    """Without a budget a palettized layer unpacks as many channels at a time as the smallest arena
+    leaves room for; with one, as many as fit the budget (fewer passes over its input), still bit-exact,
+    and the arena within the budget."""
+    if target != "host":
+        require_target_tools(target)
+    data = models["lut3"]
+    check_c_bit_exact(data, tmp_path / "least", count=6, target=target, compress="lut3")
+    least = json.loads((tmp_path / "least" / "c" / "edgenn.json").read_text())
+    budget = least["arena_bytes"] + 4096
+    check_c_bit_exact(data, tmp_path / "budget", count=6, target=target, compress="lut3", ram_budget=budget)
+    wide = json.loads((tmp_path / "budget" / "c" / "edgenn.json").read_text())
+    assert least["arena_bytes"] < wide["arena_bytes"] <= budget
+    groups = {p["op"]: p["group"] for p in least["packed"]}
+    assert all(p["group"] >= groups[p["op"]] for p in wide["packed"]), (least["packed"], wide["packed"])
+    assert any(p["group"] > groups[p["op"]] for p in wide["packed"]), (least["packed"], wide["packed"])

@@ -43,6 +43,28 @@ static void unpack_indices(const edgenn_packed *w, const uint8_t *src, const int
         const uint32_t mask = (1u << bits) - 1u;
         uint32_t buf = 0;
         uint32_t have = 0;
+#if !EDGENN_OPTIMIZE_SIZE
+        /* First eight indices at a time, from the `bits` bytes that hold them read as one word. The
+         * rest starts on a byte. */
+        for (; k + 8 <= n; k += 8, src += bits) {
+            uint32_t v = (uint32_t)src[0] | (uint32_t)src[1] << 8 | (bits == 3u ? (uint32_t)src[2] << 16 : 0u);
+            int8_t *d = dst + k;
+            d[0] = table[v & mask];
+            v >>= bits;
+            d[1] = table[v & mask];
+            v >>= bits;
+            d[2] = table[v & mask];
+            v >>= bits;
+            d[3] = table[v & mask];
+            v >>= bits;
+            d[4] = table[v & mask];
+            v >>= bits;
+            d[5] = table[v & mask];
+            v >>= bits;
+            d[6] = table[v & mask];
+            d[7] = table[v >> bits];
+        }
+#endif
         for (; k < n; ++k) {
             if (have < bits) {
                 buf |= (uint32_t)*src++ << have;
