@@ -88,6 +88,13 @@ def test_device_bit_exact(models, tmp_path, model, target):
     check_c_bit_exact(models[model], tmp_path, count=4, target=target, optimize="size")
 
 
+@pytest.mark.parametrize("target", ["cortex-m33", "cortex-m55", "riscv32"])
+def test_other_cores_bit_exact(models, tmp_path, target):
+    """The M55 leaves its Helium loops for the plain ones; the M33 keeps its DSP dot products; RV32 is scalar."""
+    require_target_tools(target)
+    check_c_bit_exact(models["per-tensor"], tmp_path, count=3, target=target, optimize="size")
+
+
 @pytest.mark.parametrize("scheme", ["int4", "lut2", "lut4t", "sparse"])
 @pytest.mark.parametrize("target", ["host", "cortex-m4"])
 def test_packed_bit_exact(models, tmp_path, scheme, target):
