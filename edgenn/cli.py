@@ -560,7 +560,13 @@ def run(recipe, output, data, name):
 )
 @click.option("--no-classical", is_flag=True, help="Leave out the classical baselines.")
 @data_option
-@optimize_option
+@click.option(
+    "--optimize",
+    type=click.Choice(["speed", "size"]),
+    default=None,
+    help="What every point's C kernels are built for (as codegen --optimize). Default: the recipe's "
+    "[codegen] optimize, else speed.",
+)
 def sweep(recipe, sparsity, channels, quant, compress, qat, output, jobs, no_classical, data, optimize):
     """Prune and quantize RECIPE's model over a grid; write sweep.json, sweep.md and pareto.png into
     build/<recipe>-sweep (or -o). Resumable: finished points are cached in the output folder."""

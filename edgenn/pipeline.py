@@ -112,10 +112,11 @@ def build_firmware(folder: Path, targets: tuple[str, ...] | None = None, dsp: bo
     return builds
 
 
-def c_stages(build: BuildDir, name: str, command: str, warn: Warn = _warn) -> None:
-    """Generate the C and build it, so that eval runs and sizes it; say why when that cannot be done."""
+def c_stages(build: BuildDir, name: str, command: str, warn: Warn = _warn, optimize: str = "speed") -> None:
+    """Generate the C (its kernels built as `optimize` asks) and build it, so that eval runs and sizes it;
+    say why when that cannot be done."""
     try:
-        folder = codegen(build.path, build / layout.C_DIR, name, command)
+        folder = codegen(build.path, build / layout.C_DIR, name, command, optimize=optimize)
     except UnsupportedError as exc:
         warn(f"no C for this model: {exc.message}")
         return
@@ -241,7 +242,6 @@ def sweep(recipe_path: Path, output: Path | None = None, command: str = "edgenn 
         "quant": sw.DEFAULT_QUANT,
         "compress": sw.DEFAULT_COMPRESS,
         "qat": False,
-        "optimize": "speed",
     }
     grid = {**defaults, **{k: v for k, v in grid.items() if v is not None}}
     with stage("sweep"):
@@ -262,7 +262,7 @@ def run(recipe: Recipe, build: BuildDir, name: str | None = None, command: str =
     train(recipe, build)
     convert(build)
     export(build.path, name=name, command=command)
-    c_stages(build, name, command)
+    c_stages(build, name, command, optimize=recipe.codegen.optimize)
     frontend(recipe, build)
     speaker_held_out(recipe, build)
     return evaluate(build, None, command)

@@ -146,6 +146,13 @@ class QuantizeSpec:
 
 
 @dataclass(frozen=True)
+class CodegenSpec:
+    """How `edgenn run` generates the model's C: its kernels built for speed or for flash (codegen --optimize)."""
+
+    optimize: str = "speed"
+
+
+@dataclass(frozen=True)
 class FrontendSpec:
     """Audio features computed from fixed-length clips, the same way in training (Python) and on the device (C).
 
@@ -246,9 +253,10 @@ class Recipe:
     path: Path
     optimize: OptimizeSpec = OptimizeSpec()
     frontend: FrontendSpec = FrontendSpec()
+    codegen: CodegenSpec = CodegenSpec()
 
 
-_TOP_KEYS = {"name", "description", "data", "frontend", "model", "train", "quantize", "budgets", "optimize"}
+_TOP_KEYS = {"name", "description", "data", "frontend", "model", "train", "quantize", "budgets", "optimize", "codegen"}
 
 
 def _type_name(types: tuple[type, ...]) -> str:
@@ -478,7 +486,11 @@ def load_recipe(path: str | Path) -> Recipe:
     if not 0.0 < optimize.prune_share <= 1.0:
         raise RecipeError(path, f"'optimize.prune_share' must be in (0, 1], got {optimize.prune_share}")
 
-    return Recipe(name, description, data, model, train, quantize, budgets, path, optimize, frontend)
+    codegen = _section(path, raw, "codegen", CodegenSpec)
+    if codegen.optimize not in ("speed", "size"):
+        raise RecipeError(path, f"'codegen.optimize' must be speed or size, got {codegen.optimize!r}")
+
+    return Recipe(name, description, data, model, train, quantize, budgets, path, optimize, frontend, codegen)
 
 
 def _frontend(path: Path, raw: dict, data: DataSpec, model: ModelSpec) -> FrontendSpec:

@@ -475,10 +475,11 @@ def sweep(
     data: Path | None = None,
     compress: Iterable[str] = DEFAULT_COMPRESS,
     qat: bool = False,
-    optimize: str = "speed",
+    optimize: str | None = None,
 ) -> dict:
     """Run (or resume) a sweep and write sweep.json, sweep.md and pareto.png into `out`; the generated
-    C's kernels built as `optimize` asks ("size": less flash, more instructions).
+    C's kernels built as `optimize` asks ("size": less flash, more instructions; None: as the recipe's
+    [codegen] says).
 
     Returns:
         The sweep.json content.
@@ -503,14 +504,15 @@ def sweep(
             raise EdgeNNError(None, f"sparsity must be in [0, 1), got {s:g}")
     if jobs < 1:
         raise EdgeNNError(None, f"jobs must be at least 1, got {jobs}")
-    if optimize not in ("speed", "size"):
-        raise EdgeNNError(None, f"optimize must be speed or size, got {optimize!r}")
 
     recipe = with_data_path(load_recipe(recipe_path), data)
     if recipe.model.task != "classification":
         raise EdgeNNError(
             recipe.path, f"the sweep ranks classifiers by accuracy; this recipe's task is {recipe.model.task}"
         )
+    optimize = optimize or recipe.codegen.optimize
+    if optimize not in ("speed", "size"):
+        raise EdgeNNError(None, f"optimize must be speed or size, got {optimize!r}")
     out = Path(out)
     key = base_key(recipe)
     base = train_base(recipe, out, key)

@@ -66,3 +66,27 @@ def test_bad_compress_values_are_refused(digits_build, tmp_path):
     assert not (tmp_path / "c").exists()
     proc = run_cli("compress", str(tmp_path / "missing.tflite"), "--to", "int4")
     assert proc.returncode == 2 and "missing.tflite" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_build_generated_for_flash_is_what_eval_and_gate_measure(build_copy):
+    """The C stage of `edgenn run` (c_stages, given the recipe's [codegen] optimize) generates and builds
+    for flash; eval sizes that build and gate checks its flash, which is below the fast build's, at the
+    same accuracy (the same bytes out)."""
+    from edgenn import toolchain
+    from edgenn.layout import BuildDir
+    from edgenn.pipeline import c_stages
+
+    fast = json.loads((build_copy / "report.json").read_text())
+    c_stages(BuildDir(build_copy), "digits_cnn", "test", optimize="size")
+    assert json.loads((build_copy / "c" / "edgenn.json").read_text())["optimize"] == "size"
+    proc = run_cli("eval", str(build_copy))
+    assert proc.returncode in (0, 1), proc.stderr
+    small = json.loads((build_copy / "report.json").read_text())
+    target = toolchain.built_targets(build_copy / "c")[0]
+    assert small["footprint"]["flash_bytes"] == toolchain.built(build_copy / "c", target).flash_bytes
+    assert small["footprint"]["flash_bytes"] < fast["footprint"]["flash_bytes"]
+    acc = {v["name"]: v["accuracy"] for v in small["variants"] if v["format"] == "c"}
+    assert acc and acc == {v["name"]: v["accuracy"] for v in fast["variants"] if v["format"] == "c"}
+    limit = small["footprint"]["flash_bytes"]
+    assert run_cli("gate", str(build_copy), "--max-flash", str(limit)).returncode == 0
+    assert run_cli("gate", str(build_copy), "--max-flash", str(limit - 1)).returncode == 1

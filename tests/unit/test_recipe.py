@@ -27,6 +27,12 @@ def test_digits_recipe_loads():
     assert r.budgets.min_int8_accuracy >= 0.95
 
 
+def test_codegen_section_chooses_the_kernels_build(tmp_path):
+    assert load_recipe(DIGITS).codegen.optimize == "speed"
+    text = DIGITS.read_text().replace("[optimize]", '[codegen]\noptimize = "size"\n\n[optimize]', 1)
+    assert load_recipe(write(tmp_path, text)).codegen.optimize == "size"
+
+
 def test_every_recipe_layer_has_a_builder():
     keras = pytest.importorskip("keras")
     from edgenn.train.layers import builders
@@ -54,6 +60,8 @@ def test_every_recipe_layer_has_a_builder():
         (("prune_share = 0.6", "prune_share = 0"), "'optimize.prune_share' must be in (0, 1]"),
         (("fine_tune_epochs = 15", "fine_tune_epochs = 0"), "'optimize.fine_tune_epochs' must be positive"),
         (("[optimize]", "[optimize]\nschedule = 1"), "unknown key 'optimize.schedule'"),
+        (("[optimize]", '[codegen]\noptimize = "tiny"\n\n[optimize]'), "'codegen.optimize' must be speed or size"),
+        (("[optimize]", '[codegen]\ncompress = "lut3"\n\n[optimize]'), "unknown key 'codegen.compress'"),
     ],
 )
 def test_bad_recipes_name_file_and_key(tmp_path, change, message):
