@@ -156,3 +156,28 @@ def test_analyze_and_codegen_take_optimize_on_the_command_line(models, tmp_path)
     assert _config(tmp_path / "c")["optimize"] == "size"
     r = run_cli("codegen", str(model), "-o", str(tmp_path / "bad"), "--optimize", "tiny")
     assert r.returncode == 2 and not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("compiler", ["gcc -march=native", "arm-none-eabi-gcc -mcpu=cortex-m55 -mthumb"])
+def test_every_kernel_file_compiles_warning_free_built_for_flash(models, tmp_path, compiler):
+    """`--kernel-paths all --optimize size` (one copy of the kernels for several models built for flash):
+    every kernel file compiles alone under -Werror, whatever its paths leave unreferenced."""
+    import subprocess
+
+    from edgenn.export.codegen import codegen
+    from tests.conftest import require_tool
+
+    require_tool(compiler.split()[0])
+    model = tmp_path / "model.tflite"
+    model.write_bytes(models["line"])
+    folder = codegen(model, tmp_path / "c", name="net", kernel_paths="all", optimize="size")
+    flags = ["-std=c99", "-Os", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wconversion", "-Wshadow"]
+    sources = sorted((folder / "edgenn").glob("*.c"))
+    assert len(sources) > 50
+    for src in sources:
+        proc = subprocess.run(
+            [*compiler.split(), *flags, f"-I{folder / 'edgenn'}", "-c", str(src), "-o", str(tmp_path / "k.o")],
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, f"{src.name}: {proc.stderr[:800]}"
