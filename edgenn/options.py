@@ -100,8 +100,9 @@ optimize_option = click.option(
     type=click.Choice(["speed", "size"]),
     default="speed",
     show_default=True,
-    help="What the kernels are built for: 'speed' (DSP/SIMD forms, specialized loops, -O2) or 'size' (the plain "
-    "loops on every core, nothing forced inline, -Os): the same output bytes in less flash and more instructions.",
+    help="What the kernels are built for: 'speed' (pair paths, specialized and unrolled loops, -O2) or 'size' (one "
+    "general loop per kernel with the core's dot products, nothing forced inline, -Os): the same output bytes in "
+    "less flash and more instructions.",
 )
 
 compress_option = click.option(

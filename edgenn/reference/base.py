@@ -64,7 +64,7 @@ FEATURES = {
 # How the folder's kernels are built, beside the paths its layers take: config.h carries these too
 # (EDGENN_USE_<NAME>), off in the library's own. `codegen --optimize size` turns OPTIMIZE_SIZE on.
 SETTINGS = {
-    "OPTIMIZE_SIZE": "kernels built for flash (codegen --optimize size): the plain loops, -Os, nothing forced inline",
+    "OPTIMIZE_SIZE": "kernels built for flash (codegen --optimize size): a general loop each, -Os, none forced inline",
 }
 
 # Paths that only make a layer faster, each beside a general one that computes the same bytes: a

@@ -30,7 +30,7 @@
 #define EDGENN_USE_UNPACK_BITS 1 /* an unpacked layer's 2- or 3-bit indices into tables (lut2, lut3) */
 #define EDGENN_USE_UNPACK_INT4 1 /* an unpacked layer's int4 values */
 #define EDGENN_USE_UNPACK_SPARSE 1 /* an unpacked layer's sparse blocks */
-#define EDGENN_USE_OPTIMIZE_SIZE 0 /* kernels built for flash (codegen --optimize size): the plain loops, -Os, nothing forced inline */
+#define EDGENN_USE_OPTIMIZE_SIZE 0 /* kernels built for flash (codegen --optimize size): a general loop each, -Os, none forced inline */
 
 /* The values above as one number, for the kernels' symbols. */
 #define EDGENN_CONFIG_DIGITS(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v, w) a##b##c##d##e##f##g##h##i##j##k##l##m##n##o##p##q##r##s##t##u##v##w

@@ -14,10 +14,10 @@
 #include "status.h"
 
 /*
- * Kernels built for flash (codegen --optimize size, config.h): every core takes the plain loops
- * (no DSP, SSE2 or Helium forms, each of which is code beside the plain one), one general loop where
- * the fast build keeps specialized copies, and nothing is forced inline; the folder builds them
- * with -Os. Same bytes out, more instructions.
+ * Kernels built for flash (codegen --optimize size, config.h): one general loop where the fast build
+ * keeps specialized copies (the dot products keep the core's DSP or SSE2 form, a loop of their own),
+ * no Helium loops, nothing forced inline; the folder builds them with -Os. Same bytes out, more
+ * instructions.
  */
 #define EDGENN_OPTIMIZE_SIZE EDGENN_USE_OPTIMIZE_SIZE
 #if EDGENN_OPTIMIZE_SIZE
