@@ -17,6 +17,7 @@ from edgenn import __version__
 from edgenn.console import held_warnings
 from edgenn.errors import EdgeNNError
 from edgenn.options import (
+    OPTIMIZE,
     Floats,
     IncreaseType,
     build_dir_argument,
@@ -562,7 +563,7 @@ def run(recipe, output, data, name):
 @data_option
 @click.option(
     "--optimize",
-    type=click.Choice(["speed", "size"]),
+    type=click.Choice(OPTIMIZE),
     default=None,
     help="What every point's C kernels are built for (as codegen --optimize). Default: the recipe's "
     "[codegen] optimize, else speed.",

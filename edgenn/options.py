@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from edgenn.layout import TASKS
+from edgenn.recipe import OPTIMIZE
 from edgenn.targets import TARGETS
 
 
@@ -97,7 +98,7 @@ def _compress(ctx, param, value: str) -> str:
 
 optimize_option = click.option(
     "--optimize",
-    type=click.Choice(["speed", "size"]),
+    type=click.Choice(OPTIMIZE),
     default="speed",
     show_default=True,
     help="What the kernels are built for: 'speed' (pair paths, specialized and unrolled loops, -O2) or 'size' (one "

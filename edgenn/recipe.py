@@ -90,6 +90,7 @@ ARCHITECTURE_OPTIONS: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     "fc_autoencoder": {"hidden": ((int,), 128), "bottleneck": ((int,), 8), "depth": ((int,), 4)},
 }
 TASKS = ("classification", "regression", "anomaly")
+OPTIMIZE = ("speed", "size")  # what the generated C's kernels are built for (codegen --optimize)
 
 DATA_SOURCES = ("digits", "npz", "wav", "sine")
 FRONTENDS = ("none", "mfcc")
@@ -487,8 +488,8 @@ def load_recipe(path: str | Path) -> Recipe:
         raise RecipeError(path, f"'optimize.prune_share' must be in (0, 1], got {optimize.prune_share}")
 
     codegen = _section(path, raw, "codegen", CodegenSpec)
-    if codegen.optimize not in ("speed", "size"):
-        raise RecipeError(path, f"'codegen.optimize' must be speed or size, got {codegen.optimize!r}")
+    if codegen.optimize not in OPTIMIZE:
+        raise RecipeError(path, f"'codegen.optimize' must be one of {', '.join(OPTIMIZE)}, got {codegen.optimize!r}")
 
     return Recipe(name, description, data, model, train, quantize, budgets, path, optimize, frontend, codegen)
 

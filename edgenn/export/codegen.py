@@ -30,6 +30,7 @@ from edgenn.export.plan import BudgetError, Plan, plan_schedule
 from edgenn.export.stream import describe
 from edgenn.fileio import write_dir
 from edgenn.graph.tflite import Graph, Op, parse_tflite
+from edgenn.recipe import OPTIMIZE  # codegen --optimize: the kernels' fast paths, or the least code
 from edgenn.reference import _spatial, interpreter
 from edgenn.reference import module_name as reference_module_name
 from edgenn.reference.base import CONSTANT_KINDS, FEATURES, SETTINGS, SPEED_ONLY
@@ -334,7 +335,6 @@ def _settle_uniform(unit: Unit, whole: bool) -> None:
 
 # What config.h sets: the kernel paths (base.FEATURES), then how the kernels are built (base.SETTINGS).
 CONFIG_NAMES = {**FEATURES, **SETTINGS}
-OPTIMIZE = ("speed", "size")  # codegen --optimize: the kernels' fast paths, or the least code
 
 
 def config_bits(config) -> str:
@@ -485,7 +485,7 @@ def generate(
     compute (plan.plan_schedule). `compress` (packing.CHOICES, or several joined by commas) names
     the encodings the layers' weights may be packed in, each where it holds them exactly and saves
     flash: "auto" every one, "none" none. `optimize` (OPTIMIZE): "size" builds the kernels for flash
-    (base.SETTINGS: the plain loops, no speed-only path, -Os; the same bytes, more instructions)."""
+    (base.SETTINGS: a general loop each, no speed-only path, -Os; the same bytes, more instructions)."""
     if kernel_paths not in KERNEL_PATHS:
         raise ValueError(f"kernel_paths {kernel_paths!r}: one of {KERNEL_PATHS}")
     encodings = packing.allowed(compress)

@@ -51,7 +51,7 @@ from edgenn.evaluate import footprint
 from edgenn.evaluate.footprint import TFLM_RUNTIME_BYTES
 from edgenn.fileio import atomic_path, sha256_file, write_bytes, write_json
 from edgenn.optimize.classical import BASELINES
-from edgenn.recipe import Recipe, load_recipe, with_data_path
+from edgenn.recipe import OPTIMIZE, Recipe, load_recipe, with_data_path
 from edgenn.tfimport import tensorflow
 
 SCHEMA = 1
@@ -511,8 +511,8 @@ def sweep(
             recipe.path, f"the sweep ranks classifiers by accuracy; this recipe's task is {recipe.model.task}"
         )
     optimize = optimize or recipe.codegen.optimize
-    if optimize not in ("speed", "size"):
-        raise EdgeNNError(None, f"optimize must be speed or size, got {optimize!r}")
+    if optimize not in OPTIMIZE:
+        raise EdgeNNError(None, f"optimize must be one of {', '.join(OPTIMIZE)}, got {optimize!r}")
     out = Path(out)
     key = base_key(recipe)
     base = train_base(recipe, out, key)

@@ -60,7 +60,7 @@ def test_every_recipe_layer_has_a_builder():
         (("prune_share = 0.6", "prune_share = 0"), "'optimize.prune_share' must be in (0, 1]"),
         (("fine_tune_epochs = 15", "fine_tune_epochs = 0"), "'optimize.fine_tune_epochs' must be positive"),
         (("[optimize]", "[optimize]\nschedule = 1"), "unknown key 'optimize.schedule'"),
-        (("[optimize]", '[codegen]\noptimize = "tiny"\n\n[optimize]'), "'codegen.optimize' must be speed or size"),
+        (("[optimize]", '[codegen]\noptimize = "tiny"\n\n[optimize]'), "'codegen.optimize' must be one of speed, size"),
         (("[optimize]", '[codegen]\ncompress = "lut3"\n\n[optimize]'), "unknown key 'codegen.compress'"),
     ],
 )
