@@ -45,7 +45,8 @@ static void unpack_indices(const edgenn_packed *w, const uint8_t *src, const int
         uint32_t have = 0;
 #if !EDGENN_OPTIMIZE_SIZE
         /* First eight indices at a time, from the `bits` bytes that hold them read as one word. The
-         * rest starts on a byte. */
+         * rest starts on a byte. Unrolled by hand: as a loop over the eight, gcc -O2 keeps it rolled
+         * (digits' lut3 dense layer: 53,413 instructions against 34,833 unrolled, on the M4). */
         for (; k + 8 <= n; k += 8, src += bits) {
             uint32_t v = (uint32_t)src[0] | (uint32_t)src[1] << 8 | (bits == 3u ? (uint32_t)src[2] << 16 : 0u);
             int8_t *d = dst + k;
