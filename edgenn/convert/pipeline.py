@@ -24,14 +24,16 @@ def load_keras(path: Path):
     """Load a .keras file with safe_mode: no code from the file is executed."""
     import keras
 
-    from edgenn.train.fake_quant import register
+    from edgenn.train.fake_quant import register, relink
 
     register()  # edgenn's own fake-quantization layers, for models fine-tuned with them
     try:
-        return keras.models.load_model(path, safe_mode=True, compile=False)
+        model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ModelFileError(path, f"cannot load Keras model: {first}") from None
+    relink(model)  # their links to the fake quantizers, by the names the file gives
+    return model
 
 
 def convert(build_dir: Path) -> dict[str, Path]:

@@ -49,7 +49,8 @@ def fine_tune(
     The returned model is the fake-quantized one: edgenn.optimize.qat.to_int8 converts it.
 
     The epoch kept is the best on the validation split among those trained at full sparsity
-    (every epoch when `sparsity` is 0).
+    (every epoch when `sparsity` is 0); with `qat`, as the int8 model classifies it (validation runs
+    the fake-quant model in inference, where it replays TFLite's integer arithmetic).
     """
     if sparsity > 0 and (compress == "int4" or compress.startswith("lut") or qat):
         what = "quantization-aware training" if qat else compress

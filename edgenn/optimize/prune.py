@@ -197,8 +197,11 @@ def strip(model):
     optimizer state and no training callbacks: fitting it again would revive pruned weights
     unless MagnitudePruning is passed once more.
     """
+    from edgenn.train.fake_quant import relink
+
     clone = type(model).from_config(model.get_config())
     clone.set_weights(model.get_weights())
+    relink(clone)  # a fake-quant model's replaying layers, to its FakeQuant layers again
     return clone
 
 

@@ -20,8 +20,9 @@ model computes, and trains:
 
 The layers that do it are in edgenn.train.fake_quant. `to_int8` hands the model to the TFLite
 converter, which takes every activation's scale and zero point from the fake-quantization ops (no
-calibration), so the int8 model computes what the fake-quant model computes up to the rounding of
-its fixed-point rescaling.
+calibration). In inference the copy's weighted layers, pooling and Add replay the int8 model's
+integer arithmetic (each linked to the FakeQuant layers of its inputs and output), so its outputs
+are the int8 model's up to the softmax and other fixed-scale outputs, which stay float.
 
 Layers this module does not model (recurrent, 1-D and transposed convolutions, Concatenate,
 LeakyReLU, PReLU...) are refused with their name, rather than trained with a scheme that the
@@ -36,6 +37,7 @@ import numpy as np
 
 from edgenn.errors import EdgeNNError
 from edgenn.optimize.prune import _keras
+from edgenn.train.fake_quant import float_path
 from edgenn.train.fake_quant import layers as fake_quant_layers
 
 _SAME_SCALE = ("MaxPooling2D", "AveragePooling2D", "Flatten", "Reshape", "Dropout", "ZeroPadding2D")
@@ -62,6 +64,17 @@ def _fixed_output(layer) -> bool:
         "sigmoid",
         "tanh",
     )
+
+
+def _fused(layer) -> str:
+    """The activation TFLite fuses into the op that `layer` is or follows: NONE, RELU or RELU6."""
+    keras = _keras()
+    if layer is None:
+        return "NONE"
+    if isinstance(layer, keras.layers.ReLU):
+        return "RELU6" if layer.get_config().get("max_value") == 6.0 else "RELU"
+    activation = layer.get_config().get("activation")
+    return {"relu": "RELU", "relu6": "RELU6"}.get(activation if isinstance(activation, str) else "", "NONE")
 
 
 def _weighted(layer) -> bool:
@@ -178,12 +191,17 @@ def qat_model(model, calib: np.ndarray, weight_bits: int = 8):
         return False
 
     inp = keras.Input(shape=model.input_shape[1:], name="input")
-    tensors = {input_name: fake_quant(name="input_quant")(inp)}
+    input_quant = fake_quant(name="input_quant")
+    tensors = {input_name: input_quant(inp)}
+    grids = {input_name: input_quant}  # the FakeQuant whose grid a tensor lies on, where one does
+    quantizers: dict[str, Any] = {}  # layer name -> the FakeQuant of its output
     made: list[tuple[Any, Any]] = []  # (new weighted layer, original)
+    replaying: list[tuple[Any, Any, list[str]]] = []  # (new layer that replays TFLite, original, sources)
     for layer, sources in order:
         kind = type(layer).__name__
         if layer.name in skip:
             tensors[layer.name] = tensors[skip[layer.name]]
+            grids[layer.name] = grids.get(skip[layer.name])
             continue
         supported = _weighted(layer) or _is_relu(layer) or _fixed_output(layer) or kind in _SAME_SCALE + _RESCALE
         if not supported:
@@ -199,16 +217,32 @@ def qat_model(model, calib: np.ndarray, weight_bits: int = 8):
             new = quant[kind].from_config({**config, "weight_bits": bits})
             made.append((new, layer))
         else:
-            new = type(layer).from_config(layer.get_config())
+            new = quant.get(kind, type(layer)).from_config(layer.get_config())
+        if kind in quant:
+            replaying.append((new, layer, sources))
         args = [tensors[s] for s in sources]
         x = new(args if kind == "Add" else args[0])  # Add takes the list of its operands
         if needs_range(layer):
-            x = fake_quant(name=f"{layer.name}_quant")(x)
+            quantizers[layer.name] = fake_quant(name=f"{layer.name}_quant")
+            x = quantizers[layer.name](x)
+            grids[layer.name] = quantizers[layer.name]
+        elif kind in _SAME_SCALE:
+            grids[layer.name] = grids.get(sources[0])
         tensors[layer.name] = x
     qat = keras.Model(inp, tensors[output_name], name=model.name)
     for new, layer in made:
         new.set_weights(_folded_weights(layer, folded.get(layer.name)))
     set_ranges(qat, calib)
+    for new, layer, sources in replaying:  # each to the FakeQuants of its inputs and its output
+        kind, follower = type(layer).__name__, after(layer.name)
+        output, activation = quantizers.get(layer.name), _fused(layer)
+        if kind == "AveragePooling2D":  # keeps its input's quantization
+            output = grids.get(sources[0])
+        elif output is None and kind != "GlobalAveragePooling2D" and _is_relu(follower):  # TFLite fuses it
+            output, activation = quantizers.get(follower.name), _fused(follower)
+        inputs = [grids.get(s) for s in sources]
+        if output is not None and all(q is not None for q in inputs):
+            new.link(inputs, output, activation)
     return qat
 
 
@@ -222,9 +256,10 @@ def set_ranges(model, calib: np.ndarray, batch: int = 256) -> None:
             continue
         probe = keras.Model(model.input, layer.input)
         lo, hi = 0.0, 0.0
-        for start in range(0, len(calib), batch):
-            v = np.asarray(probe(calib[start : start + batch], training=False))
-            lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+        with float_path():  # a replaying layer would clamp to the range being measured
+            for start in range(0, len(calib), batch):
+                v = np.asarray(probe(calib[start : start + batch], training=False))
+                lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
         layer.set_weights([np.float32(lo), np.float32(hi if hi > lo else lo + 1e-6)])
 
 
@@ -238,7 +273,8 @@ def to_int8(model) -> bytes:
     keras = _keras()
     from edgenn.convert.tflite import QAT_INT8, batch_one, keras_converter, to_tflite
 
-    blob = to_tflite(keras_converter(batch_one(keras, model)), QAT_INT8)
+    with float_path():  # the converter reads the fake-quant ops: it must not trace the integer replay
+        blob = to_tflite(keras_converter(batch_one(keras, model)), QAT_INT8)
     if any(getattr(layer, "weight_bits", 8) == 4 for layer in model.layers):
         from edgenn.optimize.compress import compress_tflite
 

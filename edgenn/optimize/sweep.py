@@ -158,7 +158,8 @@ def plan(
                     jobs.append(fine_tuned[z])
             for z in compress if qat else ():
                 if z in fine_tuned:
-                    tuned = {**model, "compress": z, "qat": True}
+                    # "replay": the epoch kept is chosen on what the int8 model computes (edgenn.train.fake_quant)
+                    tuned = {**model, "compress": z, "qat": "replay"}
                     keys = (_hash({**tuned, "code": code, "kernels": optimize, "quant": QAT_VARIANT}),)
                     labels = (variant(QAT_VARIANT, z),)
                     jobs.append(Job("nn", c, s, labels, keys, _hash(tuned), z, fine_tuned[z], True))
