@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[train,dev]'
+	$(BIN)/python -m pip install -e '.[train,scale,dev]'
 	touch $(STAMP)
 
 # CMSIS-DSP's C sources for the MFCC frontend, from the cmsisdsp source distribution on PyPI into the user

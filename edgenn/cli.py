@@ -20,11 +20,13 @@ from edgenn.options import (
     OPTIMIZE,
     Floats,
     IncreaseType,
+    address_option,
     build_dir_argument,
     calib_option,
     compress_option,
     data_option,
     device_target_option,
+    executor_option,
     name_option,
     optimize_option,
     output_option,
@@ -568,7 +570,11 @@ def run(recipe, output, data, name):
     help="What every point's C kernels are built for (as codegen --optimize). Default: the recipe's "
     "[codegen] optimize, else speed.",
 )
-def sweep(recipe, sparsity, channels, quant, compress, qat, output, jobs, no_classical, data, optimize):
+@executor_option
+@address_option
+def sweep(
+    recipe, sparsity, channels, quant, compress, qat, output, jobs, no_classical, data, optimize, executor, address
+):
     """Prune and quantize RECIPE's model over a grid; write sweep.json, sweep.md and pareto.png into
     build/<recipe>-sweep (or -o). Resumable: finished points are cached in the output folder."""
     import os
@@ -591,6 +597,8 @@ def sweep(recipe, sparsity, channels, quant, compress, qat, output, jobs, no_cla
         classical=not no_classical,
         data=data,
         optimize=optimize,
+        executor=executor,
+        address=address,
     )
     print_sweep(result, files)
 

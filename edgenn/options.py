@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from edgenn.layout import TASKS
+from edgenn.optimize.executor import EXECUTORS
 from edgenn.recipe import OPTIMIZE
 from edgenn.targets import TARGETS
 
@@ -116,4 +117,17 @@ compress_option = click.option(
     "(any encoding, on the layers where the arena stays as small), 'none', or a comma-separated list of int4, "
     "lut2, lut3, lut4 (a table per channel, or one per layer where its weights allow: lut2t, lut3t, lut4t say the "
     "same), sparse (wherever they apply). `edgenn compress` makes a model whose weights they hold.",
+)
+executor_option = click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default="local",
+    show_default=True,
+    help="Where the jobs run: local processes, or Ray tasks (the [scale] extra; a local Ray instance of -j "
+    "CPUs unless --address names a cluster).",
+)
+address_option = click.option(
+    "--address",
+    default=None,
+    help="The Ray cluster to run on (ray://HOST:10001, or auto). Needs --executor ray.",
 )

@@ -32,14 +32,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -183,29 +180,6 @@ def _store(cache: Path, key: str, points: list[dict]) -> None:
 
 
 # --- worker side -------------------------------------------------------------------------------------
-
-
-def _worker_init() -> None:
-    """One thread per job: a point's figures then do not depend on -j (thread count changes float sums)."""
-    os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
-    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-    os.environ["OMP_NUM_THREADS"] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    _die_with_parent()
-
-
-def _die_with_parent() -> None:
-    """A worker ends when the sweep that started it does, even one killed outright (SIGKILL, the OOM
-    killer), instead of training on as an orphan: Linux delivers SIGKILL to it on its parent's death."""
-    if sys.platform != "linux":
-        return
-    import ctypes
-    import signal
-
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() == 1:  # the parent died before the call
-        os._exit(1)
 
 
 def _c_scored(
@@ -422,11 +396,15 @@ def _classical_job(job: Job, recipe_path: Path, cache: Path, data: Path | None) 
 def run_job(
     job: Job, recipe_path: Path, base: Path, cache: Path, data: Path | None = None, optimize: str = "speed"
 ) -> dict:
-    """Run one job; a user-fixable error comes back as a message (exceptions may not survive pickling)."""
+    """Run one job, and time it; a user-fixable error comes back as a message (exceptions may not survive
+    pickling)."""
+    start = time.perf_counter()
     try:
         if job.kind == "classical":
-            return {"points": _classical_job(job, recipe_path, cache, data)}
-        return {"points": _nn_job(job, recipe_path, base, cache, data, optimize)}
+            points = _classical_job(job, recipe_path, cache, data)
+        else:
+            points = _nn_job(job, recipe_path, base, cache, data, optimize)
+        return {"points": points, "seconds": round(time.perf_counter() - start, 3)}
     except EdgeNNError as exc:
         return {"error": exc.line()}
     except Exception as exc:  # a bug: keep the traceback for the report
@@ -477,10 +455,13 @@ def sweep(
     compress: Iterable[str] = DEFAULT_COMPRESS,
     qat: bool = False,
     optimize: str | None = None,
+    executor: str = "local",
+    address: str | None = None,
 ) -> dict:
     """Run (or resume) a sweep and write sweep.json, sweep.md and pareto.png into `out`; the generated
     C's kernels built as `optimize` asks ("size": less flash, more instructions; None: as the recipe's
-    [codegen] says).
+    [codegen] says); the jobs run on `executor` ("local" processes, or "ray": on the Ray cluster at
+    `address`, else a local Ray instance of `jobs` CPUs; edgenn.optimize.executor).
 
     Returns:
         The sweep.json content.
@@ -505,6 +486,9 @@ def sweep(
             raise EdgeNNError(None, f"sparsity must be in [0, 1), got {s:g}")
     if jobs < 1:
         raise EdgeNNError(None, f"jobs must be at least 1, got {jobs}")
+    from edgenn.optimize.executor import check
+
+    check(executor, address)
 
     recipe = with_data_path(load_recipe(recipe_path), data)
     if recipe.model.task != "classification":
@@ -530,6 +514,7 @@ def sweep(
     total = sum(len(j.keys) if j.kind == "nn" else len(BASELINES) for j in planned)
     cached_points = sum(len(v) for v in done.values())
 
+    start = time.perf_counter()
     with progress() as bar:
         task = bar.add_task("sweep", total=total, completed=cached_points, info=f"{cached_points} cached")
         results = _execute(
@@ -539,7 +524,25 @@ def sweep(
             cache,
             jobs,
             lambda n, info: bar.update(task, advance=n, info=info),
+            executor,
+            address,
         )
+    run = {
+        "executor": executor,
+        "address": address,
+        "workers": jobs,
+        "seconds": round(time.perf_counter() - start, 3),
+        "jobs": [
+            {
+                "job": _label(job),
+                "points": [p["name"] for p in r["points"]],
+                "seconds": r["seconds"],
+                "after": _label(job.start) if job.start in results else None,
+            }
+            for job, r in results.items()
+            if "points" in r
+        ],
+    }
     errors = [r["error"] for r in results.values() if "error" in r]
     if errors:
         raise EdgeNNError(None, f"{len(errors)} of {len(todo)} sweep jobs failed; first: {errors[0]}")
@@ -582,31 +585,55 @@ def sweep(
             "pareto": "no other point has flash_bytes <= and accuracy >=, one of them strictly",
         },
         "points": points,
+        "run": run,
     }
     write(result, out)
     return result
 
 
-def _execute(todo: list[Job], source: tuple, base: Path, cache: Path, jobs: int, tick) -> dict[Job, dict]:
-    """Run the jobs; `source` is (recipe path, --data path or None, optimize)."""
+def _execute(
+    todo: list[Job],
+    source: tuple,
+    base: Path,
+    cache: Path,
+    jobs: int,
+    tick,
+    executor: str = "local",
+    address: str | None = None,
+) -> dict[Job, dict]:
+    """Run the jobs on `executor` (edgenn.optimize.executor); `source` is (recipe path, --data path or
+    None, optimize)."""
+    from edgenn.optimize.executor import Task, run_all
 
-    def label(job: Job) -> str:
-        return (
-            "classical baselines" if job.kind == "classical" else f"channels {job.channels:g} sparsity {job.sparsity:g}"
-        )
-
-    results: dict[Job, dict] = {}
-    if not todo:
-        return results
     # Jobs always run in worker processes, -j 1 included, so that every job runs alike. Those that
     # fine-tune go first, so that the cheap ones fill in at the end instead of leaving a core idle.
     order = sorted(todo, key=lambda j: (j.kind == "classical", j.channels == 1.0 and j.sparsity == 0.0))
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(todo)), mp_context=get_context("spawn"), initializer=_worker_init
-    ) as pool:
-        futures = {pool.submit(run_job, job, source[0], base, cache, *source[1:]): job for job in order}
-        for fut in as_completed(futures):
-            job = futures[fut]
-            results[job] = r = fut.result()
-            tick(len(r.get("points", job.keys)), label(job))
-    return results
+    recipe_path, data, optimize = source
+    paths = (Path(recipe_path).resolve(), base.resolve(), cache.resolve(), data and Path(data).resolve())
+    made: dict[Job, Task] = {}
+
+    def task_of(job: Job) -> Task:  # a job's task waits for the task of the job its model starts from
+        if job not in made:
+            after = task_of(job.start) if job.start in todo else None
+            made[job] = Task((job, *paths, optimize), trains=job.kind == "nn" and _trains(job), after=after)
+        return made[job]
+
+    tasks = {task_of(job): job for job in order}
+    results: dict[Job, dict] = {}
+    for task, r in run_all(run_job, list(tasks), executor, jobs, address):
+        job = tasks[task]
+        results[job] = r
+        tick(len(r.get("points", job.keys)), _label(job))
+    return {job: results[job] for job in order}  # in the order they were handed out
+
+
+def _label(job: Job) -> str:
+    if job.kind == "classical":
+        return "classical baselines"
+    what = f"channels {job.channels:g} sparsity {job.sparsity:g}"
+    return what + (f" {job.compress}" if job.compress != "none" else "") + (" qat" if job.qat else "")
+
+
+def _trains(job: Job) -> bool:
+    """Whether a job fine-tunes a model (narrowed, pruned, compressed or QAT), rather than only convert it."""
+    return job.channels < 1.0 or job.sparsity > 0.0 or job.compress != "none" or job.qat
