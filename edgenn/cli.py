@@ -35,6 +35,7 @@ from edgenn.options import (
     target_argument,
     task_option,
 )
+from edgenn.targets import DEVICE_TARGETS
 
 EXIT_BUDGET_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -601,6 +602,50 @@ def sweep(
         address=address,
     )
     print_sweep(result, files)
+
+
+@cli.command()
+@recipe_argument
+@click.option(
+    "--target",
+    type=click.Choice(list(DEVICE_TARGETS)),
+    default="cortex-m4",
+    show_default=True,
+    help="The core whose build's flash and RAM the budgets bound.",
+)
+@click.option(
+    "--max-flash", type=click.IntRange(min=1), default=None, metavar="BYTES", help="Flash budget (text + data)."
+)
+@click.option("--max-ram", type=click.IntRange(min=1), default=None, metavar="BYTES", help="RAM budget (data + bss).")
+@click.option(
+    "--max-latency",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="INSTRUCTIONS",
+    help="Instructions of one inference on the emulated Cortex-M4 (edgenn profile).",
+)
+@click.option("--trials", type=click.IntRange(min=1), default=20, show_default=True, help="Configurations to try.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Trials at once. Default: the CPU count.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The sampler's seed.")
+@output_option
+@data_option
+@address_option
+def tune(recipe, target, max_flash, max_ram, max_latency, trials, jobs, seed, output, data, address):
+    """Search RECIPE's widths, depths, kernels, frontend, sparsity and compression for the most accurate
+    model within the budgets, measured on the compiled C (Ray Tune with Optuna's TPE, ASHA stopping);
+    write tune.json, tune.md and pareto.png into build/<recipe>-tune (or -o). Run again to continue."""
+    import os
+
+    from edgenn import layout
+    from edgenn.evaluate.summary import print_tune
+    from edgenn.optimize.tune import Limits, files
+    from edgenn.optimize.tune import tune as search
+    from edgenn.recipe import load_recipe
+
+    out = Path(output or layout.default_build_dir(f"{load_recipe(recipe).name}-tune"))
+    limits = Limits(target, max_flash, max_ram, max_latency)
+    result = search(recipe, out, limits, trials, jobs or os.cpu_count() or 1, address, data, seed, _command_line())
+    print_tune(result, files(out))
 
 
 def _missing_extra(exc: ModuleNotFoundError) -> str | None:

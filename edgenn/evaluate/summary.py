@@ -179,3 +179,27 @@ def print_sweep(result: dict, files: list) -> None:
         table.add_row(p["name"], f"{100 * p['accuracy']:.2f}%", f"{p['flash_bytes']:,}", ram)
     out.print(table)
     out.print("wrote " + ", ".join(map(str, files)))
+
+
+def print_tune(result: dict, files: list) -> None:
+    """The search's Pareto front of the trials within budget, smallest flash first."""
+    rows = result["trials"]
+    table = Table(title=f"{result['recipe']}: Pareto front of {len(rows)} trials (validation split; test for these)")
+    for col in ("trial", "knobs", "val accuracy", "test accuracy", "flash (B)", "RAM (B)", "instructions"):
+        table.add_column(col, justify="left" if col in ("trial", "knobs") else "right")
+    for r in sorted((r for r in rows if r.get("pareto")), key=lambda r: r["flash_bytes"]):
+        knobs = ", ".join(f"{k} {v}" for k, v in sorted(r["config"].items()))
+        instructions = "—" if r["instructions"] is None else f"{r['instructions']:,}"
+        table.add_row(
+            r["trial"],
+            knobs,
+            f"{100 * r['val_accuracy']:.2f}%",
+            f"{100 * r['test_accuracy']:.2f}%",
+            f"{r['flash_bytes']:,}",
+            f"{r['ram_bytes']:,}",
+            instructions,
+        )
+    within = sum(r["status"] == "within budget" for r in rows)
+    out.print(table)
+    out.print(f"{within} of {len(rows)} trials within budget")
+    out.print("wrote " + ", ".join(map(str, files)))

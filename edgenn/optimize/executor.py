@@ -47,14 +47,12 @@ class Task:
     after: Task | None = None
 
 
-def ray_module():
-    """Ray, or a one-line error saying which extra brings it."""
+def ray_module(what: str = "--executor ray"):
+    """Ray, or a one-line error saying that `what` needs it and which extra brings it."""
     try:
         import ray
     except ModuleNotFoundError:
-        raise EdgeNNError(
-            None, "--executor ray needs Ray, part of the [scale] extra: pip install 'edgenn[scale]'"
-        ) from None
+        raise EdgeNNError(None, f"{what} needs Ray, part of the [scale] extra: pip install 'edgenn[scale]'") from None
     return ray
 
 

@@ -183,11 +183,17 @@ def _store(cache: Path, key: str, points: list[dict]) -> None:
 
 
 def _c_scored(
-    tflite: bytes, workdir: Path, x: np.ndarray, y: np.ndarray, compress: str = "auto", optimize: str = "speed"
+    tflite: bytes,
+    workdir: Path,
+    x: np.ndarray,
+    y: np.ndarray,
+    compress: str = "auto",
+    optimize: str = "speed",
+    target: str | None = None,
 ):
     """The generated C for a .tflite it runs, its weights packed as `compress` allows and its kernels
-    built as `optimize` asks (edgenn.export.codegen.OPTIMIZE): its footprint
-    compiled for the device target, its top-1 accuracy on (x, y) compiled for the host and run there,
+    built as `optimize` asks (edgenn.export.codegen.OPTIMIZE): its footprint compiled for `target`
+    (default: the device target), its top-1 accuracy on (x, y) compiled for the host and run there,
     and its instructions per inference on the emulated Cortex-M4 (None without its tools)."""
     from edgenn import toolchain
     from edgenn.evaluate.metrics import accuracy
@@ -198,7 +204,7 @@ def _c_scored(
     path = workdir / "model.tflite"
     path.write_bytes(tflite)
     folder = codegen(path, workdir / "c", name="model", command="edgenn sweep", compress=compress, optimize=optimize)
-    fp = footprint.of_c(toolchain.build(folder, toolchain.device_target()))
+    fp = footprint.of_c(toolchain.build(folder, target or toolchain.device_target()))
     toolchain.build(folder, "host")
     runner = CRunner(folder)
     instructions = None
@@ -225,11 +231,19 @@ def check_c_matches_tflm(label: str, accuracy: dict[str, float]) -> None:
 
 
 def evaluate_point(
-    model, quant: str, data, workdir: Path, compress: str = "none", sparsity: float = 0.0, optimize: str = "speed"
+    model,
+    quant: str,
+    data,
+    workdir: Path,
+    compress: str = "none",
+    sparsity: float = 0.0,
+    optimize: str = "speed",
+    target: str | None = None,
 ) -> dict:
     """Convert `model` to `quant`, compress its weights (edgenn.optimize.compress, blocks pruned to
-    `sparsity` for "sparse"), run it on the test split and size it (see the module docstring), the
-    C's kernels built as `optimize` asks."""
+    `sparsity` for "sparse"), run it on the test split (data.x_test, data.y_test) and size it (see the
+    module docstring) on `target` (default: toolchain.device_target()), the C's kernels built as
+    `optimize` asks."""
     from edgenn.evaluate.runners import TFLMRunner
     from edgenn.optimize.compress import compress_tflite
     from edgenn.optimize.prune import gzip_size
@@ -250,7 +264,7 @@ def evaluate_point(
     instructions = None
     if "c" in result.runners:
         fp, result.accuracy["c"], instructions = _c_scored(
-            blob, workdir, data.x_test, data.y_test, "auto" if compress == "none" else compress, optimize
+            blob, workdir, data.x_test, data.y_test, "auto" if compress == "none" else compress, optimize, target
         )
         check_c_matches_tflm(variant(quant, compress), result.accuracy)
     elif "tflm" in result.runners:
@@ -414,14 +428,14 @@ def run_job(
 # --- main side ---------------------------------------------------------------------------------------
 
 
-def train_base(recipe: Recipe, out: Path, key: str) -> Path:
+def train_base(recipe: Recipe, out: Path, key: str, on_epoch=None) -> Path:
     from edgenn.train.fit import train
 
     base = out / BASE_DIR
     stamp = base / "sweep_key"
     if stamp.is_file() and stamp.read_text().strip() == key and (base / layout.KERAS_MODEL).is_file():
         return base
-    train(recipe, base)
+    train(recipe, base, on_epoch)
     write_bytes(stamp, (key + "\n").encode())
     return base
 

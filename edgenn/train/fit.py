@@ -51,8 +51,9 @@ def fit_pairs(task: str, ds) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.nd
     return (ds.x_train, ds.y_train), (ds.x_val, ds.y_val)
 
 
-def train(recipe: Recipe, build_dir: Path) -> dict:
-    """Train the recipe's model and write model.keras, history.json, data.npz and recipe.toml.
+def train(recipe: Recipe, build_dir: Path, on_epoch=None) -> dict:
+    """Train the recipe's model and write model.keras, history.json, data.npz and recipe.toml;
+    `on_epoch(epoch, logs)`, where given, hears each epoch's figures (a search stops trials early by them).
 
     Returns:
         The history dict written to history.json.
@@ -106,6 +107,8 @@ def train(recipe: Recipe, build_dir: Path) -> dict:
                 if value is not None and (best["value"] is None or better(value, best["value"])):
                     best.update(value=value, epoch=epoch + 1, weights=self.model.get_weights())
                 bar.update(task_id, advance=1, info=f"loss {logs.get('loss', 0):.4f}  {monitor} {value or 0:.4f}")
+                if on_epoch is not None:
+                    on_epoch(epoch + 1, logs)
 
         start = time.perf_counter()
         fit = model.fit(
