@@ -10,7 +10,7 @@ Ray a local instance of --jobs CPUs (started and stopped inside the timing, as `
 the local pool's), and whether every point is the same.
 
 Then the speed-up on more workers, by simulation: every job's own time, as the Ray run measured it
-(sweep.json's run.jobs), is scheduled onto N workers in the order the sweep hands jobs out, each
+(run.json's jobs), is scheduled onto N workers in the order the sweep hands jobs out, each
 job on the first free worker once the job it starts from has finished (a compression's fine-tuning
 starts from the point's fine-tuned model). The driver's own time (planning, the report) is added
 as measured. This is what a cluster of N one-CPU slots would take with jobs that cost what they cost
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import heapq
+import json
 import os
 import shutil
 import sys
@@ -34,6 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from edgenn.optimize.sweep import BASE_DIR, base_key, sweep, train_base  # noqa: E402
+from edgenn.optimize.sweep_report import RUN_JSON  # noqa: E402
 from edgenn.recipe import load_recipe  # noqa: E402
 
 RECIPE = REPO / "models" / "digits_cnn.toml"
@@ -46,7 +48,7 @@ GRID = {
 
 
 def simulate(jobs: list[dict], workers: int) -> float:
-    """The makespan of `jobs` (sweep.json run.jobs: in hand-out order, each with its own seconds and the
+    """The makespan of `jobs` (run.json's jobs: in hand-out order, each with its own seconds and the
     job it starts from) on `workers` slots: each to the first free slot once what it starts from is done."""
     finish: dict[str, float] = {}
     free = [0.0] * workers  # when each slot is next free
@@ -78,7 +80,7 @@ def main() -> None:
         folders = {"local": Path(tmp, "local"), "ray": Path(tmp, "ray")}
         train_base(recipe, folders["local"], base_key(recipe))
         shutil.copytree(folders["local"] / BASE_DIR, folders["ray"] / BASE_DIR)
-        wall, results = {}, {}
+        wall, results, runs = {}, {}, {}
         for executor, out in folders.items():
             start = time.perf_counter()
             results[executor] = sweep(
@@ -91,6 +93,7 @@ def main() -> None:
                 **GRID,
             )
             wall[executor] = time.perf_counter() - start
+            runs[executor] = json.loads((out / RUN_JSON).read_text())
     same = same_points(results["local"], results["ray"])
     cores = os.cpu_count()
     print(f"{points}-point sweep of {RECIPE.name}, {args.jobs} workers on {cores} CPU cores (base trained before)")
@@ -98,14 +101,14 @@ def main() -> None:
     print("| executor | workers | wall time (s) | jobs' own time (s) |")
     print("|---|---:|---:|---:|")
     for executor in folders:
-        own = sum(j["seconds"] for j in results[executor]["run"]["jobs"])
+        own = sum(j["seconds"] for j in runs[executor]["jobs"])
         print(f"| {executor} | {args.jobs} | {wall[executor]:.1f} | {own:.1f} |")
     overhead = (wall["ray"] - wall["local"]) / wall["local"]
     print()
     verdict = "yes" if same else "NO"
     print(f"Ray's overhead: {100 * overhead:+.1f}% of the local pool's wall time; same points: {verdict}")
-    jobs = results["ray"]["run"]["jobs"]
-    driver = wall["ray"] - results["ray"]["run"]["seconds"]
+    jobs = runs["ray"]["jobs"]
+    driver = wall["ray"] - runs["ray"]["seconds"]
     one = simulate(jobs, 1) + driver
     print()
     print("Expected with N one-CPU workers (the Ray run's job times, scheduled as the sweep hands them out):")

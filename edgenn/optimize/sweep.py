@@ -482,7 +482,7 @@ def sweep(
     """
     from edgenn.optimize.compress import SCHEMES
     from edgenn.optimize.quantize import ONNX_VARIANTS, TFLITE_VARIANTS
-    from edgenn.optimize.sweep_report import write
+    from edgenn.optimize.sweep_report import RUN_JSON, write
 
     channels, sparsity, quant, compress = tuple(channels), tuple(sparsity), tuple(quant), tuple(compress)
     for z in compress:
@@ -599,9 +599,11 @@ def sweep(
             "pareto": "no other point has flash_bytes <= and accuracy >=, one of them strictly",
         },
         "points": points,
-        "run": run,
     }
     write(result, out)
+    # How this invocation ran, beside sweep.json rather than in it: timings change from run to run, and
+    # sweep.json's bytes are what a rerun of the same grid writes again.
+    write_json(out / RUN_JSON, run)
     return result
 
 

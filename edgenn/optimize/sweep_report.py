@@ -7,6 +7,7 @@ from pathlib import Path
 from edgenn.fileio import write_json, write_text
 
 SWEEP_JSON, SWEEP_MD, PARETO_PNG = "sweep.json", "sweep.md", "pareto.png"
+RUN_JSON = "run.json"  # how the last invocation ran: executor, workers, wall time, each job's own time
 
 
 def _num(v, fmt: str = ",") -> str:

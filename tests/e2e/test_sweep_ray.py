@@ -51,7 +51,7 @@ def test_ray_executor_gives_the_points_of_the_local_one(tmp_path):
     want, got = _points(local), _points(on_ray)
     assert len(want) == 4 and {"c0.5_s0_int8_per_channel+int4", "c1_s0_int8_per_channel"} <= set(want)
     assert got == want
-    run = json.loads((on_ray / "sweep.json").read_text())["run"]
+    run = json.loads((on_ray / "run.json").read_text())
     assert run["executor"] == "ray" and run["workers"] == 2 and len(run["jobs"]) == 4
     (narrow_int4,) = [j for j in run["jobs"] if j["points"] == ["c0.5_s0_int8_per_channel+int4"]]
     assert narrow_int4["after"] == "channels 0.5 sparsity 0"  # it started from that job's model
