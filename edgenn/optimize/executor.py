@@ -16,6 +16,7 @@ many run beside it, so both executors give the same results. Ray is the `edgenn[
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -122,27 +123,46 @@ def _call(fn, args: tuple, *_after):
     return fn(*args)
 
 
-def _on_ray(fn, tasks: list[Task], workers: int, address: str | None) -> Iterator[tuple[Task, Any]]:
+@contextlib.contextmanager
+def session(executor: str, workers: int = 1, address: str | None = None) -> Iterator[None]:
+    """Within it, a Ray executor is connected: to the cluster at `address` (or RAY_ADDRESS), else to a
+    local instance of `workers` CPUs that it starts and stops. Entered before any work, so that an
+    unreachable cluster is one line before anything is trained. The local executor needs nothing."""
+    if executor != "ray":
+        yield
+        return
     import logging
+    import warnings
 
     ray = ray_module()
-    started = not ray.is_initialized()
-    if started:
-        options: dict[str, Any] = {
-            "include_dashboard": False,
-            "logging_level": logging.ERROR,
-            "log_to_driver": False,
-            "runtime_env": {"env_vars": dict(WORKER_ENV)},
-        }
-        if not (address or os.environ.get("RAY_ADDRESS")):
-            options["num_cpus"] = workers  # a local instance: as many jobs at once as the local pool runs
-        try:
-            ray.init(address=address or None, **options)
-        except (ConnectionError, ValueError, RuntimeError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            where = f" at {address}" if address else ""
-            raise EdgeNNError(None, f"cannot start or reach Ray{where}: {first}") from None
+    if ray.is_initialized():
+        yield
+        return
+    options: dict[str, Any] = {
+        "include_dashboard": False,
+        "logging_level": logging.ERROR,
+        "log_to_driver": False,
+        "runtime_env": {"env_vars": dict(WORKER_ENV)},
+    }
+    if not (address or os.environ.get("RAY_ADDRESS")):
+        options["num_cpus"] = workers  # a local instance: as many jobs at once as the local pool runs
     try:
+        with warnings.catch_warnings():  # Ray Client warns before it fails: the error below says it once
+            warnings.simplefilter("ignore")
+            ray.init(address=address or None, **options)
+    except (ConnectionError, ValueError, RuntimeError, TimeoutError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        where = f" at {address}" if address else ""
+        raise EdgeNNError(None, f"cannot start or reach Ray{where}: {first}") from None
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def _on_ray(fn, tasks: list[Task], workers: int, address: str | None) -> Iterator[tuple[Task, Any]]:
+    with session("ray", workers, address):
+        ray = ray_module()
         gpus = ray.cluster_resources().get("GPU", 0) >= 1
         remote = ray.remote(_call)
         refs: dict[Task, Any] = {}
@@ -156,9 +176,6 @@ def _on_ray(fn, tasks: list[Task], workers: int, address: str | None) -> Iterato
             ready, pending = ray.wait(pending, num_returns=1)
             for ref in ready:
                 yield by_ref[ref], ray.get(ref)
-    finally:
-        if started:
-            ray.shutdown()
 
 
 def _dependencies_first(tasks: list[Task]) -> list[Task]:

@@ -482,7 +482,6 @@ def sweep(
     """
     from edgenn.optimize.compress import SCHEMES
     from edgenn.optimize.quantize import ONNX_VARIANTS, TFLITE_VARIANTS
-    from edgenn.optimize.sweep_report import RUN_JSON, write
 
     channels, sparsity, quant, compress = tuple(channels), tuple(sparsity), tuple(quant), tuple(compress)
     for z in compress:
@@ -512,6 +511,32 @@ def sweep(
     optimize = optimize or recipe.codegen.optimize
     if optimize not in OPTIMIZE:
         raise EdgeNNError(None, f"optimize must be one of {', '.join(OPTIMIZE)}, got {optimize!r}")
+    from edgenn.optimize.executor import session
+
+    with session(executor, jobs, address):  # Ray reached (or started) before the base model trains
+        return _sweep(
+            recipe,
+            out,
+            channels,
+            sparsity,
+            quant,
+            jobs,
+            classical,
+            command,
+            data,
+            compress,
+            qat,
+            optimize,
+            executor,
+            address,
+        )
+
+
+def _sweep(
+    recipe, out, channels, sparsity, quant, jobs, classical, command, data, compress, qat, optimize, executor, address
+) -> dict:
+    from edgenn.optimize.sweep_report import RUN_JSON, write
+
     out = Path(out)
     key = base_key(recipe)
     base = train_base(recipe, out, key)

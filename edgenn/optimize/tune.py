@@ -33,7 +33,6 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from edgenn import __version__
 from edgenn.errors import EdgeNNError
@@ -266,7 +265,7 @@ def tune(
     command: str = "edgenn tune",
 ) -> dict:
     """Run (or continue) the search and write tune.json, tune.md and pareto.png into `out`."""
-    from edgenn.optimize.executor import WORKER_ENV, ray_module
+    from edgenn.optimize.executor import ray_module, session
 
     ray = ray_module("tune")
     if trials < 1:
@@ -283,10 +282,7 @@ def tune(
             )
     raw = tomllib.loads(recipe.path.read_text(encoding="utf-8"))
     space = search_space(recipe, raw)
-    out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
 
-    import logging
     import os
 
     from edgenn.tfimport import tensorflow
@@ -299,26 +295,15 @@ def tune(
     from ray.tune.search.optuna import OptunaSearch
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-    started = not ray.is_initialized()
-    if started:
-        options: dict[str, Any] = {
-            "include_dashboard": False,
-            "logging_level": logging.ERROR,
-            "log_to_driver": False,
-            "runtime_env": {"env_vars": dict(WORKER_ENV)},
-        }
-        if not address:
-            options["num_cpus"] = workers
-        ray.init(address=address or None, **options)
-    try:
+    with session("ray", workers, address):  # reached (or started) before anything is written
+        out = Path(out).resolve()
+        out.mkdir(parents=True, exist_ok=True)
         gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
         data_arg = str(data.resolve()) if data else None
         trainable = ray_tune.with_resources(
             _trainable(str(Path(recipe_path).resolve()), data_arg, str(out), limits), {"cpu": 1, "gpu": gpus}
         )
-        storage = out / RAY_DIR
-        experiment = storage / "search"
+        experiment = out / RAY_DIR / "search"
         if ray_tune.Tuner.can_restore(str(experiment)):
             tuner = ray_tune.Tuner.restore(str(experiment), trainable, resume_errored=True)
         else:
@@ -336,12 +321,9 @@ def tune(
                     num_samples=trials,
                     max_concurrent_trials=workers,
                 ),
-                run_config=ray_tune.RunConfig(name="search", storage_path=str(storage), verbose=0),
+                run_config=ray_tune.RunConfig(name="search", storage_path=str(out / RAY_DIR), verbose=0),
             )
         grid = tuner.fit()
-    finally:
-        if started:
-            ray.shutdown()
     rows = []
     for r in grid:
         m = dict(r.metrics or {})
