@@ -512,76 +512,54 @@ def sweep(
     if optimize not in OPTIMIZE:
         raise EdgeNNError(None, f"optimize must be one of {', '.join(OPTIMIZE)}, got {optimize!r}")
     from edgenn.optimize.executor import session
-
-    with session(executor, jobs, address):  # Ray reached (or started) before the base model trains
-        return _sweep(
-            recipe,
-            out,
-            channels,
-            sparsity,
-            quant,
-            jobs,
-            classical,
-            command,
-            data,
-            compress,
-            qat,
-            optimize,
-            executor,
-            address,
-        )
-
-
-def _sweep(
-    recipe, out, channels, sparsity, quant, jobs, classical, command, data, compress, qat, optimize, executor, address
-) -> dict:
     from edgenn.optimize.sweep_report import RUN_JSON, write
 
     out = Path(out)
     key = base_key(recipe)
-    base = train_base(recipe, out, key)
-    cache = out / CACHE_DIR
-    planned = plan(recipe, key, channels, sparsity, quant, classical, compress, qat, code_key(), optimize)
-    done: dict[Job, list[dict]] = {}
-    todo = []
-    for job in planned:
-        hits = [_cached(cache, k) for k in job.keys]
-        if all(h is not None for h in hits):
-            done[job] = [p for h in hits for p in h]
-        else:
-            todo.append(job)
-    total = sum(len(j.keys) if j.kind == "nn" else len(BASELINES) for j in planned)
-    cached_points = sum(len(v) for v in done.values())
+    with session(executor, jobs, address):  # Ray reached (or started) before the base model trains
+        base = train_base(recipe, out, key)
+        cache = out / CACHE_DIR
+        planned = plan(recipe, key, channels, sparsity, quant, classical, compress, qat, code_key(), optimize)
+        done: dict[Job, list[dict]] = {}
+        todo = []
+        for job in planned:
+            hits = [_cached(cache, k) for k in job.keys]
+            if all(h is not None for h in hits):
+                done[job] = [p for h in hits for p in h]
+            else:
+                todo.append(job)
+        total = sum(len(j.keys) if j.kind == "nn" else len(BASELINES) for j in planned)
+        cached_points = sum(len(v) for v in done.values())
 
-    start = time.perf_counter()
-    with progress() as bar:
-        task = bar.add_task("sweep", total=total, completed=cached_points, info=f"{cached_points} cached")
-        results = _execute(
-            todo,
-            (recipe.path, data, optimize),
-            base,
-            cache,
-            jobs,
-            lambda n, info: bar.update(task, advance=n, info=info),
-            executor,
-            address,
-        )
-    run = {
-        "executor": executor,
-        "address": address,
-        "workers": jobs,
-        "seconds": round(time.perf_counter() - start, 3),
-        "jobs": [
-            {
-                "job": _label(job),
-                "points": [p["name"] for p in r["points"]],
-                "seconds": r["seconds"],
-                "after": _label(job.start) if job.start in results else None,
-            }
-            for job, r in results.items()
-            if "points" in r
-        ],
-    }
+        start = time.perf_counter()
+        with progress() as bar:
+            task = bar.add_task("sweep", total=total, completed=cached_points, info=f"{cached_points} cached")
+            results = _execute(
+                todo,
+                (recipe.path, data, optimize),
+                base,
+                cache,
+                jobs,
+                lambda n, info: bar.update(task, advance=n, info=info),
+                executor,
+                address,
+            )
+        run = {
+            "executor": executor,
+            "address": address,
+            "workers": jobs,
+            "seconds": round(time.perf_counter() - start, 3),
+            "jobs": [
+                {
+                    "job": _label(job),
+                    "points": [p["name"] for p in r["points"]],
+                    "seconds": r["seconds"],
+                    "after": _label(job.start) if job.start in results else None,
+                }
+                for job, r in results.items()
+                if "points" in r
+            ],
+        }
     errors = [r["error"] for r in results.values() if "error" in r]
     if errors:
         raise EdgeNNError(None, f"{len(errors)} of {len(todo)} sweep jobs failed; first: {errors[0]}")

@@ -180,7 +180,7 @@ def run_trial(config: dict, recipe_path: str, data: str | None, out: str, limits
     """One trial (see the module docstring); `report(metrics)` hears each epoch and the end. Returns its
     last metrics."""
     from edgenn.data.splits import load_build_data
-    from edgenn.optimize.sweep import _pruned_model, base_key, code_key, evaluate_point, plan, train_base
+    from edgenn.optimize.sweep import _pruned_model, train_base
 
     recipe = with_data_path(load_recipe(recipe_path), data)
     raw = tomllib.loads(Path(recipe.path).read_text(encoding="utf-8"))
@@ -201,21 +201,14 @@ def run_trial(config: dict, recipe_path: str, data: str | None, out: str, limits
         sizes = {k: figures[k] for k in ("flash_bytes", "ram_bytes", "instructions")}
         return _final(report, {**base_metrics, **sizes, "status": "over budget (untrained)"}, over)
 
-    key = base_key(trial_recipe)
+    key, job = _job(trial_recipe, config)
 
     def on_epoch(epoch: int, logs: dict) -> None:
         report({**base_metrics, "score": float(logs.get("val_accuracy", 0.0)), "stage": "train", "epoch": epoch})
 
     base = train_base(trial_recipe, folder, key, on_epoch)
-    compress, qat = config.get("compress", "none"), bool(config.get("qat", False))
-    sparsity = float(config.get("sparsity", 0.0))
-    jobs = plan(trial_recipe, key, [1.0], [sparsity], [QUANT], False, [compress], qat, code_key(), "speed")
-    job = jobs[-1]  # the QAT job, else the compression's, else the point's own
     model, info = _pruned_model(job, trial_recipe, base, folder / "cache")
-    built = load_build_data(base)
-    p = evaluate_point(
-        model, job.quant[0].split("+")[0], _Validation(built), folder / "c", compress, 0.0, target=limits.target
-    )
+    p = _measure(model, job, _Validation(load_build_data(base)), folder / "c", limits)
     over = limits.overshoot(p["flash_bytes"], p["ram_bytes"], p["instructions"])
     metrics = {
         **base_metrics,
@@ -227,6 +220,23 @@ def run_trial(config: dict, recipe_path: str, data: str | None, out: str, limits
         "status": "within budget" if over == 0 else "over budget",
     }
     return _final(report, metrics, over, p["accuracy"])
+
+
+def _job(recipe: Recipe, config: dict):
+    """(the base's cache key, the sweep job that makes the trial's model): the QAT job, else the
+    compression's, else the pruned point's own."""
+    from edgenn.optimize.sweep import base_key, code_key, plan
+
+    key = base_key(recipe)
+    compress, qat, sparsity = config.get("compress", "none"), bool(config.get("qat")), float(config.get("sparsity", 0))
+    return key, plan(recipe, key, [1.0], [sparsity], [QUANT], False, [compress], qat, code_key(), "speed")[-1]
+
+
+def _measure(model, job, data, workdir: Path, limits: Limits) -> dict:
+    """The trial's int8 model (its compression packed) measured on `data`'s test split, sized for the target."""
+    from edgenn.optimize.sweep import evaluate_point
+
+    return evaluate_point(model, job.quant[0].split("+")[0], data, workdir, job.compress, 0.0, target=limits.target)
 
 
 def _final(report, metrics: dict, over: float, accuracy: float | None = None) -> dict:
@@ -365,38 +375,16 @@ def pareto(rows: list[dict]) -> list[dict]:
 def report(recipe: Recipe, rows: list[dict], limits: Limits, space: dict, out: Path, command: str) -> dict:
     """The chosen trials scored once on the test split; tune.json, tune.md and pareto.png written."""
     from edgenn.data.splits import load_build_data
-    from edgenn.optimize.sweep import _pruned_model, base_key, code_key, evaluate_point, plan
+    from edgenn.optimize.sweep import BASE_DIR, _pruned_model
 
     front = pareto(rows)
     for r in front:
         folder = out / TRIALS_DIR / r["trial"]
         trial_recipe = load_recipe(folder / "recipe.toml")
-        key = base_key(trial_recipe)
-        c = r["config"]
-        jobs = plan(
-            trial_recipe,
-            key,
-            [1.0],
-            [float(c.get("sparsity", 0.0))],
-            [QUANT],
-            False,
-            [c.get("compress", "none")],
-            bool(c.get("qat", False)),
-            code_key(),
-            "speed",
-        )
-        model, _ = _pruned_model(jobs[-1], trial_recipe, folder / "base", folder / "cache")
-        built = load_build_data(folder / "base")
-        p = evaluate_point(
-            model,
-            jobs[-1].quant[0].split("+")[0],
-            built,
-            folder / "test",
-            c.get("compress", "none"),
-            0.0,
-            target=limits.target,
-        )
-        r["test_accuracy"] = p["accuracy"]
+        _, job = _job(trial_recipe, r["config"])
+        model, _ = _pruned_model(job, trial_recipe, folder / BASE_DIR, folder / "cache")
+        test = _measure(model, job, load_build_data(folder / BASE_DIR), folder / "test", limits)
+        r["test_accuracy"] = test["accuracy"]
         r["pareto"] = True
     result = {
         "schema": 1,
