@@ -22,8 +22,8 @@ FLASH, RAM, INSTRUCTIONS = 12_000, 2_048, 600_000
 
 @pytest.fixture(scope="module")
 def short_recipe(tmp_path_factory):
-    text = RECIPE.read_text().replace("epochs = 30", "epochs = 4")
-    text = text.replace("fine_tune_epochs = 15", "fine_tune_epochs = 2")
+    text = RECIPE.read_text().replace("epochs = 30", "epochs = 2")
+    text = text.replace("fine_tune_epochs = 15", "fine_tune_epochs = 1")
     path = tmp_path_factory.mktemp("recipe") / "digits_cnn.toml"
     path.write_text(text)
     return path
