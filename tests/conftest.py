@@ -47,6 +47,29 @@ def tflm_examples() -> Path:
     return TFLM_EXAMPLES
 
 
+def run_cli_without(module: str, *args: str) -> subprocess.CompletedProcess:
+    """Run `edgenn ARGS` in a process where importing `module` (and its submodules) fails, as where the
+    extra that brings it is not installed."""
+    blocker = (
+        "import sys\n"
+        "class Blocked:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name.split('.')[0] == {module!r}:\n"
+        "            raise ModuleNotFoundError('blocked for this test: ' + name, name=name)\n"
+        "sys.meta_path.insert(0, Blocked())\n"
+        "from edgenn.cli import main\n"
+        "main(sys.argv[1:])\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", blocker, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"EDGENN_QUIET": "1", "PATH": "/usr/bin:/bin"},
+        timeout=600,
+    )
+
+
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run `edgenn ARGS` as a user would: a fresh process, exit code and both streams captured."""
     full_env = {**os.environ, "EDGENN_QUIET": "1", **(env or {})}

@@ -6,29 +6,16 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 
 import pytest
 
 from edgenn.optimize.sweep import BASE_DIR
-from tests.conftest import IN_CI, REPO, require_tool, run_cli
+from tests.conftest import IN_CI, REPO, require_tool, run_cli, run_cli_without
 
 RECIPE = REPO / "models" / "digits_cnn.toml"
 # The base, half its channels fine-tuned, and both fine-tuned for int4, the narrowed one from the narrowed
 # model: a job that converts only, jobs that train, and a job that waits for another's model.
 GRID = ["--channels", "1,0.5", "--sparsity", "0", "--compress", "none,int4", "--no-classical", "-j", "2"]
-
-BLOCK_RAY = """
-import sys
-class Blocked:
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] == 'ray':
-            raise ModuleNotFoundError('blocked for this test: ' + name, name=name)
-sys.meta_path.insert(0, Blocked())
-from edgenn.cli import main
-main(sys.argv[1:])
-"""
 
 
 def _points(out) -> dict[str, dict]:
@@ -63,14 +50,7 @@ def test_ray_executor_gives_the_points_of_the_local_one(tmp_path):
 
 def test_executor_ray_without_ray_is_one_line_and_no_output(tmp_path):
     out = tmp_path / "out"
-    proc = subprocess.run(
-        [sys.executable, "-c", BLOCK_RAY, "sweep", str(RECIPE), "-o", str(out), "--executor", "ray"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={"EDGENN_QUIET": "1", "PATH": "/usr/bin:/bin"},
-        timeout=600,
-    )
+    proc = run_cli_without("ray", "sweep", str(RECIPE), "-o", str(out), "--executor", "ray")
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [
         "edgenn: error: --executor ray needs Ray, part of the [scale] extra: pip install 'edgenn[scale]'"

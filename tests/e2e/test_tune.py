@@ -5,14 +5,12 @@ on the test split, and continues rather than restarts when run again."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from edgenn.optimize.tune import derive, repeated_block, search_space
 from edgenn.recipe import load_recipe
-from tests.conftest import IN_CI, REPO, require_tool, run_cli
+from tests.conftest import IN_CI, REPO, require_tool, run_cli, run_cli_without
 
 RECIPE = REPO / "models" / "digits_cnn.toml"
 # Budgets the full-width digits model (16,988 B, 1,472 B, 547,988 instructions) misses on flash, and that
@@ -90,25 +88,8 @@ def test_the_search_space_follows_the_recipe():
 
 
 def test_tune_without_ray_is_one_line(tmp_path):
-    blocker = (
-        "import sys\n"
-        "class Blocked:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'ray':\n"
-        "            raise ModuleNotFoundError('blocked: ' + name, name=name)\n"
-        "sys.meta_path.insert(0, Blocked())\n"
-        "from edgenn.cli import main\n"
-        "main(sys.argv[1:])\n"
-    )
     out = tmp_path / "out"
-    proc = subprocess.run(
-        [sys.executable, "-c", blocker, "tune", str(RECIPE), "-o", str(out), "--trials", "2"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={"EDGENN_QUIET": "1", "PATH": "/usr/bin:/bin"},
-        timeout=600,
-    )
+    proc = run_cli_without("ray", "tune", str(RECIPE), "-o", str(out), "--trials", "2")
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [
         "edgenn: error: tune needs Ray, part of the [scale] extra: pip install 'edgenn[scale]'"
